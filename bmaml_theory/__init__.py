@@ -1,0 +1,23 @@
+"""bmaml-theory: checks, numerically and symbolically, the claims of the FO-B-MAML paper.
+
+Chayti & Jaggi, "A New First-Order Meta-Learning Algorithm with Convergence Guarantees"
+(arXiv 2409.03682), and the MAML convergence results of Fallah, Mokhtari & Ozdaglar it builds on.
+"""
+
+from bmaml_theory import estimators, inexact, rates, solvers, stencils, sweeps
+from bmaml_theory.tasks import Constants, QuadraticTasks, TaskFamily
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Constants",
+    "QuadraticTasks",
+    "TaskFamily",
+    "__version__",
+    "estimators",
+    "inexact",
+    "rates",
+    "solvers",
+    "stencils",
+    "sweeps",
+]

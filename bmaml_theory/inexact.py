@@ -1,0 +1,92 @@
+r"""Sources of inner solutions for the estimators: exact, or delta-inexact as in eq. (13).
+
+Every source has ``solutions(tasks, theta, nus, coeffs) -> (phis, info)`` where ``nus`` are the G
+perturbations the estimator needs, ``coeffs`` its weights (the estimate is
+:math:`g=-\lambda\sum_kc_k\phi_{\nu_k}`), ``phis`` has shape (M, G, n).  The solvers of
+:mod:`bmaml_theory.solvers` are sources too, so one keyword (``inner=``) covers all.
+
+Inexactness models perturb the exact solutions by errors of norm exactly ``delta``:
+
+* :class:`Adversarial` places them to maximise the estimator's bias: :math:`e_k=\mathrm{sign}(c_k)\,\delta\,\hat u`
+  with :math:`\hat u` the direction of the exact estimator's bias :math:`\nabla F_i-g_i`, so the bias becomes
+  :math:`\|\nabla F_i-g_i\|+\lambda\delta\sum_k|c_k|` - the worst case that the paper's
+  :math:`2\lambda\delta/\nu` term (forward) bounds, attained.
+* :class:`RandomDirection` draws each :math:`e_k` uniformly on the sphere of radius delta.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bmaml_theory._validation import check_positive
+
+__all__ = ["Adversarial", "Exact", "RandomDirection"]
+
+
+@dataclass(frozen=True)
+class Exact:
+    """Exact inner solutions (closed form for quadratics, Newton for other families)."""
+
+    def solutions(self, tasks: Any, theta: Any, nus: Any, coeffs: Any) -> tuple[Any, dict]:
+        return tasks.inner_solution(theta, nus), {"source": "exact"}
+
+
+@dataclass(frozen=True)
+class Adversarial:
+    r"""Errors of norm ``delta`` aligned to maximise the bias (the worst case covered by eq. (13)).
+
+    ``align="task"`` maximises each task's bias (the paper's per-task statements);
+    ``align="mean"`` maximises the bias of the task-averaged estimate of Algorithm 1.
+    """
+
+    delta: float
+    align: str = "task"
+
+    def __post_init__(self) -> None:
+        check_positive(self.delta, "delta")
+        if self.align not in ("task", "mean"):
+            raise ValueError(f"align must be 'task' or 'mean', got {self.align!r}.")
+
+    def solutions(self, tasks: Any, theta: Any, nus: Any, coeffs: Any) -> tuple[Any, dict]:
+        xp = tasks.xp
+        phis = tasks.inner_solution(theta, nus)
+        g = -tasks.lam * xp.sum(coeffs[None, :, None] * phis, axis=1)
+        bias = tasks.meta_gradient(theta, per_task=True) - g  # (M, n)
+        if self.align == "mean":
+            bias = xp.broadcast_to(xp.mean(bias, axis=0)[None, :], bias.shape)
+        u = _unit_rows(bias, xp)
+        sign = xp.sign(coeffs)
+        e = self.delta * sign[None, :, None] * u[:, None, :]
+        return phis + e, {"source": "adversarial", "delta": self.delta, "align": self.align}
+
+
+@dataclass(frozen=True)
+class RandomDirection:
+    """Errors of norm exactly ``delta`` in independent uniformly random directions (seeded)."""
+
+    delta: float
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_positive(self.delta, "delta")
+
+    def solutions(self, tasks: Any, theta: Any, nus: Any, coeffs: Any) -> tuple[Any, dict]:
+        xp = tasks.xp
+        phis = tasks.inner_solution(theta, nus)
+        rng = np.random.default_rng(self.seed)
+        raw = rng.standard_normal(tuple(phis.shape))
+        raw /= np.linalg.norm(raw, axis=-1, keepdims=True)
+        e = xp.asarray(self.delta * raw, dtype=phis.dtype)
+        return phis + e, {"source": "random", "delta": self.delta, "seed": self.seed}
+
+
+def _unit_rows(v: Any, xp: Any) -> Any:
+    """Rows of v normalised; a zero row becomes e_1 (any unit vector attains the worst case then)."""
+    nrm = xp.linalg.vector_norm(v, axis=-1, keepdims=True)
+    e1 = xp.zeros_like(v[:1, :])
+    e1 = xp.concat([xp.ones_like(e1[:, :1]), e1[:, 1:]], axis=-1)
+    safe = xp.where(nrm > 0, nrm, xp.ones_like(nrm))
+    return xp.where(nrm > 0, v / safe, xp.broadcast_to(e1, v.shape))

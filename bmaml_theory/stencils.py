@@ -1,0 +1,102 @@
+r"""Finite-difference stencils for :math:`\frac{d}{d\nu}\phi^*_{\nu}\big|_{\nu=0}` (Proposition 1).
+
+A stencil is a set of integer nodes :math:`t_k` and weights :math:`w_k` with
+
+.. math::  \frac{d\phi}{d\nu}(0)\approx\frac1\nu\sum_k w_k\,\phi(t_k\nu),
+
+so the FO-B-MAML estimator is :math:`g=-\frac\lambda\nu\sum_kw_k\phi^*_{t_k\nu}`.  The forward stencil
+(eq. 10) is nodes (0, 1), weights (-1, 1), order 1; the symmetric one (eq. 11) is nodes (-1, 1),
+weights (-1/2, 1/2), order 2.  :func:`stencil` gives the order-n stencils of Table 1's caption.
+
+Two numbers govern the bias with delta-inexact solutions (13):
+
+* truncation: :math:`\frac1\nu\sum_kw_k\phi(t_k\nu)-\phi'(0)=C_p\,\phi^{(p+1)}(0)\,\nu^{p}+O(\nu^{p+1})` with
+  :math:`C_p=\sum_kw_kt_k^{p+1}/(p+1)!` (``error_coefficient``);
+* inexactness: errors :math:`\|e_k\|\le\delta` move the estimate by at most
+  :math:`\lambda\delta\|w\|_1/\nu` (``w_l1``), attained when every :math:`e_k=\mathrm{sign}(w_k)\,\delta\,u`.
+
+Minimising :math:`a\nu^p+b\delta/\nu` gives :math:`\nu\propto\delta^{1/(p+1)}` and a bias
+:math:`\propto\delta^{p/(p+1)}`: 1/2 forward, 2/3 symmetric (eq. 14).
+
+Weights are computed in exact rational arithmetic (a Vandermonde system over ``fractions.Fraction``).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import factorial
+from typing import NamedTuple
+
+__all__ = ["FORWARD", "SYMMETRIC", "Stencil", "make_stencil", "stencil"]
+
+
+class Stencil(NamedTuple):
+    """Nodes, weights, order p and the constants of the bias (see the module docstring)."""
+
+    name: str
+    nodes: tuple[int, ...]
+    weights: tuple[float, ...]
+    order: int
+    error_coefficient: float
+    w_l1: float
+
+
+def _solve_weights(nodes: tuple[int, ...]) -> list[Fraction]:
+    """Exact weights with sum_k w_k t_k^j = [j == 1] for j = 0..K-1 (Gauss-Jordan over Q)."""
+    K = len(nodes)
+    rows = [[Fraction(t) ** j for t in nodes] + [Fraction(1 if j == 1 else 0)] for j in range(K)]
+    for col in range(K):
+        piv = next(r for r in range(col, K) if rows[r][col] != 0)
+        rows[col], rows[piv] = rows[piv], rows[col]
+        p = rows[col][col]
+        rows[col] = [v / p for v in rows[col]]
+        for r in range(K):
+            if r != col and rows[r][col] != 0:
+                f = rows[r][col]
+                rows[r] = [a - f * b for a, b in zip(rows[r], rows[col], strict=True)]
+    return [rows[k][K] for k in range(K)]
+
+
+def make_stencil(nodes: tuple[int, ...] | list[int], name: str | None = None) -> Stencil:
+    """The stencil of highest order on the given distinct integer ``nodes`` (at least two)."""
+    nodes = tuple(int(t) for t in nodes)
+    if len(nodes) < 2 or len(set(nodes)) != len(nodes):
+        raise ValueError(f"nodes must be at least two distinct integers, got {nodes}.")
+    w = _solve_weights(nodes)
+    keep = [(t, wk) for t, wk in zip(nodes, w, strict=True) if wk != 0]
+    j = len(nodes)
+    while sum(wk * Fraction(t) ** j for t, wk in keep) == 0:
+        j += 1
+    order = j - 1
+    C = sum(wk * Fraction(t) ** j for t, wk in keep) / factorial(j)
+    return Stencil(
+        name=name or f"nodes{nodes}",
+        nodes=tuple(t for t, _ in keep),
+        weights=tuple(float(wk) for _, wk in keep),
+        order=order,
+        error_coefficient=float(C),
+        w_l1=float(sum(abs(wk) for _, wk in keep)),
+    )
+
+
+def stencil(order: int) -> Stencil:
+    """The most nearly centred stencil of the given order n >= 1 (Table 1's caption).
+
+    Even n = 2m: nodes +-1..+-m (exactly central, n solves).  Odd n = 2m - 1: nodes -(m-1)..m
+    (n + 1 solves).  n = 1 is the forward stencil of eq. (10), n = 2 the symmetric one of eq. (11).
+    """
+    if isinstance(order, bool) or not isinstance(order, int) or order < 1:
+        raise ValueError(f"order must be an integer >= 1, got {order!r}.")
+    m = (order + 1) // 2
+    if order % 2 == 0:
+        nodes = tuple(range(-m, 0)) + tuple(range(1, m + 1))
+    else:
+        nodes = tuple(range(-(m - 1), m + 1))
+    names = {1: "forward", 2: "symmetric"}
+    st = make_stencil(nodes, name=names.get(order, f"order-{order}"))
+    assert st.order == order, (order, st)
+    return st
+
+
+FORWARD = stencil(1)
+SYMMETRIC = stencil(2)

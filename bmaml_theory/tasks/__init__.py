@@ -1,0 +1,6 @@
+"""Task families: one module per family, one shared protocol (:class:`TaskFamily`)."""
+
+from bmaml_theory.tasks._protocol import Constants, TaskFamily
+from bmaml_theory.tasks.quadratic import QuadraticTasks
+
+__all__ = ["Constants", "QuadraticTasks", "TaskFamily"]

@@ -1,0 +1,309 @@
+r"""Quadratic task families with closed-form inner solutions and meta-gradients.
+
+Task i has the training objective :math:`\hat f_i(\phi) = \tfrac12\phi^\top\hat A_i\phi + \hat b_i^\top\phi`
+and the test objective :math:`f_i(\phi) = \tfrac12\phi^\top A_i\phi + b_i^\top\phi` (Appendix B of
+Chayti & Jaggi takes :math:`A_i=\hat A_i`, :math:`b_i=\hat b_i`; here they may differ and
+:math:`\hat A_i` may be indefinite, as Assumption 1 allows).
+
+Factorisation (once, batched over tasks).  With :math:`S_i=\hat A_i+\lambda I\succ0`,
+:math:`K_i=S_i^{-1/2}A_iS_i^{-1/2}=W_i\Gamma_iW_i^\top` and :math:`V_i=S_i^{-1/2}W_i`,
+
+.. math::  V_i^\top S_i V_i = I,\qquad V_i^\top A_i V_i=\Gamma_i=\mathrm{diag}(\gamma_{ij}),
+
+so the perturbed Hessian of eq. (9) is :math:`S_i+\nu A_i=V_i^{-\top}(I+\nu\Gamma_i)V_i^{-1}` and, with
+:math:`c_i=V_i^\top(\lambda\theta-\hat b_i)` and :math:`d_i=V_i^\top b_i`,
+
+.. math::  \phi^*_{i,\nu}(\theta)=V_i\,\frac{c_i-\nu d_i}{1+\nu\gamma_i},\qquad
+           \nabla F_i(\theta)=\lambda V_i(\Gamma_ic_i+d_i),\qquad
+           \nabla^2F_i(\theta)=\lambda^2V_i\Gamma_iV_i^\top .
+
+A whole grid of nu costs one batched matrix product.  Eq. (9) has a unique solution exactly when
+:math:`1+\nu\gamma_{ij}>0` for all j (the perturbed problem is then strongly convex; otherwise it is
+unbounded below), which gives the exact interval returned by :meth:`QuadraticTasks.nu_interval`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from bmaml_theory._backend import as_array, eps, namespace
+from bmaml_theory._validation import check_nu_values, check_theta, finite_scalar
+from bmaml_theory.tasks._protocol import Constants
+
+__all__ = ["QuadraticTasks"]
+
+
+def _as_task_batch(A: Any, b: Any, *, xp: Any, dtype: Any, names: tuple[str, str]) -> tuple[Any, Any]:
+    nA, nb = names
+    A = as_array(A, xp=xp, dtype=dtype, name=nA)
+    b = as_array(b, xp=xp, dtype=dtype, name=nb)
+    if A.ndim == 2 and b.ndim == 1:  # one task
+        A, b = A[None, ...], b[None, ...]
+    if A.ndim != 3 or A.shape[1] != A.shape[2]:
+        raise ValueError(f"{nA} must have shape (M, n, n) (M square n x n matrices), got {tuple(A.shape)}.")
+    M, n = A.shape[0], A.shape[1]
+    if M < 1 or n < 1:
+        raise ValueError(f"{nA} must hold at least one task of dimension >= 1, got shape {tuple(A.shape)}.")
+    if b.shape != (M, n):
+        raise ValueError(f"{nb} must have shape ({M}, {n}) to match {nA} {tuple(A.shape)}, got {tuple(b.shape)}.")
+    asym = float(xp.max(xp.abs(A - A.mT)))
+    scale = max(float(xp.max(xp.abs(A))), 1e-300)
+    if asym > 1e3 * eps(xp, A.dtype) * scale:
+        raise ValueError(
+            f"{nA} is not symmetric (max |A - A^T| = {asym:.3g} relative to max |A| = {scale:.3g}); "
+            "a Hessian is symmetric: pass (A + A^T)/2."
+        )
+    return (A + A.mT) / 2, b
+
+
+def _apply(Mat: Any, v: Any) -> Any:
+    """Mat[i] @ v[i, ...] for v of shape (M, n) or (M, G, n)."""
+    if v.ndim == 2:
+        return (Mat @ v[..., None])[..., 0]
+    return v @ Mat.mT
+
+
+class QuadraticTasks:
+    r"""M quadratic tasks sharing a proximal weight ``lam``; exact eq. (7) and eq. (9).
+
+    Parameters
+    ----------
+    A_train, b_train : (M, n, n), (M, n)
+        Training Hessians :math:`\hat A_i` (symmetric, possibly indefinite) and linear terms.
+    lam : float
+        Proximal weight :math:`\lambda` of eq. (6).
+    A_test, b_test : optional, same shapes
+        Test objective; defaults to the training one (Appendix B).
+    dtype : optional
+        Floating dtype of the backend (float64 by default).
+    strict : bool
+        ``True`` (default) enforces the paper's standing assumption :math:`\lambda\ge2\hat L_1`
+        (Propositions 2, 3); ``False`` only requires the inner problem to be strongly convex
+        (:math:`\lambda+\lambda_{\min}(\hat A_i)>0`, Assumption 3), for exploring outside the theorems.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bmaml_theory import QuadraticTasks
+    >>> A = np.array([[[2.0, 0.0], [0.0, -1.0]]]); b = np.array([[1.0, 0.5]])
+    >>> tasks = QuadraticTasks(A, b, lam=4.0)
+    >>> tasks.meta_gradient(np.zeros(2)).shape
+    (2,)
+    """
+
+    is_quadratic = True
+
+    def __init__(
+        self,
+        A_train: Any,
+        b_train: Any,
+        lam: float,
+        A_test: Any = None,
+        b_test: Any = None,
+        *,
+        dtype: Any = None,
+        strict: bool = True,
+    ) -> None:
+        xp = namespace(A_train, b_train, A_test, b_test)
+        self.xp = xp
+        self.dtype = xp.float64 if dtype is None else dtype
+        self.A_train, self.b_train = _as_task_batch(
+            A_train, b_train, xp=xp, dtype=self.dtype, names=("A_train", "b_train")
+        )
+        M, n = self.b_train.shape
+        if (A_test is None) != (b_test is None):
+            raise ValueError("pass both A_test and b_test, or neither (the test objective defaults to the training one).")
+        if A_test is None:
+            self.A_test, self.b_test = self.A_train, self.b_train
+        else:
+            self.A_test, self.b_test = _as_task_batch(
+                A_test, b_test, xp=xp, dtype=self.dtype, names=("A_test", "b_test")
+            )
+            if self.b_test.shape != (M, n):
+                raise ValueError(
+                    f"A_test/b_test describe {tuple(self.b_test.shape)} tasks x dims but the training data "
+                    f"has ({M}, {n}); pass one test objective per training task."
+                )
+        self.M, self.n = int(M), int(n)
+        self.lam = finite_scalar(lam, "lam")
+        if self.lam <= 0:
+            raise ValueError(f"lam must be > 0 (the proximal weight of eq. (6)), got {self.lam}.")
+        self.strict = bool(strict)
+
+        ev_train = xp.linalg.eigvalsh(self.A_train)
+        ev_test = xp.linalg.eigvalsh(self.A_test)
+        self._Lhat1_task = xp.max(xp.abs(ev_train), axis=1)
+        self._L1_task = xp.max(xp.abs(ev_test), axis=1)
+        self._mu_task = self.lam + ev_train[:, 0]
+        Lhat1 = float(xp.max(self._Lhat1_task))
+        slack = 100 * self.n * eps(xp, self.dtype)
+        if self.strict and self.lam < 2 * Lhat1 * (1 - slack):
+            raise ValueError(
+                f"lam={self.lam:g} is below 2*Lhat1={2 * Lhat1:g}, the threshold of Propositions 2 and 3 "
+                "(Lhat1 = largest |eigenvalue| of the training Hessians). Raise lam, or pass strict=False "
+                "to explore outside the paper's assumptions."
+            )
+        mu = float(xp.min(self._mu_task))
+        if mu <= 0:
+            raise ValueError(
+                f"the inner problem fhat_i + lam/2||.||^2 is not strongly convex (lam + min eig(A_train) = {mu:g} "
+                "<= 0), so phi*_i(theta) of eq. (6) does not exist; raise lam above -min eig(A_train)."
+            )
+        self._factor()
+
+    # ------------------------------------------------------------------ factorisation
+    def _factor(self) -> None:
+        xp = self.xp
+        I = xp.eye(self.n, dtype=self.dtype)
+        S = self.A_train + self.lam * I
+        s, U = xp.linalg.eigh(S)
+        S_mhalf = (U * (1.0 / xp.sqrt(s))[:, None, :]) @ U.mT
+        K = S_mhalf @ self.A_test @ S_mhalf
+        gamma, W = xp.linalg.eigh((K + K.mT) / 2)
+        self.V = S_mhalf @ W  # (M, n, n): V^T S V = I, V^T A V = diag(gamma)
+        self.gamma = gamma  # (M, n), ascending
+        self._d = (self.V.mT @ self.b_test[..., None])[..., 0]  # V^T b
+        self._hb = (self.V.mT @ self.b_train[..., None])[..., 0]  # V^T bhat
+        self._condS = float(xp.max(s[:, -1] / s[:, 0]))
+
+    def _c(self, theta: Any) -> Any:
+        """c_i = V_i^T (lam theta - bhat_i), shape (M, n)."""
+        return self.lam * (theta @ self.V) - self._hb
+
+    # ------------------------------------------------------------------ checks
+    def _theta(self, theta: Any) -> Any:
+        return check_theta(theta, xp=self.xp, n=self.n, dtype=self.dtype)
+
+    def _nus(self, nu: Any) -> tuple[Any, bool]:
+        """nu as a 1-D array (G,) and whether it was a scalar; checked against the interval."""
+        xp = self.xp
+        scalar = isinstance(nu, (int, float)) or (hasattr(nu, "ndim") and nu.ndim == 0)
+        arr = as_array(nu, xp=xp, dtype=self.dtype, name="nu")
+        arr = xp.reshape(arr, (-1,))
+        if arr.shape[0] == 0:
+            raise ValueError("nu is empty; pass a float or a non-empty 1-D array of perturbations.")
+        check_nu_values([float(arr[0])] if scalar else [float(v) for v in _to_list(arr)], self.nu_interval())
+        return arr, scalar
+
+    # ------------------------------------------------------------------ the protocol
+    def nu_interval(self) -> tuple[float, float]:
+        r"""Exact open interval of nu for which eq. (9) is strongly convex for every task.
+
+        :math:`1+\nu\gamma_{ij}>0` for all i, j, i.e. :math:`(-1/\gamma_{\max},\,-1/\gamma_{\min})` with an
+        infinite end where no gamma has that sign.  It contains the paper's sufficient interval
+        :math:`(-\mu/L_1,\mu/L_1)` of Assumption 3.
+        """
+        gmax = float(self.xp.max(self.gamma))
+        gmin = float(self.xp.min(self.gamma))
+        lo = -1.0 / gmax if gmax > 0 else -math.inf
+        hi = -1.0 / gmin if gmin < 0 else math.inf
+        return lo, hi
+
+    def inner_solution(self, theta: Any, nu: Any = 0.0) -> Any:
+        r"""Exact :math:`\phi^*_{i,\nu}(\theta)` of eq. (9): shape (M, n), or (M, G, n) for G values of nu."""
+        theta = self._theta(theta)
+        nus, scalar = self._nus(nu)
+        c = self._c(theta)
+        z = (c[:, None, :] - nus[None, :, None] * self._d[:, None, :]) / (
+            1.0 + nus[None, :, None] * self.gamma[:, None, :]
+        )
+        phi = z @ self.V.mT
+        return phi[:, 0, :] if scalar else phi
+
+    def meta_gradient(self, theta: Any, per_task: bool = False) -> Any:
+        r"""Exact meta-gradient of eq. (7), :math:`\nabla F_i(\theta)=(I+\hat A_i/\lambda)^{-1}\nabla f_i(\phi_i^*(\theta))`.
+
+        Evaluated as :math:`\lambda V_i(\Gamma_ic_i+d_i)`.  Shape (n,) (average over tasks, eq. (5)) or
+        (M, n) with ``per_task=True``.
+        """
+        theta = self._theta(theta)
+        w = self.gamma * self._c(theta) + self._d
+        g = self.lam * _apply(self.V, w)
+        return g if per_task else self.xp.mean(g, axis=0)
+
+    def meta_hessian(self, theta: Any, per_task: bool = False) -> Any:
+        r"""Exact meta-Hessian :math:`\nabla^2F_i=\lambda^2(\hat A_i+\lambda I)^{-1}A_i(\hat A_i+\lambda I)^{-1}=\lambda^2V_i\Gamma_iV_i^\top`.
+
+        Constant in theta for quadratics; (n, n) or (M, n, n).
+        """
+        self._theta(theta)
+        H = self.lam**2 * (self.V * self.gamma[:, None, :]) @ self.V.mT
+        return H if per_task else self.xp.mean(H, axis=0)
+
+    def meta_objective(self, theta: Any, per_task: bool = False) -> Any:
+        r""":math:`F(\theta)=\frac1M\sum_i f_i(\phi_i^*(\theta))`, eq. (5)."""
+        phi = self.inner_solution(theta)
+        Fi = self.xp.sum(phi * (0.5 * _apply(self.A_test, phi) + self.b_test), axis=-1)
+        return Fi if per_task else float(self.xp.mean(Fi))
+
+    def test_grad(self, phi: Any) -> Any:
+        r""":math:`\nabla f_i(\phi)=A_i\phi+b_i` for phi of shape (M, n) or (M, G, n)."""
+        b = self.b_test if phi.ndim == 2 else self.b_test[:, None, :]
+        return _apply(self.A_test, phi) + b
+
+    def train_grad(self, phi: Any) -> Any:
+        r""":math:`\nabla\hat f_i(\phi)=\hat A_i\phi+\hat b_i`."""
+        b = self.b_train if phi.ndim == 2 else self.b_train[:, None, :]
+        return _apply(self.A_train, phi) + b
+
+    def inner_grad(self, phi: Any, theta: Any, nu: Any) -> Any:
+        r"""Gradient of the perturbed inner objective (9): :math:`\nu\nabla f_i+\nabla\hat f_i+\lambda(\phi-\theta)`.
+
+        ``phi`` is (M, n) with a float ``nu``, or (M, G, n) with ``nu`` of shape (G,).
+        """
+        nus = nu if phi.ndim == 2 else nu[None, :, None]
+        return nus * self.test_grad(phi) + self.train_grad(phi) + self.lam * (phi - theta)
+
+    def inner_hvp(self, phi: Any, v: Any, nu: Any) -> Any:
+        r"""Hessian-vector product of (9): :math:`(\nu A_i+\hat A_i+\lambda I)v` (independent of phi)."""
+        nus = nu if v.ndim == 2 else nu[None, :, None]
+        return nus * _apply(self.A_test, v) + _apply(self.A_train, v) + self.lam * v
+
+    def mu_nu(self, nu: Any) -> Any:
+        r"""Certified lower bound on the strong convexity of (9) per task and nu: shape (M,) or (M, G).
+
+        :math:`S_i+\nu A_i=V_i^{-\top}(I+\nu\Gamma_i)V_i^{-1}\succeq\min_j(1+\nu\gamma_{ij})\,S_i`, so
+        :math:`\mu_{i,\nu}\ge\min_j(1+\nu\gamma_{ij})\,\mu_i`; Weyl gives :math:`\mu_i-|\nu|\,\|A_i\|`; the larger
+        of the two is returned.  Both are bounds, never computed from :math:`\phi^*`.
+        """
+        xp = self.xp
+        nus = xp.reshape(xp.asarray(nu, dtype=self.dtype), (-1,))
+        fac = xp.min(1.0 + nus[None, :, None] * self.gamma[:, None, :], axis=-1)
+        a = fac * self._mu_task[:, None]
+        b = self._mu_task[:, None] - xp.abs(nus)[None, :] * self._L1_task[:, None]
+        out = xp.maximum(a, b)
+        return out[:, 0] if getattr(nu, "ndim", 0) == 0 else out
+
+    def L_nu(self, nu: Any) -> Any:
+        r"""Upper bound on the smoothness of (9): :math:`\lambda+\|\hat A_i\|+|\nu|\,\|A_i\|`, shape (M,) or (M, G)."""
+        xp = self.xp
+        nus = xp.reshape(xp.asarray(nu, dtype=self.dtype), (-1,))
+        out = self.lam + self._Lhat1_task[:, None] + xp.abs(nus)[None, :] * self._L1_task[:, None]
+        return out[:, 0] if getattr(nu, "ndim", 0) == 0 else out
+
+    def constants(self) -> Constants:
+        """The constants of Assumptions 1-3 for this family (uniform over tasks); see :class:`Constants`."""
+        xp = self.xp
+        return Constants(
+            lam=self.lam,
+            Lhat1=float(xp.max(self._Lhat1_task)),
+            Lhat2=0.0,
+            L0=math.inf,
+            L1=float(xp.max(self._L1_task)),
+            mu=float(xp.min(self._mu_task)),
+        )
+
+    @property
+    def cond_S(self) -> float:
+        """Largest condition number of the inner Hessians lam I + Ahat_i (<= 3 when lam >= 2 Lhat1)."""
+        return self._condS
+
+    def __repr__(self) -> str:
+        return f"QuadraticTasks(M={self.M}, n={self.n}, lam={self.lam:g}, strict={self.strict})"
+
+
+def _to_list(arr: Any) -> list[float]:
+    from bmaml_theory._backend import to_numpy
+
+    return [float(v) for v in to_numpy(arr).ravel()]
