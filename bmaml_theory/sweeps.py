@@ -1,1 +1,193 @@
+r"""Bias of the FO-B-MAML estimators over (nu, delta) grids, batched over tasks; the best nu per delta.
 
+For a stencil with nodes :math:`t_k` and weights :math:`w_k` (:mod:`bmaml_theory.stencils`), the exact
+solutions on the whole grid :math:`\{t_k\nu_g\}` come from one batched product (no solve per point),
+and the estimator is formed from them in floating point exactly as Algorithm 1 would, so the
+round-off of the difference quotient is real, not modelled.  The inexact bias then follows per model:
+
+* ``"adversarial"``: :math:`\|b_i(\nu)\|+\lambda\delta\|w\|_1/\nu` where :math:`b_i(\nu)=\nabla F_i-g_{i,\nu}`
+  (the worst case over errors of norm delta; equal to what :class:`~bmaml_theory.inexact.Adversarial`
+  produces through the estimator, which the tests check);
+* ``"random"``: :math:`\|b_i(\nu)+\frac{\lambda\delta}{\nu}\sum_kw_ku_{ik}\|` with unit :math:`u_{ik}` drawn
+  once per task and node (common random numbers across the grid, so curves are smooth);
+* :func:`solver_bias_grid`: a certified solver (GD, Nesterov, CG) run from theta, its first iterate
+  certified at each delta.
+
+``roundoff`` is an a-priori estimate of the floating-point error of the difference quotient,
+:math:`\lambda\|w\|_1\,\varepsilon\,\mathrm{cond}(S)\max_k\|\phi_k\|/\nu`, used by :mod:`bmaml_theory.rates`
+to exclude the round-off floor.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from bmaml_theory._backend import eps, to_numpy
+from bmaml_theory._validation import check_nu_values
+from bmaml_theory.stencils import Stencil
+
+__all__ = ["BiasGrid", "best_nu", "bias_grid", "nu_grid", "solver_bias_grid"]
+
+
+class BiasGrid(NamedTuple):
+    """Per-task biases (NumPy, host side).
+
+    nus (G,), deltas (D,); exact (M, G): bias at exact solutions; exact_mean (G,): bias of the
+    task-averaged estimate; roundoff (M, G); total (M, G, D): bias with delta-inexact solutions
+    (empty D axis when no deltas); rho (M,): radius of the nu-expansion, max_j |gamma_ij|.
+    """
+
+    stencil: Stencil
+    model: str
+    nus: np.ndarray
+    deltas: np.ndarray
+    exact: np.ndarray
+    exact_mean: np.ndarray
+    roundoff: np.ndarray
+    total: np.ndarray
+    rho: np.ndarray
+
+
+def nu_grid(tasks: Any, st: Stencil, *, decades: float = 10.0, per_decade: int = 20) -> np.ndarray:
+    r"""Log-spaced nu from :math:`\nu_{\max}=\tfrac12 r/\max_k|t_k|` down ``decades`` decades (descending).
+
+    r is the distance from 0 to the nearer end of :meth:`nu_interval`, so every node lies inside it.
+    """
+    lo, hi = tasks.nu_interval()
+    r = min(-lo, hi)
+    r = 1.0 if not np.isfinite(r) else r
+    top = 0.5 * r / max(abs(t) for t in st.nodes)
+    return np.logspace(np.log10(top), np.log10(top) - decades, int(decades * per_decade) + 1)
+
+
+def _exact_parts(tasks: Any, theta: Any, nus: np.ndarray, st: Stencil, phis_fn: Any = None):
+    """g (M, G, n) formed from the solutions, grad F (M, n), max ||phi_k|| (M, G)."""
+    xp = tasks.xp
+    K, G = len(st.nodes), len(nus)
+    all_nus = np.concatenate([t * nus for t in st.nodes])
+    check_nu_values([float(all_nus.max()), float(all_nus.min())], tasks.nu_interval(), what="nu * node")
+    nus_x = xp.asarray(all_nus, dtype=tasks.dtype)
+    phis = tasks.inner_solution(theta, nus_x) if phis_fn is None else phis_fn(nus_x)
+    lead = phis.shape[:1]
+    phis = xp.reshape(phis, (*lead, K, G, *phis.shape[2:]))  # (M, K, G, [D,] n)
+    coeffs = xp.asarray(np.array(st.weights)[:, None] / nus[None, :], dtype=tasks.dtype)  # (K, G)
+    cshape = (1, K, G) + (1,) * (phis.ndim - 3)
+    g = -tasks.lam * xp.sum(xp.reshape(coeffs, cshape) * phis, axis=1)
+    phinorm = xp.max(xp.linalg.vector_norm(phis, axis=-1), axis=1)  # (M, G[, D])
+    return g, tasks.meta_gradient(theta, per_task=True), phinorm
+
+
+def _rho(tasks: Any) -> np.ndarray:
+    return to_numpy(tasks.xp.max(tasks.xp.abs(tasks.gamma), axis=1)) if hasattr(tasks, "gamma") else None
+
+
+def bias_grid(
+    tasks: Any,
+    theta: Any,
+    nus: np.ndarray,
+    st: Stencil,
+    deltas: np.ndarray | tuple = (),
+    *,
+    model: str = "adversarial",
+    seed: int = 0,
+) -> BiasGrid:
+    """Per-task bias over the (nu, delta) grid for the exact solutions and an inexactness ``model``."""
+    if model not in ("adversarial", "random"):
+        raise ValueError(f"model must be 'adversarial' or 'random', got {model!r}; for solvers use solver_bias_grid.")
+    nus = np.asarray(nus, dtype=float)
+    deltas = np.asarray(deltas, dtype=float).reshape(-1)
+    if nus.ndim != 1 or nus.size == 0 or np.any(~np.isfinite(nus)) or np.any(nus <= 0):
+        raise ValueError("nus must be a non-empty 1-D array of finite values > 0.")
+    if np.any(~np.isfinite(deltas)) or np.any(deltas <= 0):
+        raise ValueError("deltas must be finite and > 0.")
+    xp = tasks.xp
+    theta = tasks._theta(theta)
+    g, grad, phinorm = _exact_parts(tasks, theta, nus, st)
+    bvec = grad[:, None, :] - g  # (M, G, n)
+    exact = xp.linalg.vector_norm(bvec, axis=-1)
+    exact_mean = xp.linalg.vector_norm(xp.mean(bvec, axis=0), axis=-1)
+    e = eps(xp, tasks.dtype)
+    cond = getattr(tasks, "cond_S", 1.0)
+    roundoff = tasks.lam * st.w_l1 * e * cond * to_numpy(phinorm) / nus[None, :]
+    lam_d_nu = tasks.lam * deltas[None, :] / nus[:, None]  # (G, D)
+    if deltas.size == 0:
+        total = np.zeros((tasks.M, len(nus), 0))
+    elif model == "adversarial":
+        total = to_numpy(exact)[:, :, None] + st.w_l1 * lam_d_nu[None, :, :]
+    else:
+        rng = np.random.default_rng(seed)
+        u = rng.standard_normal((tasks.M, len(st.nodes), tasks.n))
+        u /= np.linalg.norm(u, axis=-1, keepdims=True)
+        s = xp.asarray(np.einsum("k,mkn->mn", np.array(st.weights), u), dtype=tasks.dtype)  # (M, n)
+        scale = xp.asarray(lam_d_nu, dtype=tasks.dtype)
+        v = bvec[:, :, None, :] + scale[None, :, :, None] * s[:, None, None, :]
+        total = to_numpy(xp.linalg.vector_norm(v, axis=-1))
+    return BiasGrid(
+        st, model, nus, deltas, to_numpy(exact), to_numpy(exact_mean), roundoff, total, _rho(tasks)
+    )
+
+
+def solver_bias_grid(tasks: Any, theta: Any, nus: np.ndarray, st: Stencil, deltas: Any, solver: Any) -> BiasGrid:
+    """Per-task bias when every perturbed problem is solved by ``solver`` to each certified delta.
+
+    ``solver`` is a :class:`~bmaml_theory.solvers.Solver` instance; its own ``delta`` is ignored in
+    favour of ``deltas`` (one trajectory per problem, snapshotted at each delta).
+    """
+    nus = np.asarray(nus, dtype=float)
+    deltas = np.sort(np.asarray(deltas, dtype=float).reshape(-1))[::-1]
+    xp = tasks.xp
+    theta = tasks._theta(theta)
+
+    def phis_fn(nus_x: Any) -> Any:
+        return solver.solve_path(tasks, theta, nus_x, tuple(float(d) for d in deltas)).phi  # (M, KG, D, n)
+
+    g, grad, phinorm = _exact_parts(tasks, theta, nus, st, phis_fn)  # g (M, G, D, n)
+    total = to_numpy(xp.linalg.vector_norm(grad[:, None, None, :] - g, axis=-1))
+    ge, _, phin0 = _exact_parts(tasks, theta, nus, st)
+    bvec = grad[:, None, :] - ge
+    cond = getattr(tasks, "cond_S", 1.0)
+    roundoff = tasks.lam * st.w_l1 * eps(xp, tasks.dtype) * cond * to_numpy(phin0) / nus[None, :]
+    return BiasGrid(
+        st,
+        getattr(solver, "name", type(solver).__name__),
+        nus,
+        deltas,
+        to_numpy(xp.linalg.vector_norm(bvec, axis=-1)),
+        to_numpy(xp.linalg.vector_norm(xp.mean(bvec, axis=0), axis=-1)),
+        roundoff,
+        total,
+        _rho(tasks),
+    )
+
+
+class BestNu(NamedTuple):
+    """nu (M, D): the grid nu minimising the bias per task and delta; bias (M, D) (NaN where no grid
+    point is trusted); roundoff (M, D) at that nu; interior (M, D): True where both grid neighbours of
+    the minimiser are trusted, so the true optimum is bracketed."""
+
+    nu: np.ndarray
+    bias: np.ndarray
+    roundoff: np.ndarray
+    interior: np.ndarray
+
+
+def best_nu(grid: BiasGrid, *, floor_factor: float = 100.0) -> BestNu:
+    """The best nu per delta, per task: the grid minimiser of the total bias among *trusted* points.
+
+    A grid point is trusted when its bias exceeds ``floor_factor`` times its a-priori round-off
+    estimate, so a minimiser is never an artefact of round-off.
+    """
+    if grid.total.shape[-1] == 0:
+        raise ValueError("the grid has no deltas; pass deltas to bias_grid.")
+    M, G, D = grid.total.shape
+    trusted = grid.total > floor_factor * grid.roundoff[:, :, None]
+    masked = np.where(trusted, grid.total, np.inf)
+    idx = np.argmin(masked, axis=1)  # (M, D)
+    rows, cols = np.arange(M)[:, None], np.arange(D)[None, :]
+    any_trusted = np.any(trusted, axis=1)
+    bias = np.where(any_trusted, grid.total[rows, idx, cols], np.nan)
+    lo, hi = np.clip(idx - 1, 0, G - 1), np.clip(idx + 1, 0, G - 1)
+    interior = (idx > 0) & (idx < G - 1) & trusted[rows, lo, cols] & trusted[rows, hi, cols] & any_trusted
+    return BestNu(grid.nus[idx], bias, grid.roundoff[rows, idx], interior)
