@@ -56,9 +56,7 @@ def resolve_backend(backend: str | None) -> Any:
         import array_api_strict
 
         return array_api_strict
-    raise ValueError(
-        f"backend={backend!r} is not known; use 'numpy', 'cupy' or 'array_api_strict'."
-    )
+    raise ValueError(f"backend={backend!r} is not known; use 'numpy', 'cupy' or 'array_api_strict'.")
 
 
 def as_array(x: Any, *, xp: Any, dtype: Any = None, name: str = "array") -> Any:

@@ -85,9 +85,10 @@ def symmetric(tasks: Any, theta: Any, nu: float, *, inner: Any = None, per_task:
     return e.per_task if per_task else e.value
 
 
-def order_n(
-    tasks: Any, theta: Any, nu: float, order: int, *, inner: Any = None, per_task: bool = False
-) -> Any:
-    r"""Order-n stencil estimator (Table 1's caption): truncation bias :math:`O(\nu^n)`; see :func:`stencils.stencil`."""
+def order_n(tasks: Any, theta: Any, nu: float, order: int, *, inner: Any = None, per_task: bool = False) -> Any:
+    r"""Order-n stencil estimator (Table 1's caption): truncation bias :math:`O(\nu^n)`.
+
+    The stencil is :func:`bmaml_theory.stencils.stencil` ``(order)``.
+    """
     e = estimate(tasks, theta, nu, stencil(order), inner=inner)
     return e.per_task if per_task else e.value

@@ -97,11 +97,27 @@ def fit_order(
     decades = float(lx.max() - lx.min())
     if n < min_points or decades < min_decades:
         return RateFit(
-            False, None, None, (float(x[run].min()), float(x[run].max())), n, decades, None,
+            False,
+            None,
+            None,
+            (float(x[run].min()), float(x[run].max())),
+            n,
+            decades,
+            None,
             f"asymptotic window too short ({n} points over {decades:.2f} decades; need "
             f">= {min_points} points over >= {min_decades} decades)",
             run,
         )
     p, c = np.polyfit(lx, le, 1)
     res = float(np.max(np.abs(le - (p * lx + c))))
-    return RateFit(True, float(p), float(c), (float(x[run].min()), float(x[run].max())), n, decades, res, "", run)
+    return RateFit(
+        True,
+        float(p),
+        float(c),
+        (float(x[run].min()), float(x[run].max())),
+        n,
+        decades,
+        res,
+        "",
+        run,
+    )

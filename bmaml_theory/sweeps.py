@@ -124,9 +124,7 @@ def bias_grid(
         scale = xp.asarray(lam_d_nu, dtype=tasks.dtype)
         v = bvec[:, :, None, :] + scale[None, :, :, None] * s[:, None, None, :]
         total = to_numpy(xp.linalg.vector_norm(v, axis=-1))
-    return BiasGrid(
-        st, model, nus, deltas, to_numpy(exact), to_numpy(exact_mean), roundoff, total, _rho(tasks)
-    )
+    return BiasGrid(st, model, nus, deltas, to_numpy(exact), to_numpy(exact_mean), roundoff, total, _rho(tasks))
 
 
 def solver_bias_grid(tasks: Any, theta: Any, nus: np.ndarray, st: Stencil, deltas: Any, solver: Any) -> BiasGrid:
@@ -143,7 +141,7 @@ def solver_bias_grid(tasks: Any, theta: Any, nus: np.ndarray, st: Stencil, delta
     def phis_fn(nus_x: Any) -> Any:
         return solver.solve_path(tasks, theta, nus_x, tuple(float(d) for d in deltas)).phi  # (M, KG, D, n)
 
-    g, grad, phinorm = _exact_parts(tasks, theta, nus, st, phis_fn)  # g (M, G, D, n)
+    g, grad, _phinorm = _exact_parts(tasks, theta, nus, st, phis_fn)  # g (M, G, D, n)
     total = to_numpy(xp.linalg.vector_norm(grad[:, None, None, :] - g, axis=-1))
     ge, _, phin0 = _exact_parts(tasks, theta, nus, st)
     bvec = grad[:, None, :] - ge

@@ -13,7 +13,11 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
-    "ci", derandomize=True, deadline=None, max_examples=40, print_blob=True,
+    "ci",
+    derandomize=True,
+    deadline=None,
+    max_examples=40,
+    print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("dev", deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
@@ -33,7 +37,10 @@ def _cupy_available() -> bool:
 BACKENDS = [
     "numpy",
     "array_api_strict",
-    pytest.param("cupy", marks=pytest.mark.skipif(not _cupy_available(), reason="CuPy with a CUDA GPU not available")),
+    pytest.param(
+        "cupy",
+        marks=pytest.mark.skipif(not _cupy_available(), reason="CuPy with a CUDA GPU not available"),
+    ),
 ]
 
 

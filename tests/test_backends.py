@@ -37,7 +37,10 @@ def test_core_on_backend(backend, reference):
     xp = resolve_backend(backend)
     assert type(bt.meta_gradient(bth)) is type(xp.asarray([1.0]))
     _close(bt.inner_solution(bth, 0.05), tasks.inner_solution(theta, 0.05))
-    _close(bt.inner_solution(bth, xp.asarray([0.0, 0.1])), tasks.inner_solution(theta, np.array([0.0, 0.1])))
+    _close(
+        bt.inner_solution(bth, xp.asarray([0.0, 0.1])),
+        tasks.inner_solution(theta, np.array([0.0, 0.1])),
+    )
     _close(bt.meta_gradient(bth, per_task=True), tasks.meta_gradient(theta, per_task=True))
     _close(bt.meta_hessian(bth), tasks.meta_hessian(theta))
     assert abs(bt.meta_objective(bth) - tasks.meta_objective(theta)) <= 1e-11 * (1 + abs(tasks.meta_objective(theta)))
@@ -46,8 +49,16 @@ def test_core_on_backend(backend, reference):
 
 
 @pytest.mark.parametrize(
-    "inner", [None, Adversarial(1e-6), Adversarial(1e-6, align="mean"), RandomDirection(1e-6, seed=3),
-              solvers.GD(1e-8), solvers.Nesterov(1e-8), solvers.CG(1e-8)],
+    "inner",
+    [
+        None,
+        Adversarial(1e-6),
+        Adversarial(1e-6, align="mean"),
+        RandomDirection(1e-6, seed=3),
+        solvers.GD(1e-8),
+        solvers.Nesterov(1e-8),
+        solvers.CG(1e-8),
+    ],
     ids=["exact", "adversarial", "adversarial-mean", "random", "gd", "nesterov", "cg"],
 )
 def test_estimators_on_backend(backend, reference, inner):

@@ -32,7 +32,10 @@ def tasks():
         ({"b_train": np.ones((1, 3))}, "b_train must have shape \\(1, 2\\)"),
         ({"A_train": np.ones((1, 2, 3))}, "A_train must have shape \\(M, n, n\\)"),
         ({"A_test": A}, "pass both A_test and b_test"),
-        ({"A_test": np.stack([A[0], A[0]]), "b_test": np.ones((2, 2))}, "pass one test objective per training task"),
+        (
+            {"A_test": np.stack([A[0], A[0]]), "b_test": np.ones((2, 2))},
+            "pass one test objective per training task",
+        ),
     ],
 )
 def test_quadratic_tasks_rejects(kwargs, match):
@@ -43,7 +46,7 @@ def test_quadratic_tasks_rejects(kwargs, match):
 
 
 def test_inner_solution_and_meta_gradient_reject(tasks):
-    with pytest.raises(ValueError, match="outside .* unique solution"):
+    with pytest.raises(ValueError, match=r"outside .* unique solution"):
         tasks.inner_solution(np.zeros(2), nu=-10.0)
     with pytest.raises(ValueError, match="theta must have shape \\(2,\\)"):
         tasks.inner_solution(np.zeros(3))
@@ -63,7 +66,7 @@ def test_estimators_reject(tasks):
     th = np.zeros(2)
     with pytest.raises(ValueError, match="nu must be > 0"):
         estimators.forward(tasks, th, nu=0.0)
-    with pytest.raises(ValueError, match="nu \\* stencil node=.* outside"):
+    with pytest.raises(ValueError, match=r"nu \* stencil node=.* outside"):
         estimators.symmetric(tasks, th, nu=5.0)
     with pytest.raises(TypeError, match="inner must be None"):
         estimators.forward(tasks, th, nu=1e-3, inner="gd")
@@ -116,7 +119,7 @@ def test_backend_errors():
     with pytest.raises(ValueError, match="backend='tpu' is not known"):
         resolve_backend("tpu")
     try:
-        import cupy  # noqa: F401
+        import cupy
 
         has_gpu = cupy.cuda.runtime.getDeviceCount() > 0
     except Exception:

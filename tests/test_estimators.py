@@ -42,7 +42,9 @@ def test_stencil_order_is_exact_on_polynomials(order):
     s = stencils.stencil(order)
     assert s.order == order
     for deg in range(order + 2):
-        d = sum(Fraction(w).limit_denominator(10**9) * Fraction(t) ** deg for t, w in zip(s.nodes, s.weights, strict=True))
+        d = sum(
+            Fraction(w).limit_denominator(10**9) * Fraction(t) ** deg for t, w in zip(s.nodes, s.weights, strict=True)
+        )
         want = 1 if deg == 1 else 0
         if deg <= order:
             assert d == want, (deg, d)
@@ -68,7 +70,9 @@ def test_estimators_against_dense_difference_quotients(backend):
     th = to_backend(theta, backend)
 
     def phi(nu):
-        return np.stack([np.linalg.solve(nu * A[i] + Ah[i] + lam * np.eye(n), lam * theta - bh[i] - nu * b[i]) for i in range(M)])
+        return np.stack(
+            [np.linalg.solve(nu * A[i] + Ah[i] + lam * np.eye(n), lam * theta - bh[i] - nu * b[i]) for i in range(M)]
+        )
 
     nu = 1e-3
     fwd = -lam * (phi(nu) - phi(0.0)) / nu
@@ -106,8 +110,13 @@ def test_bias_rates_eq12(data):
         nus = sweeps.nu_grid(tasks, s, decades=11, per_decade=10)
         grid = sweeps.bias_grid(tasks, theta, nus, s)
         for i in range(tasks.M):
-            f = rates.fit_order(nus, grid.exact[i], x_max=ASYMPTOTIC_NU_RHO / grid.rho[i],
-                                floor=grid.roundoff[i], floor_factor=FLOOR_FACTOR)
+            f = rates.fit_order(
+                nus,
+                grid.exact[i],
+                x_max=ASYMPTOTIC_NU_RHO / grid.rho[i],
+                floor=grid.roundoff[i],
+                floor_factor=FLOOR_FACTOR,
+            )
             note(f"{s.name} task {i}: {f}")
             if f.ok:  # instances whose leading coefficient vanishes are exact, not measurable
                 assert abs(f.order - p) <= RATE_TOL
@@ -144,8 +153,13 @@ def test_order_n_rates():
         nus = sweeps.nu_grid(tasks, s, decades=8, per_decade=20)
         grid = sweeps.bias_grid(tasks, theta, nus, s)
         for i in range(tasks.M):
-            f = rates.fit_order(nus, grid.exact[i], x_max=ASYMPTOTIC_NU_RHO / grid.rho[i],
-                                floor=grid.roundoff[i], floor_factor=FLOOR_FACTOR)
+            f = rates.fit_order(
+                nus,
+                grid.exact[i],
+                x_max=ASYMPTOTIC_NU_RHO / grid.rho[i],
+                floor=grid.roundoff[i],
+                floor_factor=FLOOR_FACTOR,
+            )
             assert f.ok, f.reason
             assert abs(f.order - order) <= RATE_TOL
 

@@ -21,15 +21,20 @@ def _tasks(data, **kw):
 def _dense_phi(data, nu):
     A_train, b_train, lam, A_test, b_test, theta = data
     n = A_train.shape[-1]
-    return np.stack([
-        np.linalg.solve(nu * A_test[i] + A_train[i] + lam * np.eye(n), lam * theta - b_train[i] - nu * b_test[i])
-        for i in range(A_train.shape[0])
-    ])
+    return np.stack(
+        [
+            np.linalg.solve(
+                nu * A_test[i] + A_train[i] + lam * np.eye(n),
+                lam * theta - b_train[i] - nu * b_test[i],
+            )
+            for i in range(A_train.shape[0])
+        ]
+    )
 
 
 def _scale(data):
     """lam(||A|| ||phi0|| + ||b||)/mu: the size of grad F_i's ingredients (backward-error scale)."""
-    A_train, b_train, lam, A_test, b_test, theta = data
+    A_train, _b_train, lam, A_test, b_test, _theta = data
     phi0 = _dense_phi(data, 0.0)
     mu = lam + np.linalg.eigvalsh(A_train)[:, 0]
     nA = np.linalg.norm(A_test, 2, axis=(1, 2))
@@ -51,14 +56,25 @@ def test_inner_solution_matches_dense_solve(data, frac):
 
 
 @given(family_data())
-@example((np.array([[[1.0]]]), np.array([[0.5]]), 2.0, np.array([[[1.0]]]), np.array([[0.5]]), np.array([1.0])))
+@example(
+    (
+        np.array([[[1.0]]]),
+        np.array([[0.5]]),
+        2.0,
+        np.array([[[1.0]]]),
+        np.array([[0.5]]),
+        np.array([1.0]),
+    )
+)
 def test_meta_gradient_is_eq7(data):
     """grad F_i = (I + Ahat_i/lam)^{-1} grad f_i(phi*_i): eq. (7) by a dense solve."""
-    A_train, b_train, lam, A_test, b_test, theta = data
+    A_train, _b_train, lam, A_test, b_test, theta = data
     tasks, _ = _tasks(data)
     phi0 = _dense_phi(data, 0.0)
     n = tasks.n
-    ref = np.stack([np.linalg.solve(np.eye(n) + A_train[i] / lam, A_test[i] @ phi0[i] + b_test[i]) for i in range(tasks.M)])
+    ref = np.stack(
+        [np.linalg.solve(np.eye(n) + A_train[i] / lam, A_test[i] @ phi0[i] + b_test[i]) for i in range(tasks.M)]
+    )
     got = tasks.meta_gradient(theta, per_task=True)
     err = np.linalg.norm(got - ref, axis=1) / _scale(data)
     assert err.max() <= 1e3 * n * EPS
@@ -76,8 +92,11 @@ def test_meta_gradient_matches_finite_differences_of_F(data):
         e = np.zeros(tasks.n)
         e[k] = h
         fd[k] = (tasks.meta_objective(theta + e) - tasks.meta_objective(theta - e)) / (2 * h)
-    Fscale = np.abs(tasks.meta_objective(theta, per_task=True)).max() + np.abs(
-        tasks.meta_objective(theta + h, per_task=True)).max() + 1.0
+    Fscale = (
+        np.abs(tasks.meta_objective(theta, per_task=True)).max()
+        + np.abs(tasks.meta_objective(theta + h, per_task=True)).max()
+        + 1.0
+    )
     tol = 1e3 * tasks.n * EPS * Fscale / h + 1e3 * tasks.n * EPS * np.linalg.norm(g)
     note(f"err={np.abs(g - fd).max()}, tol={tol}")
     assert np.abs(g - fd).max() <= tol
@@ -103,10 +122,16 @@ def test_proposition_1_by_complex_step(data):
     tasks, _ = _tasks(data)
     h = 1e-30
     n = tasks.n
-    dphi = np.stack([
-        np.linalg.solve(A_train[i] + lam * np.eye(n) + 1j * h * A_test[i], lam * theta - b_train[i] - 1j * h * b_test[i]).imag / h
-        for i in range(tasks.M)
-    ])
+    dphi = np.stack(
+        [
+            np.linalg.solve(
+                A_train[i] + lam * np.eye(n) + 1j * h * A_test[i],
+                lam * theta - b_train[i] - 1j * h * b_test[i],
+            ).imag
+            / h
+            for i in range(tasks.M)
+        ]
+    )
     err = np.linalg.norm(-lam * dphi - tasks.meta_gradient(theta, per_task=True), axis=1) / _scale(data)
     assert err.max() <= 1e3 * n * EPS
 
@@ -155,7 +180,7 @@ def test_constants(data):
     assert np.isclose(c.L1, np.abs(np.linalg.eigvalsh(A_test)).max())
     assert np.isclose(c.mu, lam + np.linalg.eigvalsh(A_train)[:, 0].min())
     assert c.mu >= lam - c.Lhat1 - 1e-12  # the paper's mu = lam - Lhat1 is a lower bound
-    assert c.Lhat2 == 0.0 and c.L0 == np.inf
+    assert c.Lhat2 == 0.0 and np.inf == c.L0
     assert tasks.cond_S <= 3 * (1 + 1e-9)  # lam >= 2 Lhat1 => cond(lam I + Ahat) <= 3
 
 

@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bmaml_theory.rates import fit_order
-from bmaml_theory.sweeps import BiasGrid, best_nu
 from bmaml_theory.stencils import FORWARD
+from bmaml_theory.sweeps import BiasGrid, best_nu
 
 
 @given(st.floats(0.25, 4.0), st.floats(-3, 3))

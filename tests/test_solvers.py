@@ -77,4 +77,9 @@ def test_solver_sweep_matches_estimator_with_the_solver():
     for gi in range(len(nus)):
         for k, d in enumerate(grid.deltas):
             est = estimators.estimate(tasks, theta, float(nus[gi]), st_, inner=solvers.GD(float(d)))
-            assert np.allclose(grid.total[:, gi, k], np.linalg.norm(g - est.per_task, axis=1), rtol=1e-10, atol=1e-12)
+            assert np.allclose(
+                grid.total[:, gi, k],
+                np.linalg.norm(g - est.per_task, axis=1),
+                rtol=1e-10,
+                atol=1e-12,
+            )

@@ -57,8 +57,11 @@ def run_all(quick: bool, out: Path, progress: bool = True) -> int:
     for r in results:
         print(f"{r.id:<{width}}  {r.status:<12}  stated={_short(r.stated):<16}  measured={_short(r.measured)}")
     counts = {s: sum(r.status == s for r in results) for s in ("holds", "violated", "inconclusive")}
-    print(f"{len(results)} claims: " + ", ".join(f"{v} {k}" for k, v in counts.items())
-          + f"; wrote {out}/claims.json, claims.md and {len(FIGURES)} figures in {seconds:.1f} s")
+    print(
+        f"{len(results)} claims: "
+        + ", ".join(f"{v} {k}" for k, v in counts.items())
+        + f"; wrote {out}/claims.json, claims.md and {len(FIGURES)} figures in {seconds:.1f} s"
+    )
     return 0
 
 
@@ -84,8 +87,11 @@ def main(argv: list[str] | None = None) -> int:
         FIGURES[fig](Context(quick=args.quick), out / fig)
         print(f"wrote {out / fig}")
         return 0
-    print(f"unknown target {args.target!r}: use 'list', 'all', a claim id or a figure name "
-          f"({', '.join(list(REGISTRY) + list(FIGURES))})", file=sys.stderr)
+    print(
+        f"unknown target {args.target!r}: use 'list', 'all', a claim id or a figure name "
+        f"({', '.join(list(REGISTRY) + list(FIGURES))})",
+        file=sys.stderr,
+    )
     return 2
 
 

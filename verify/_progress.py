@@ -31,7 +31,11 @@ class Progress:
         if self.tty:
             self.note("")
         else:
-            print(f"{self._bar()} {step} ({time.perf_counter() - self.t0:.1f}s)", file=self.stream, flush=True)
+            print(
+                f"{self._bar()} {step} ({time.perf_counter() - self.t0:.1f}s)",
+                file=self.stream,
+                flush=True,
+            )
 
     def note(self, msg: str) -> None:
         """Redraw the line with a detail of the current step (terminal only)."""

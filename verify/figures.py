@@ -55,7 +55,14 @@ def bias_vs_nu(ctx: Context, path: Path) -> None:
         ax.loglog(nus, adv.exact[i], color="C0", lw=2.2, label="exact solutions")
         for c, d in zip(("C1", "C2", "C3"), (1e-4, 1e-8, 1e-12), strict=True):
             k = int(np.argmin(np.abs(np.log(adv.deltas / d))))
-            ax.loglog(nus, adv.total[i, :, k], "--", color=c, lw=1.4, label=rf"$\delta$={adv.deltas[k]:.0e} (worst case)")
+            ax.loglog(
+                nus,
+                adv.total[i, :, k],
+                "--",
+                color=c,
+                lw=1.4,
+                label=rf"$\delta$={adv.deltas[k]:.0e} (worst case)",
+            )
         ax.loglog(nus, adv.roundoff[i], ":", color="0.5", lw=1.2, label="round-off estimate")
         row = next(r for r in study["rows"] if r["family"] == j and r["task"] == i)
         f = row["fit_nu"]
@@ -64,8 +71,13 @@ def bias_vs_nu(ctx: Context, path: Path) -> None:
             lo, hi = f.window
             ax.axvspan(lo, hi, color="C0", alpha=0.08, label="fit window")
             xs = np.array([lo, hi])
-            ax.loglog(xs, 10 ** f.intercept * xs ** f.order * 3, "k-", lw=0.9,
-                      label=rf"reference $\nu^{{{p:g}}}$ (fit {f.order:.3f})")
+            ax.loglog(
+                xs,
+                10**f.intercept * xs**f.order * 3,
+                "k-",
+                lw=0.9,
+                label=rf"reference $\nu^{{{p:g}}}$ (fit {f.order:.3f})",
+            )
         ax.set_title(f"{st.name} estimator, eq. ({10 if st is FORWARD else 11})")
         ax.set_xlabel(r"perturbation $\nu$")
         ax.grid(True, which="major", alpha=0.3)
@@ -79,29 +91,47 @@ def bias_vs_nu(ctx: Context, path: Path) -> None:
 
 @figure("bias_vs_delta.png")
 def bias_vs_delta(ctx: Context, path: Path) -> None:
-    j, kind, n = _representative(ctx)
+    j, kind, _n = _representative(ctx)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.3), sharey=True)
     for ax, st in zip(axes, (FORWARD, SYMMETRIC), strict=True):
         study = cj._study(ctx, st)
         deltas = study["settings"]["deltas"]
         row = next(r for r in study["rows"] if r["family"] == j and r["task"] == 0)
-        for (model, color) in (("adversarial", "C3"), ("random", "C1")):
+        for model, color in (("adversarial", "C3"), ("random", "C1")):
             _, b = study["grids"][j][model]
             f = row["fit_delta"][model]
             lab = f"{model} errors" + (f" (fit {f.order:.3f})" if f.ok else "")
-            ax.loglog(deltas, b.bias[0], "o-" if model == "adversarial" else "s-", ms=3, color=color, label=lab)
+            ax.loglog(
+                deltas,
+                b.bias[0],
+                "o-" if model == "adversarial" else "s-",
+                ms=3,
+                color=color,
+                label=lab,
+            )
         sol = cj._solver_study(ctx, st)
         key_kind = kind if (kind, "gd") in sol["grids"] else next(iter(sol["grids"]))[0]
         for name, color in (("gd", "C0"), ("nesterov", "C2")):
             _, b = sol["grids"][(key_kind, name)]
-            f = fit_order(sol["deltas"], b.bias[0], floor=b.roundoff[0], floor_factor=cj.FLOOR_FACTOR,
-                          valid=b.interior[0])
+            f = fit_order(
+                sol["deltas"],
+                b.bias[0],
+                floor=b.roundoff[0],
+                floor_factor=cj.FLOOR_FACTOR,
+                valid=b.interior[0],
+            )
             lab = f"{name} stopped at certified $\\delta$" + (f" (fit {f.order:.2f})" if f.ok else "")
             ax.loglog(sol["deltas"], b.bias[0], "^-", ms=3, color=color, label=lab)
         p = STATED_DELTA[st.name]
         _, badv = study["grids"][j]["adversarial"]
         y0 = np.nanmax(badv.bias[0])
-        ax.loglog(deltas, y0 * (deltas / deltas[0]) ** p, "k--", lw=0.9, label=f"reference {DELTA_LABEL[st.name]}")
+        ax.loglog(
+            deltas,
+            y0 * (deltas / deltas[0]) ** p,
+            "k--",
+            lw=0.9,
+            label=f"reference {DELTA_LABEL[st.name]}",
+        )
         ax.loglog(deltas, y0 * (deltas / deltas[0]), "k:", lw=0.9, label=r"reference $\delta^{1}$")
         ax.set_title(f"{st.name} estimator at the best $\\nu$ per $\\delta$")
         ax.set_xlabel(r"inner precision $\delta$, eq. (13)")
@@ -117,8 +147,10 @@ def bias_vs_delta(ctx: Context, path: Path) -> None:
 def rate_slopes(ctx: Context, path: Path) -> None:
     groups = []
     for cid, st, which, stated in (
-        ("eq12-forward", FORWARD, "nu", 1.0), ("eq12-symmetric", SYMMETRIC, "nu", 2.0),
-        ("eq14-forward", FORWARD, "delta", 0.5), ("eq14-symmetric", SYMMETRIC, "delta", 2.0 / 3.0),
+        ("eq12-forward", FORWARD, "nu", 1.0),
+        ("eq12-symmetric", SYMMETRIC, "nu", 2.0),
+        ("eq14-forward", FORWARD, "delta", 0.5),
+        ("eq14-symmetric", SYMMETRIC, "delta", 2.0 / 3.0),
     ):
         rows = cj._study(ctx, st)["rows"]
         fits = [r["fit_nu"] if which == "nu" else r["fit_delta"]["adversarial"] for r in rows]

@@ -83,14 +83,33 @@ def _study(ctx: Context, st: Stencil) -> dict:
             grids[j] = {"adversarial": (adv, b_adv), "random": (rnd, b_rnd)}
             for i in range(tasks.M):
                 nu_max = ASYMPTOTIC_NU_RHO / adv.rho[i]
-                fit_nu = fit_order(nus, adv.exact[i], x_max=nu_max, floor=adv.roundoff[i], floor_factor=FLOOR_FACTOR)
+                fit_nu = fit_order(
+                    nus,
+                    adv.exact[i],
+                    x_max=nu_max,
+                    floor=adv.roundoff[i],
+                    floor_factor=FLOOR_FACTOR,
+                )
                 fits_d = {}
                 for name, b in (("adversarial", b_adv), ("random", b_rnd)):
                     valid = b.interior[i] & (b.nu[i] <= nu_max)
                     fits_d[name] = fit_order(
-                        s["deltas"], b.bias[i], floor=b.roundoff[i], floor_factor=FLOOR_FACTOR, valid=valid
+                        s["deltas"],
+                        b.bias[i],
+                        floor=b.roundoff[i],
+                        floor_factor=FLOOR_FACTOR,
+                        valid=valid,
                     )
-                rows.append({"kind": kind, "n": n, "task": i, "family": j, "fit_nu": fit_nu, "fit_delta": fits_d})
+                rows.append(
+                    {
+                        "kind": kind,
+                        "n": n,
+                        "task": i,
+                        "family": j,
+                        "fit_nu": fit_nu,
+                        "fit_delta": fits_d,
+                    }
+                )
         return {"rows": rows, "settings": s, "grids": grids}
 
     return ctx.cached(f"study-{st.name}", run)
@@ -115,8 +134,13 @@ def _solver_study(ctx: Context, st: Stencil) -> dict:
                 grids[(kind, solver.name)] = (g, b)
                 for i in range(tasks.M):
                     # same rule as the adversarial model: the best nu must be bracketed by trusted points
-                    f = fit_order(deltas, b.bias[i], floor=b.roundoff[i], floor_factor=FLOOR_FACTOR,
-                                  valid=b.interior[i])
+                    f = fit_order(
+                        deltas,
+                        b.bias[i],
+                        floor=b.roundoff[i],
+                        floor_factor=FLOOR_FACTOR,
+                        valid=b.interior[i],
+                    )
                     out[solver.name].append({"kind": kind, "task": i, "fit": f})
         return {"fits": out, "deltas": deltas, "grids": grids}
 
@@ -127,7 +151,12 @@ def _summary(slopes: list[float]) -> dict:
     if not slopes:
         return {"count": 0}
     a = np.asarray(slopes)
-    return {"count": len(a), "min": float(a.min()), "median": float(np.median(a)), "max": float(a.max())}
+    return {
+        "count": len(a),
+        "min": float(a.min()),
+        "median": float(np.median(a)),
+        "max": float(a.max()),
+    }
 
 
 def _rate_claim(ctx, cid, st, stated, statement, which, figure) -> ClaimResult:
@@ -143,7 +172,8 @@ def _rate_claim(ctx, cid, st, stated, statement, which, figure) -> ClaimResult:
         "measured_instances": len(ok_rows),
         "not_measurable": [
             {"kind": r["kind"], "n": r["n"], "task": r["task"], "reason": f.reason}
-            for r, f in zip(rows, fits, strict=True) if not f.ok
+            for r, f in zip(rows, fits, strict=True)
+            if not f.ok
         ][:10],
         "slopes": _summary(slopes),
         "tolerance_reason": (
@@ -158,7 +188,12 @@ def _rate_claim(ctx, cid, st, stated, statement, which, figure) -> ClaimResult:
     }
     if k is not None:
         r, f = ok_rows[k]
-        evidence["worst_instance"] = {"kind": r["kind"], "n": r["n"], "task": r["task"], **f.as_dict()}
+        evidence["worst_instance"] = {
+            "kind": r["kind"],
+            "n": r["n"],
+            "task": r["task"],
+            **f.as_dict(),
+        }
     if which == "delta":
         s = study["settings"]
         evidence["delta_grid"] = [float(s["deltas"][0]), float(s["deltas"][-1]), len(s["deltas"])]
@@ -182,9 +217,17 @@ def _rate_claim(ctx, cid, st, stated, statement, which, figure) -> ClaimResult:
         _, _, tasks, theta = fams[r["family"]]
         counter = instance(tasks, r["task"], theta)
     return ClaimResult(
-        id=cid, source=f"{SOURCE}, {'eq. (12)' if which == 'nu' else 'eq. (14)'}", statement=statement,
-        kind="rate", status=status, stated=stated, measured=worst, tolerance=RATE_TOL, evidence=evidence,
-        counterexample=counter, figure=figure,
+        id=cid,
+        source=f"{SOURCE}, {'eq. (12)' if which == 'nu' else 'eq. (14)'}",
+        statement=statement,
+        kind="rate",
+        status=status,
+        stated=stated,
+        measured=worst,
+        tolerance=RATE_TOL,
+        evidence=evidence,
+        counterexample=counter,
+        figure=figure,
     )
 
 
@@ -192,9 +235,13 @@ def _rate_claim(ctx, cid, st, stated, statement, which, figure) -> ClaimResult:
 def eq12_forward(ctx: Context) -> ClaimResult:
     """Eq. (12), forward: ||grad F_i - g^For_{i,nu}|| = O(lam nu) at exact solutions (slope 1 in nu)."""
     return _rate_claim(
-        ctx, "eq12-forward", FORWARD, 1.0,
+        ctx,
+        "eq12-forward",
+        FORWARD,
+        1.0,
         "At exact inner solutions the forward estimator (10) has bias O(lam*nu): observed order 1 in nu.",
-        "nu", "bias_vs_nu.png",
+        "nu",
+        "bias_vs_nu.png",
     )
 
 
@@ -202,9 +249,13 @@ def eq12_forward(ctx: Context) -> ClaimResult:
 def eq12_symmetric(ctx: Context) -> ClaimResult:
     """Eq. (12), symmetric: ||grad F_i - g^Sym_{i,nu}|| = O(lam nu^2) at exact solutions (slope 2)."""
     return _rate_claim(
-        ctx, "eq12-symmetric", SYMMETRIC, 2.0,
+        ctx,
+        "eq12-symmetric",
+        SYMMETRIC,
+        2.0,
         "At exact inner solutions the symmetric estimator (11) has bias O(lam*nu^2): observed order 2 in nu.",
-        "nu", "bias_vs_nu.png",
+        "nu",
+        "bias_vs_nu.png",
     )
 
 
@@ -212,10 +263,14 @@ def eq12_symmetric(ctx: Context) -> ClaimResult:
 def eq14_forward(ctx: Context) -> ClaimResult:
     """Eq. (14), forward: with delta-inexact solutions and nu ~ sqrt(delta), bias O(lam sqrt(delta))."""
     return _rate_claim(
-        ctx, "eq14-forward", FORWARD, 0.5,
+        ctx,
+        "eq14-forward",
+        FORWARD,
+        0.5,
         "With delta-inexact solutions (13) and the best nu (~ sqrt(delta)), the forward estimator has bias "
         "O(lam*sqrt(delta)): observed order 1/2 in delta under the worst-case (adversarial) errors.",
-        "delta", "bias_vs_delta.png",
+        "delta",
+        "bias_vs_delta.png",
     )
 
 
@@ -223,10 +278,14 @@ def eq14_forward(ctx: Context) -> ClaimResult:
 def eq14_symmetric(ctx: Context) -> ClaimResult:
     """Eq. (14), symmetric: with nu ~ delta^(1/3), bias O(lam delta^(2/3))."""
     return _rate_claim(
-        ctx, "eq14-symmetric", SYMMETRIC, 2.0 / 3.0,
+        ctx,
+        "eq14-symmetric",
+        SYMMETRIC,
+        2.0 / 3.0,
         "With delta-inexact solutions (13) and the best nu (~ delta^(1/3)), the symmetric estimator has bias "
         "O(lam*delta^(2/3)): observed order 2/3 in delta under the worst-case (adversarial) errors.",
-        "delta", "bias_vs_delta.png",
+        "delta",
+        "bias_vs_delta.png",
     )
 
 
@@ -277,9 +336,15 @@ def prop1(ctx: Context) -> ClaimResult:
         _, _, tasks, theta = fams[worst_at[0]]
         counter = instance(tasks, worst_at[1], theta)
     return ClaimResult(
-        id="prop1", source=f"{SOURCE}, Proposition 1", kind="identity", status=status,
+        id="prop1",
+        source=f"{SOURCE}, Proposition 1",
+        kind="identity",
+        status=status,
         statement="grad F_i(theta) = -lam * d phi*_{i,nu}(theta)/d nu at nu = 0.",
-        stated=0.0, measured=worst, tolerance=tol, counterexample=counter,
+        stated=0.0,
+        measured=worst,
+        tolerance=tol,
+        counterexample=counter,
         evidence={
             "instances": count,
             "method": "complex step (h=1e-30) on dense complex solves of eq. (9) vs eq. (7) by dense solve and vs "
@@ -296,7 +361,7 @@ def inexact_term(ctx: Context) -> ClaimResult:
     r"""Section 3: with :math:`\|\tilde\phi-\phi^*\|\le\delta`, the estimate moves by at most :math:`2\lambda\delta/\nu`
     (forward); the symmetric counterpart is :math:`\lambda\delta/\nu`.  Both are attained (tight)."""
     fams = families(ctx)
-    pick = [f for f in fams if f[1] == fams[0][1] or not ctx.quick][:: 1 if not ctx.quick else 1]
+    pick = [f for f in fams if f[1] == fams[0][1]] if ctx.quick else fams  # quick: the smallest n only
     nus_rel = (1e-1, 1e-3)
     deltas = (1e-2, 1e-4, 1e-6)
     worst = {"forward": 0.0, "symmetric": 0.0}
@@ -315,8 +380,14 @@ def inexact_term(ctx: Context) -> ClaimResult:
                 nu = nr * r
                 g0 = estimators.estimate(tasks, theta, nu, st).per_task
                 for d in deltas:
-                    sources = [Adversarial(d), Adversarial(d, align="mean"), RandomDirection(d, seed=j),
-                               solvers.GD(d), solvers.Nesterov(d), solvers.CG(d)]
+                    sources = [
+                        Adversarial(d),
+                        Adversarial(d, align="mean"),
+                        RandomDirection(d, seed=j),
+                        solvers.GD(d),
+                        solvers.Nesterov(d),
+                        solvers.CG(d),
+                    ]
                     for src in sources:
                         g = estimators.estimate(tasks, theta, nu, st, inner=src).per_task
                         dev = np.linalg.norm(np.asarray(g - g0), axis=-1)
@@ -336,10 +407,15 @@ def inexact_term(ctx: Context) -> ClaimResult:
     status = "holds" if measured <= 1 + tol else "violated"
     counter = None
     return ClaimResult(
-        id="inexact-term", source=f"{SOURCE}, Section 3 (after eq. (13))", kind="upper_bound", status=status,
+        id="inexact-term",
+        source=f"{SOURCE}, Section 3 (after eq. (13))",
+        kind="upper_bound",
+        status=status,
         statement="If ||phi~ - phi*|| <= delta for each solve, the forward estimate moves by at most "
         "2*lam*delta/nu (the symmetric one by lam*delta/nu).",
-        stated="2*lam*delta/nu (forward); lam*delta/nu (symmetric)", measured=measured, tolerance=tol,
+        stated="2*lam*delta/nu (forward); lam*delta/nu (symmetric)",
+        measured=measured,
+        tolerance=tol,
         counterexample=counter,
         evidence={
             "worst_ratio": worst,
@@ -353,7 +429,9 @@ def inexact_term(ctx: Context) -> ClaimResult:
                 "statement": "Appendix A.2 eq. (23) writes the inexact term as 2*delta/nu (no lam)",
                 "worst_ratio_actual_over_2delta_over_nu": eq23,
                 "verdict": "violated whenever lam > 1 (ratio = lam at the adversarial errors); see docs/errata.md",
-                "instance": (instance(pick[eq23_at[0]][2], eq23_at[1], pick[eq23_at[0]][3]) if eq23_at and eq23 > 1 else None),
+                "instance": (
+                    instance(pick[eq23_at[0]][2], eq23_at[1], pick[eq23_at[0]][3]) if eq23_at and eq23 > 1 else None
+                ),
             },
         },
     )

@@ -113,7 +113,9 @@ class QuadraticTasks:
         )
         M, n = self.b_train.shape
         if (A_test is None) != (b_test is None):
-            raise ValueError("pass both A_test and b_test, or neither (the test objective defaults to the training one).")
+            raise ValueError(
+                "pass both A_test and b_test, or neither (the test objective defaults to the training one)."
+            )
         if A_test is None:
             self.A_test, self.b_test = self.A_train, self.b_train
         else:
@@ -155,8 +157,7 @@ class QuadraticTasks:
     # ------------------------------------------------------------------ factorisation
     def _factor(self) -> None:
         xp = self.xp
-        I = xp.eye(self.n, dtype=self.dtype)
-        S = self.A_train + self.lam * I
+        S = self.A_train + self.lam * xp.eye(self.n, dtype=self.dtype)
         s, U = xp.linalg.eigh(S)
         S_mhalf = (U * (1.0 / xp.sqrt(s))[:, None, :]) @ U.mT
         K = S_mhalf @ self.A_test @ S_mhalf
@@ -212,7 +213,9 @@ class QuadraticTasks:
         return phi[:, 0, :] if scalar else phi
 
     def meta_gradient(self, theta: Any, per_task: bool = False) -> Any:
-        r"""Exact meta-gradient of eq. (7), :math:`\nabla F_i(\theta)=(I+\hat A_i/\lambda)^{-1}\nabla f_i(\phi_i^*(\theta))`.
+        r"""Exact meta-gradient of eq. (7).
+
+        :math:`\nabla F_i(\theta)=(I+\hat A_i/\lambda)^{-1}\nabla f_i(\phi_i^*(\theta))`.
 
         Evaluated as :math:`\lambda V_i(\Gamma_ic_i+d_i)`.  Shape (n,) (average over tasks, eq. (5)) or
         (M, n) with ``per_task=True``.
@@ -223,7 +226,9 @@ class QuadraticTasks:
         return g if per_task else self.xp.mean(g, axis=0)
 
     def meta_hessian(self, theta: Any, per_task: bool = False) -> Any:
-        r"""Exact meta-Hessian :math:`\nabla^2F_i=\lambda^2(\hat A_i+\lambda I)^{-1}A_i(\hat A_i+\lambda I)^{-1}=\lambda^2V_i\Gamma_iV_i^\top`.
+        r"""Exact meta-Hessian (differentiating eq. (7) in theta).
+
+        :math:`\nabla^2F_i=\lambda^2(\hat A_i+\lambda I)^{-1}A_i(\hat A_i+\lambda I)^{-1}=\lambda^2V_i\Gamma_iV_i^\top`.
 
         Constant in theta for quadratics; (n, n) or (M, n, n).
         """
