@@ -17,7 +17,7 @@ from pathlib import Path
 from bmaml_theory.claims import REGISTRY, Context, run_claim
 from verify._progress import Progress
 from verify.figures import FIGURES
-from verify.ledger import write_ledger
+from verify.ledger import update_readme, write_ledger
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "figures"
@@ -53,6 +53,8 @@ def run_all(quick: bool, out: Path, progress: bool = True) -> int:
     seconds = time.perf_counter() - t0
     default = out.resolve() == DEFAULT_OUT.resolve() and not quick
     write_ledger(results, out, quick, seconds, docs_copy=ROOT / "docs" / "claims.md" if default else None)
+    if default and (ROOT / "README.md").exists():
+        update_readme(ROOT / "README.md", results, seconds)
     width = max(len(r.id) for r in results)
     for r in results:
         print(f"{r.id:<{width}}  {r.status:<12}  stated={_short(r.stated):<16}  measured={_short(r.measured)}")

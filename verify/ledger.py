@@ -89,6 +89,29 @@ def ledger_md(results: list[ClaimResult], quick: bool, figure_prefix: str, secon
     return "\n".join(lines) + "\n"
 
 
+README_START = "<!-- ledger:start (written by python -m verify all; do not edit) -->"
+README_END = "<!-- ledger:end -->"
+
+
+def readme_block(results: list[ClaimResult], seconds: float | None) -> str:
+    """The README's results table: the default run's statuses and measured values."""
+    rows = ["| claim | status | stated | measured | tolerance |", "|---|---|---|---|---|"]
+    for r in results:
+        rows.append(f"| `{r.id}` | {r.status} | {_fmt(r.stated)} | {_fmt(r.measured)} | {_fmt(r.tolerance)} |")
+    tail = f"\n\nThe default run that wrote this table took {seconds:.1f} s." if seconds is not None else ""
+    return "\n".join(rows) + tail
+
+
+def update_readme(path: Path, results: list[ClaimResult], seconds: float | None) -> None:
+    """Replace the marked block of ``path`` (README.md) with :func:`readme_block`, atomically."""
+    text = path.read_text(encoding="utf-8")
+    if README_START not in text or README_END not in text:
+        raise ValueError(f"{path} lacks the ledger markers {README_START!r} ... {README_END!r}")
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    write_text(path, f"{head}{README_START}\n{readme_block(results, seconds)}\n{README_END}{tail}")
+
+
 def write_ledger(
     results: list[ClaimResult],
     out: Path,
