@@ -26,9 +26,27 @@ import numpy as np
 
 from bmaml_theory._backend import eps, to_numpy
 from bmaml_theory._validation import check_nu_values
+from bmaml_theory.rates import RateFit, fit_order
 from bmaml_theory.stencils import Stencil
 
-__all__ = ["BiasGrid", "best_nu", "bias_grid", "nu_grid", "solver_bias_grid"]
+__all__ = [
+    "ASYMPTOTIC_NU_RHO",
+    "FLOOR_FACTOR",
+    "BiasGrid",
+    "best_nu",
+    "bias_grid",
+    "fit_delta_order",
+    "fit_nu_order",
+    "nu_grid",
+    "solver_bias_grid",
+]
+
+# The a-priori asymptotic window of every rate fit on a sweep (fixed before any fit):
+# nu * rho <= 1e-2, rho = max_j |gamma_ij| the radius of the nu-expansion of phi*_nu, so the next
+# term of the expansion moves the local slope by about 1e-2; and error > 100x the a-priori
+# round-off estimate (design.md: "error below ~100*eps*scale" is the floor).
+ASYMPTOTIC_NU_RHO = 1e-2
+FLOOR_FACTOR = 100.0
 
 
 class BiasGrid(NamedTuple):
@@ -55,11 +73,23 @@ def nu_grid(tasks: Any, st: Stencil, *, decades: float = 10.0, per_decade: int =
 
     r is the distance from 0 to the nearer end of :meth:`nu_interval`, so every node lies inside it.
     """
+    if not (np.isfinite(decades) and decades > 0) or int(per_decade) < 1:
+        raise ValueError(f"decades must be > 0 and per_decade >= 1, got {decades} and {per_decade}.")
     lo, hi = tasks.nu_interval()
     r = min(-lo, hi)
     r = 1.0 if not np.isfinite(r) else r
     top = 0.5 * r / max(abs(t) for t in st.nodes)
     return np.logspace(np.log10(top), np.log10(top) - decades, int(decades * per_decade) + 1)
+
+
+def _check_grid(nus: Any, deltas: Any) -> tuple[np.ndarray, np.ndarray]:
+    nus = np.asarray(nus, dtype=float)
+    deltas = np.asarray(deltas, dtype=float).reshape(-1)
+    if nus.ndim != 1 or nus.size == 0 or np.any(~np.isfinite(nus)) or np.any(nus <= 0):
+        raise ValueError("nus must be a non-empty 1-D array of finite values > 0 (see nu_grid).")
+    if np.any(~np.isfinite(deltas)) or np.any(deltas <= 0):
+        raise ValueError("deltas must be finite and > 0.")
+    return nus, deltas
 
 
 def _exact_parts(tasks: Any, theta: Any, nus: np.ndarray, st: Stencil, phis_fn: Any = None):
@@ -96,12 +126,7 @@ def bias_grid(
     """Per-task bias over the (nu, delta) grid for the exact solutions and an inexactness ``model``."""
     if model not in ("adversarial", "random"):
         raise ValueError(f"model must be 'adversarial' or 'random', got {model!r}; for solvers use solver_bias_grid.")
-    nus = np.asarray(nus, dtype=float)
-    deltas = np.asarray(deltas, dtype=float).reshape(-1)
-    if nus.ndim != 1 or nus.size == 0 or np.any(~np.isfinite(nus)) or np.any(nus <= 0):
-        raise ValueError("nus must be a non-empty 1-D array of finite values > 0.")
-    if np.any(~np.isfinite(deltas)) or np.any(deltas <= 0):
-        raise ValueError("deltas must be finite and > 0.")
+    nus, deltas = _check_grid(nus, deltas)
     xp = tasks.xp
     theta = tasks._theta(theta)
     g, grad, phinorm = _exact_parts(tasks, theta, nus, st)
@@ -133,8 +158,10 @@ def solver_bias_grid(tasks: Any, theta: Any, nus: np.ndarray, st: Stencil, delta
     ``solver`` is a :class:`~bmaml_theory.solvers.Solver` instance; its own ``delta`` is ignored in
     favour of ``deltas`` (one trajectory per problem, snapshotted at each delta).
     """
-    nus = np.asarray(nus, dtype=float)
-    deltas = np.sort(np.asarray(deltas, dtype=float).reshape(-1))[::-1]
+    nus, deltas = _check_grid(nus, deltas)
+    if deltas.size == 0:
+        raise ValueError("solver_bias_grid needs at least one delta.")
+    deltas = np.sort(deltas)[::-1]
     xp = tasks.xp
     theta = tasks._theta(theta)
 
@@ -189,3 +216,26 @@ def best_nu(grid: BiasGrid, *, floor_factor: float = 100.0) -> BestNu:
     lo, hi = np.clip(idx - 1, 0, G - 1), np.clip(idx + 1, 0, G - 1)
     interior = (idx > 0) & (idx < G - 1) & trusted[rows, lo, cols] & trusted[rows, hi, cols] & any_trusted
     return BestNu(grid.nus[idx], bias, grid.roundoff[rows, idx], interior)
+
+
+def fit_nu_order(grid: BiasGrid, i: int) -> RateFit:
+    """Observed order in nu of task i's bias at exact solutions, on the a-priori window (eq. 12)."""
+    return fit_order(
+        grid.nus,
+        grid.exact[i],
+        x_max=ASYMPTOTIC_NU_RHO / grid.rho[i],
+        floor=grid.roundoff[i],
+        floor_factor=FLOOR_FACTOR,
+    )
+
+
+def fit_delta_order(grid: BiasGrid, best: BestNu, i: int, *, asymptotic_nu: bool = True) -> RateFit:
+    """Observed order in delta of task i's bias at the best nu (eq. 14).
+
+    Points count only where the best nu is bracketed by trusted grid points and, with
+    ``asymptotic_nu`` (the inexactness models), lies in the asymptotic window nu*rho <= 1e-2.
+    """
+    valid = best.interior[i]
+    if asymptotic_nu:
+        valid = valid & (best.nu[i] <= ASYMPTOTIC_NU_RHO / grid.rho[i])
+    return fit_order(grid.deltas, best.bias[i], floor=best.roundoff[i], floor_factor=FLOOR_FACTOR, valid=valid)

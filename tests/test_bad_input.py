@@ -109,6 +109,12 @@ def test_sweeps_and_rates_reject():
         sweeps.bias_grid(t, th, -nus, stencils.FORWARD)
     with pytest.raises(ValueError, match="deltas must be finite and > 0"):
         sweeps.bias_grid(t, th, nus, stencils.FORWARD, deltas=[0.0])
+    with pytest.raises(ValueError, match="nus must be"):
+        sweeps.solver_bias_grid(t, th, np.array([0.0]), stencils.FORWARD, [1e-3], solvers.GD(1.0))
+    with pytest.raises(ValueError, match="at least one delta"):
+        sweeps.solver_bias_grid(t, th, nus, stencils.FORWARD, [], solvers.GD(1.0))
+    with pytest.raises(ValueError, match="per_decade >= 1"):
+        sweeps.nu_grid(t, stencils.FORWARD, per_decade=0)
     with pytest.raises(ValueError, match="no deltas"):
         sweeps.best_nu(sweeps.bias_grid(t, th, nus, stencils.FORWARD))
     with pytest.raises(ValueError, match="same length"):

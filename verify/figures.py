@@ -16,9 +16,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from bmaml_theory import sweeps
 from bmaml_theory.claims import Context
 from bmaml_theory.claims import chayti_jaggi as cj
-from bmaml_theory.rates import fit_order
 from bmaml_theory.stencils import FORWARD, SYMMETRIC
 from verify._io import save_figure
 
@@ -34,6 +34,13 @@ def figure(name: str):
         return fn
 
     return deco
+
+
+def _finish(fig, axes, ylabel: str, title: str, path: Path) -> None:
+    axes[0].set_ylabel(ylabel)
+    fig.suptitle(title, fontsize=11)
+    save_figure(fig, path)
+    plt.close(fig)
 
 
 def _representative(ctx: Context) -> tuple[int, str, int]:
@@ -83,10 +90,13 @@ def bias_vs_nu(ctx: Context, path: Path) -> None:
         ax.grid(True, which="major", alpha=0.3)
         ax.set_ylim(bottom=max(1e-18, np.nanmin(adv.exact[i][adv.exact[i] > 0]) / 10))
         ax.legend(fontsize=7.5, loc="upper center")
-    axes[0].set_ylabel(r"bias $\|\nabla F_i(\theta)-\tilde g_{i,\nu}(\theta)\|$")
-    fig.suptitle(f"Bias against nu (eq. 12), one task of a '{kind}' family, n={n}", fontsize=11)
-    save_figure(fig, path)
-    plt.close(fig)
+    _finish(
+        fig,
+        axes,
+        r"bias $\|\nabla F_i(\theta)-\tilde g_{i,\nu}(\theta)\|$",
+        f"Bias against nu (eq. 12), one task of a '{kind}' family, n={n}",
+        path,
+    )
 
 
 @figure("bias_vs_delta.png")
@@ -112,14 +122,8 @@ def bias_vs_delta(ctx: Context, path: Path) -> None:
         sol = cj._solver_study(ctx, st)
         key_kind = kind if (kind, "gd") in sol["grids"] else next(iter(sol["grids"]))[0]
         for name, color in (("gd", "C0"), ("nesterov", "C2")):
-            _, b = sol["grids"][(key_kind, name)]
-            f = fit_order(
-                sol["deltas"],
-                b.bias[0],
-                floor=b.roundoff[0],
-                floor_factor=cj.FLOOR_FACTOR,
-                valid=b.interior[0],
-            )
+            g, b = sol["grids"][(key_kind, name)]
+            f = sweeps.fit_delta_order(g, b, 0, asymptotic_nu=False)
             lab = f"{name} stopped at certified $\\delta$" + (f" (fit {f.order:.2f})" if f.ok else "")
             ax.loglog(sol["deltas"], b.bias[0], "^-", ms=3, color=color, label=lab)
         p = STATED_DELTA[st.name]
@@ -137,21 +141,19 @@ def bias_vs_delta(ctx: Context, path: Path) -> None:
         ax.set_xlabel(r"inner precision $\delta$, eq. (13)")
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize=7.5, loc="lower right")
-    axes[0].set_ylabel(r"$\min_\nu$ bias")
-    fig.suptitle(f"Bias against delta at the best nu (eq. 14), one task of a '{kind}' family", fontsize=11)
-    save_figure(fig, path)
-    plt.close(fig)
+    _finish(
+        fig,
+        axes,
+        r"$\min_\nu$ bias",
+        f"Bias against delta at the best nu (eq. 14), one task of a '{kind}' family",
+        path,
+    )
 
 
 @figure("rate_slopes.png")
 def rate_slopes(ctx: Context, path: Path) -> None:
     groups = []
-    for cid, st, which, stated in (
-        ("eq12-forward", FORWARD, "nu", 1.0),
-        ("eq12-symmetric", SYMMETRIC, "nu", 2.0),
-        ("eq14-forward", FORWARD, "delta", 0.5),
-        ("eq14-symmetric", SYMMETRIC, "delta", 2.0 / 3.0),
-    ):
+    for cid, st, stated, which, *_ in cj.RATE_CLAIMS:
         rows = cj._study(ctx, st)["rows"]
         fits = [r["fit_nu"] if which == "nu" else r["fit_delta"]["adversarial"] for r in rows]
         groups.append((cid, stated, [f.order - stated for f in fits if f.ok], "worst case / exact"))

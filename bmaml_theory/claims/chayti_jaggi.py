@@ -8,14 +8,13 @@ results per task.  Tolerances are fixed here, before any fit, with their reasons
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from bmaml_theory import solvers, sweeps
 from bmaml_theory.claims._core import ClaimResult, Context, claim, rate_status
 from bmaml_theory.inexact import Adversarial, RandomDirection
-from bmaml_theory.rates import fit_order
 from bmaml_theory.stencils import FORWARD, SYMMETRIC, Stencil
 from bmaml_theory.tasks.generate import KINDS, random_family
 
@@ -23,13 +22,11 @@ SOURCE = "Chayti & Jaggi"
 EPS = float(np.finfo(np.float64).eps)
 
 # --- tolerances, decided before any fit -------------------------------------------------------
-# Rate windows keep nu * rho <= 1e-2 (rho = max |gamma|, the radius of the nu-expansion), where the
-# next term of the expansion moves the local slope by about 1e-2, and drop points within 100x of
-# the a-priori round-off estimate (moving the slope by < 1e-2 more).  0.05 covers both with margin
-# and still separates every pair of rates in question (1/2, 2/3, 1, 2) by > 3 tolerances.
+# Rate windows (sweeps.ASYMPTOTIC_NU_RHO, sweeps.FLOOR_FACTOR) keep nu * rho <= 1e-2, where the next
+# term of the nu-expansion moves the local slope by about 1e-2, and drop points within 100x of the
+# a-priori round-off estimate (moving the slope by < 1e-2 more).  0.05 covers both with margin and
+# still separates every pair of rates in question (1/2, 2/3, 1, 2) by > 3 tolerances.
 RATE_TOL = 0.05
-ASYMPTOTIC_NU_RHO = 1e-2
-FLOOR_FACTOR = 100.0
 
 
 def _grid_settings(quick: bool) -> dict:
@@ -82,24 +79,11 @@ def _study(ctx: Context, st: Stencil) -> dict:
             b_adv, b_rnd = sweeps.best_nu(adv), sweeps.best_nu(rnd)
             grids[j] = {"adversarial": (adv, b_adv), "random": (rnd, b_rnd)}
             for i in range(tasks.M):
-                nu_max = ASYMPTOTIC_NU_RHO / adv.rho[i]
-                fit_nu = fit_order(
-                    nus,
-                    adv.exact[i],
-                    x_max=nu_max,
-                    floor=adv.roundoff[i],
-                    floor_factor=FLOOR_FACTOR,
-                )
-                fits_d = {}
-                for name, b in (("adversarial", b_adv), ("random", b_rnd)):
-                    valid = b.interior[i] & (b.nu[i] <= nu_max)
-                    fits_d[name] = fit_order(
-                        s["deltas"],
-                        b.bias[i],
-                        floor=b.roundoff[i],
-                        floor_factor=FLOOR_FACTOR,
-                        valid=valid,
-                    )
+                fit_nu = sweeps.fit_nu_order(adv, i)
+                fits_d = {
+                    "adversarial": sweeps.fit_delta_order(adv, b_adv, i),
+                    "random": sweeps.fit_delta_order(rnd, b_rnd, i),
+                }
                 rows.append(
                     {
                         "kind": kind,
@@ -133,14 +117,8 @@ def _solver_study(ctx: Context, st: Stencil) -> dict:
                 b = sweeps.best_nu(g)
                 grids[(kind, solver.name)] = (g, b)
                 for i in range(tasks.M):
-                    # same rule as the adversarial model: the best nu must be bracketed by trusted points
-                    f = fit_order(
-                        deltas,
-                        b.bias[i],
-                        floor=b.roundoff[i],
-                        floor_factor=FLOOR_FACTOR,
-                        valid=b.interior[i],
-                    )
+                    # the best nu must be bracketed by trusted points; no nu window: real solvers plateau
+                    f = sweeps.fit_delta_order(g, b, i, asymptotic_nu=False)
                     out[solver.name].append({"kind": kind, "task": i, "fit": f})
         return {"fits": out, "deltas": deltas, "grids": grids}
 
@@ -231,62 +209,64 @@ def _rate_claim(ctx, cid, st, stated, statement, which, figure) -> ClaimResult:
     )
 
 
-@claim("eq12-forward", figure="bias_vs_nu.png")
-def eq12_forward(ctx: Context) -> ClaimResult:
-    """Eq. (12), forward: ||grad F_i - g^For_{i,nu}|| = O(lam nu) at exact solutions (slope 1 in nu)."""
-    return _rate_claim(
-        ctx,
+class RateClaim(NamedTuple):
+    id: str
+    stencil: Stencil
+    stated: float
+    which: str  # "nu": eq. (12) at exact solutions; "delta": eq. (14) at the best nu
+    figure: str
+    statement: str
+
+
+RATE_CLAIMS = (
+    RateClaim(
         "eq12-forward",
         FORWARD,
         1.0,
-        "At exact inner solutions the forward estimator (10) has bias O(lam*nu): observed order 1 in nu.",
         "nu",
         "bias_vs_nu.png",
-    )
-
-
-@claim("eq12-symmetric", figure="bias_vs_nu.png")
-def eq12_symmetric(ctx: Context) -> ClaimResult:
-    """Eq. (12), symmetric: ||grad F_i - g^Sym_{i,nu}|| = O(lam nu^2) at exact solutions (slope 2)."""
-    return _rate_claim(
-        ctx,
+        "At exact inner solutions the forward estimator (10) has bias O(lam*nu): observed order 1 in nu.",
+    ),
+    RateClaim(
         "eq12-symmetric",
         SYMMETRIC,
         2.0,
-        "At exact inner solutions the symmetric estimator (11) has bias O(lam*nu^2): observed order 2 in nu.",
         "nu",
         "bias_vs_nu.png",
-    )
-
-
-@claim("eq14-forward", figure="bias_vs_delta.png")
-def eq14_forward(ctx: Context) -> ClaimResult:
-    """Eq. (14), forward: with delta-inexact solutions and nu ~ sqrt(delta), bias O(lam sqrt(delta))."""
-    return _rate_claim(
-        ctx,
+        "At exact inner solutions the symmetric estimator (11) has bias O(lam*nu^2): observed order 2 in nu.",
+    ),
+    RateClaim(
         "eq14-forward",
         FORWARD,
         0.5,
-        "With delta-inexact solutions (13) and the best nu (~ sqrt(delta)), the forward estimator has bias "
-        "O(lam*sqrt(delta)): observed order 1/2 in delta under the worst-case (adversarial) errors.",
         "delta",
         "bias_vs_delta.png",
-    )
-
-
-@claim("eq14-symmetric", figure="bias_vs_delta.png")
-def eq14_symmetric(ctx: Context) -> ClaimResult:
-    """Eq. (14), symmetric: with nu ~ delta^(1/3), bias O(lam delta^(2/3))."""
-    return _rate_claim(
-        ctx,
+        "With delta-inexact solutions (13) and the best nu (~ sqrt(delta)), the forward estimator has bias "
+        "O(lam*sqrt(delta)): observed order 1/2 in delta under the worst-case (adversarial) errors.",
+    ),
+    RateClaim(
         "eq14-symmetric",
         SYMMETRIC,
         2.0 / 3.0,
-        "With delta-inexact solutions (13) and the best nu (~ delta^(1/3)), the symmetric estimator has bias "
-        "O(lam*delta^(2/3)): observed order 2/3 in delta under the worst-case (adversarial) errors.",
         "delta",
         "bias_vs_delta.png",
-    )
+        "With delta-inexact solutions (13) and the best nu (~ delta^(1/3)), the symmetric estimator has bias "
+        "O(lam*delta^(2/3)): observed order 2/3 in delta under the worst-case (adversarial) errors.",
+    ),
+)
+
+
+def _register(rc: RateClaim) -> None:
+    def check(ctx: Context) -> ClaimResult:
+        return _rate_claim(ctx, rc.id, rc.stencil, rc.stated, rc.statement, rc.which, rc.figure)
+
+    check.__name__ = rc.id.replace("-", "_")
+    check.__doc__ = f"{rc.id}: {rc.statement}"
+    claim(rc.id, figure=rc.figure)(check)
+
+
+for _rc in RATE_CLAIMS:
+    _register(_rc)
 
 
 @claim("prop1")
