@@ -24,7 +24,7 @@ def ledger_json(results: list[ClaimResult], quick: bool) -> str:
 
 def _fmt(v) -> str:
     if isinstance(v, float):
-        return f"{v:.4g}"
+        return f"{v:.6g}"
     return str(v)
 
 
