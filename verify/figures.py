@@ -55,7 +55,7 @@ def bias_vs_nu(ctx: Context, path: Path) -> None:
     j, kind, n = _representative(ctx)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.3), sharey=True)
     for ax, st in zip(axes, (FORWARD, SYMMETRIC), strict=True):
-        study = cj._study(ctx, st)
+        study = cj.bias_study(ctx, st)
         adv, _ = study["grids"][j]["adversarial"]
         i = 0
         nus = adv.nus
@@ -104,7 +104,7 @@ def bias_vs_delta(ctx: Context, path: Path) -> None:
     j, kind, _n = _representative(ctx)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.3), sharey=True)
     for ax, st in zip(axes, (FORWARD, SYMMETRIC), strict=True):
-        study = cj._study(ctx, st)
+        study = cj.bias_study(ctx, st)
         deltas = study["settings"]["deltas"]
         row = next(r for r in study["rows"] if r["family"] == j and r["task"] == 0)
         for model, color in (("adversarial", "C3"), ("random", "C1")):
@@ -119,7 +119,7 @@ def bias_vs_delta(ctx: Context, path: Path) -> None:
                 color=color,
                 label=lab,
             )
-        sol = cj._solver_study(ctx, st)
+        sol = cj.solver_study(ctx, st)
         key_kind = kind if (kind, "gd") in sol["grids"] else next(iter(sol["grids"]))[0]
         for name, color in (("gd", "C0"), ("nesterov", "C2")):
             g, b = sol["grids"][(key_kind, name)]
@@ -154,12 +154,12 @@ def bias_vs_delta(ctx: Context, path: Path) -> None:
 def rate_slopes(ctx: Context, path: Path) -> None:
     groups = []
     for cid, st, stated, which, *_ in cj.RATE_CLAIMS:
-        rows = cj._study(ctx, st)["rows"]
+        rows = cj.bias_study(ctx, st)["rows"]
         fits = [r["fit_nu"] if which == "nu" else r["fit_delta"]["adversarial"] for r in rows]
         groups.append((cid, stated, [f.order - stated for f in fits if f.ok], "worst case / exact"))
         if which == "delta":
             for name in ("gd", "nesterov"):
-                sl = [e["fit"].order - stated for e in cj._solver_study(ctx, st)["fits"][name] if e["fit"].ok]
+                sl = [e["fit"].order - stated for e in cj.solver_study(ctx, st)["fits"][name] if e["fit"].ok]
                 groups.append((cid, stated, sl, name))
     fig, ax = plt.subplots(figsize=(10, 4.2))
     rng = np.random.default_rng(0)

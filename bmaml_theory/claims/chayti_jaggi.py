@@ -64,7 +64,7 @@ def instance(tasks: Any, i: int, theta: Any) -> dict:
     }
 
 
-def _study(ctx: Context, st: Stencil) -> dict:
+def bias_study(ctx: Context, st: Stencil) -> dict:
     """Exact-solution bias vs nu and adversarial/random best-nu bias vs delta, every instance."""
 
     def run():
@@ -99,7 +99,7 @@ def _study(ctx: Context, st: Stencil) -> dict:
     return ctx.cached(f"study-{st.name}", run)
 
 
-def _solver_study(ctx: Context, st: Stencil) -> dict:
+def solver_study(ctx: Context, st: Stencil) -> dict:
     """Best-nu bias vs certified delta with GD and Nesterov run from theta (a family per kind)."""
 
     def run():
@@ -138,7 +138,7 @@ def _summary(slopes: list[float]) -> dict:
 
 
 def _rate_claim(ctx, cid, st, stated, statement, which, figure) -> ClaimResult:
-    study = _study(ctx, st)
+    study = bias_study(ctx, st)
     rows = study["rows"]
     fits = [r["fit_nu"] if which == "nu" else r["fit_delta"]["adversarial"] for r in rows]
     ok_rows = [(r, f) for r, f in zip(rows, fits, strict=True) if f.ok]
@@ -177,7 +177,7 @@ def _rate_claim(ctx, cid, st, stated, statement, which, figure) -> ClaimResult:
         evidence["delta_grid"] = [float(s["deltas"][0]), float(s["deltas"][-1]), len(s["deltas"])]
         rnd = [r["fit_delta"]["random"].order for r in rows if r["fit_delta"]["random"].ok]
         evidence["random_direction_slopes"] = _summary(rnd)
-        sol = _solver_study(ctx, st)
+        sol = solver_study(ctx, st)
         for name, lst in sol["fits"].items():
             sl = [e["fit"].order for e in lst if e["fit"].ok]
             evidence[f"{name}_slopes"] = _summary(sl)

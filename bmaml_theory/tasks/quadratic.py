@@ -184,7 +184,8 @@ class QuadraticTasks:
         arr = xp.reshape(arr, (-1,))
         if arr.shape[0] == 0:
             raise ValueError("nu is empty; pass a float or a non-empty 1-D array of perturbations.")
-        check_nu_values([float(arr[0])] if scalar else [float(v) for v in _to_list(arr)], self.nu_interval())
+        # the interval is convex: its two extreme values decide for the whole grid
+        check_nu_values([float(xp.min(arr)), float(xp.max(arr))], self.nu_interval())
         return arr, scalar
 
     # ------------------------------------------------------------------ the protocol
@@ -306,9 +307,3 @@ class QuadraticTasks:
 
     def __repr__(self) -> str:
         return f"QuadraticTasks(M={self.M}, n={self.n}, lam={self.lam:g}, strict={self.strict})"
-
-
-def _to_list(arr: Any) -> list[float]:
-    from bmaml_theory._backend import to_numpy
-
-    return [float(v) for v in to_numpy(arr).ravel()]
