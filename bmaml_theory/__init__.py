@@ -4,20 +4,24 @@ Chayti & Jaggi, "A New First-Order Meta-Learning Algorithm with Convergence Guar
 (arXiv 2409.03682), and the MAML convergence results of Fallah, Mokhtari & Ozdaglar it builds on.
 """
 
-from bmaml_theory import estimators, inexact, rates, solvers, stencils, sweeps
-from bmaml_theory.tasks import Constants, QuadraticTasks, TaskFamily
+from bmaml_theory import estimators, inexact, outer, rates, search, solvers, stencils, sweeps, theory
+from bmaml_theory.tasks import Constants, LogisticTasks, QuadraticTasks, TaskFamily
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Constants",
+    "LogisticTasks",
     "QuadraticTasks",
     "TaskFamily",
     "__version__",
     "estimators",
     "inexact",
+    "outer",
     "rates",
+    "search",
     "solvers",
     "stencils",
     "sweeps",
+    "theory",
 ]

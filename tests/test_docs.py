@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 import bmaml_theory.estimators
+import bmaml_theory.outer
+import bmaml_theory.tasks.logistic
 import bmaml_theory.tasks.quadratic
+import bmaml_theory.theory
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,7 +25,16 @@ def test_readme_python_examples_run():
         exec(compile(code, "README.md", "exec"), {})
 
 
-@pytest.mark.parametrize("module", [bmaml_theory.estimators, bmaml_theory.tasks.quadratic])
+@pytest.mark.parametrize(
+    "module",
+    [
+        bmaml_theory.estimators,
+        bmaml_theory.tasks.quadratic,
+        bmaml_theory.tasks.logistic,
+        bmaml_theory.theory,
+        bmaml_theory.outer,
+    ],
+)
 def test_docstring_examples(module):
     result = doctest.testmod(module, verbose=False)
     assert result.attempted > 0 and result.failed == 0

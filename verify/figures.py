@@ -182,3 +182,7 @@ def rate_slopes(ctx: Context, path: Path) -> None:
     ax.grid(True, axis="y", alpha=0.3)
     save_figure(fig, path)
     plt.close(fig)
+
+
+# figures of the other modules register themselves on import
+from verify import figures_theory  # noqa: E402, F401
