@@ -92,3 +92,9 @@ def order_n(tasks: Any, theta: Any, nu: float, order: int, *, inner: Any = None,
     """
     e = estimate(tasks, theta, nu, stencil(order), inner=inner)
     return e.per_task if per_task else e.value
+
+
+# the baselines of Section 2 and Fallah et al. (design.md's API: estimators.maml, estimators.imaml, ...)
+from bmaml_theory.baselines import fo_bmaml, fo_maml, hf_maml, imaml, maml, reptile  # noqa: E402
+
+__all__ += ["fo_bmaml", "fo_maml", "hf_maml", "imaml", "maml", "reptile"]

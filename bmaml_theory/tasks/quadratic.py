@@ -253,6 +253,14 @@ class QuadraticTasks:
         b = self.b_train if phi.ndim == 2 else self.b_train[:, None, :]
         return _apply(self.A_train, phi) + b
 
+    def train_hvp(self, phi: Any, v: Any) -> Any:
+        r""":math:`\nabla^2\hat f_i(\phi)v=\hat A_iv` (phi unused: quadratic)."""
+        return _apply(self.A_train, v)
+
+    def test_hvp(self, phi: Any, v: Any) -> Any:
+        r""":math:`\nabla^2f_i(\phi)v=A_iv`."""
+        return _apply(self.A_test, v)
+
     def inner_grad(self, phi: Any, theta: Any, nu: Any) -> Any:
         r"""Gradient of the perturbed inner objective (9): :math:`\nu\nabla f_i+\nabla\hat f_i+\lambda(\phi-\theta)`.
 
