@@ -3,6 +3,7 @@
 * ``list``  names every claim and figure.
 * ``all``   runs every claim, draws every figure, writes ``claims.json`` and ``claims.md`` under DIR
   (default ``figures/``; a default full run also refreshes ``docs/claims.md``).
+* ``bench`` times the batched sweep against per-point dense solves (``verify/bench.py``).
 * ``NAME``  runs one claim (prints its ledger entry) or draws one figure (into DIR, default figures/).
 """
 
@@ -78,6 +79,18 @@ def main(argv: list[str] | None = None) -> int:
         for name in FIGURES:
             print(f"  {name}")
         return 0
+    if args.target == "bench":
+        from verify.bench import run_bench
+
+        out_b = args.out if args.out is not None else ROOT / "benchmarks" / "results"
+        r = run_bench(out_b, args.quick)
+        for c in r["cases"][:1]:
+            print(
+                f"{c['name']}: sweep {c['seconds']:.3f} s, per-point dense {c['baseline_seconds']:.2f} s "
+                f"(x{c['speedup']:.0f}), floor {c['floor_seconds']:.3f} s (x{c['ratio_to_floor']:.2f})"
+            )
+        print(f"scaling exponents {r['scaling_exponents']}; wrote {out_b}/bench.json, bench_scaling.png")
+        return 0 if r["main_case_meets_targets"] else 1
     if args.target == "all":
         return run_all(args.quick, out, progress=not args.no_progress)
     if args.target in REGISTRY:
