@@ -97,8 +97,8 @@ def maml(
     return _out(v + acc, per_task, tasks.xp)
 
 
-def _cg(apply, b, iters: int, c: Oracle):
-    """iters steps of CG on apply(x) = b from x = 0 (batched over tasks)."""
+def _cg(apply, b, iters: int, c: Oracle, *, hvp: bool = True):
+    """iters steps of CG on apply(x) = b from x = 0 (batched over tasks); each apply is one HVP if ``hvp``."""
     xp_sum = lambda a, d: (a * d).sum(-1, keepdims=True)  # noqa: E731
     x = 0.0 * b
     r = b
@@ -106,7 +106,7 @@ def _cg(apply, b, iters: int, c: Oracle):
     rs = xp_sum(r, r)
     for _ in range(iters):
         Ap = apply(p)
-        c.hvps += 1
+        c.hvps += int(hvp)
         c.hold(6)  # x, r, p, Ap, b, phi
         alpha = rs / np.maximum(xp_sum(p, Ap), 1e-300)
         x = x + alpha * p
@@ -155,12 +155,11 @@ def hf_maml(
     c.grads += 1
 
     def apply(p):
-        c.grads += 2
-        c.hvps -= 1  # counted as two gradient calls, not a Hessian-vector product
+        c.grads += 2  # two gradient calls replace the Hessian-vector product
         d = (tasks.train_grad(phiK + delta * p) - tasks.train_grad(phiK - delta * p)) / (2 * delta)
         return p + d / tasks.lam
 
-    v = _cg(apply, b, int(cg), c)
+    v = _cg(apply, b, int(cg), c, hvp=False)
     return _out(v, per_task, tasks.xp)
 
 

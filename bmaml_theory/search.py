@@ -19,7 +19,7 @@ M = 1 makes Assumption 4 hold with zeta = 0 exactly.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from scipy.optimize import minimize
@@ -43,10 +43,8 @@ def decode(p: np.ndarray) -> tuple[LogisticTasks, np.ndarray]:
     Q = (R * p[2:4]) @ R.T
     x = p[5:7][None, None, :]
     r = p[7:9][None, :]
-    probe = LogisticTasks(xh, None, 1e12, x, Q=Q[None], r=r, strict=False)  # only for Lhat1
-    Lhat1 = max(float(probe._Lhat1_task.max()), 1e-6)
-    lam = 2 * Lhat1 * min(1 + p[11] ** 2, LAM_MULT_MAX)
-    return LogisticTasks(xh, None, lam, x, Q=Q[None], r=r, strict=True), p[9:11].copy()
+    factor = 2 * min(1 + p[11] ** 2, LAM_MULT_MAX)
+    return LogisticTasks.at_threshold(xh, None, x, factor=factor, Q=Q[None], r=r), p[9:11].copy()
 
 
 def instance_dict(p: np.ndarray) -> dict:
@@ -112,11 +110,3 @@ def maximize(
             if val > best:
                 best, best_p = val, np.array(cand)
     return SearchResult(float(best), best_p, float(worst_random), count)
-
-
-def gaussian_pairs(tasks: Any, theta: np.ndarray, u: np.ndarray, dist: float) -> tuple[float, float]:
-    """(||grad F(theta) - grad F(theta')||, ||theta - theta'||) with theta' = theta + dist * u/||u||."""
-    u = u / max(float(np.linalg.norm(u)), 1e-300)
-    th2 = theta + dist * u
-    d = tasks.meta_gradient(theta) - tasks.meta_gradient(th2)
-    return float(np.linalg.norm(d)), float(np.linalg.norm(th2 - theta))

@@ -3,6 +3,7 @@ are pinned with @example and asserted to violate (the claims' search finds them 
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -103,7 +104,7 @@ def test_cor1_as_stated_is_violated_and_grows_with_lam():
     ratios = []
     t0, theta = search.decode(PIN)
     for mult in (1.0, 100.0):  # beyond the search box's cap on lam
-        t = LogisticTasks(t0.Zh, None, t0.lam * mult, t0.Z, Q=t0.Q, r=t0.r)
+        t = LogisticTasks.at_threshold(t0.Zh, None, t0.Z, factor=2 * mult, Q=t0.Q, r=t0.r)
         c = t.constants()
         delta = 1e-8
         nu = theory.cor1_nu_stated(c, delta)
@@ -140,3 +141,14 @@ def test_constants_and_shorthands():
     nu = theory.cor1_nu_corrected(c, 1e-6)
     f = lambda v: theory.cor1_bias_corrected(c, 1e-6, v)  # noqa: E731
     assert f(nu) <= min(f(nu * 1.01), f(nu / 1.01))
+
+
+def test_cor1_claim_reports_growth_beyond_the_search_box():
+    """The claim's lam sweep must really reach lam = 2000 Lhat1 (the search box caps lam at 20 Lhat1)."""
+    from bmaml_theory.claims import Context, run_claim
+
+    g = run_claim("cor1", Context(quick=True)).evidence["growth_in_lam"]
+    lams = [row["lam"] for row in g]
+    ratios = [row["ratio_to_3sqrt(A delta)"] for row in g]
+    assert all(b > 5 * a for a, b in itertools.pairwise(lams))
+    assert all(b > 5 * a for a, b in itertools.pairwise(ratios))

@@ -30,8 +30,7 @@ EXTREMAL = tc.PIN
 def _large_lhat2() -> tuple[LogisticTasks, np.ndarray]:
     xh, Q = np.array([[[2.5, 0.5]]]), np.array([[[-0.3, 0.0], [0.0, 0.2]]])
     x, r = np.array([[[1.5, -0.5]]]), np.array([[-0.5, 0.2]])
-    lam = 2 * float(LogisticTasks(xh, None, 1e12, x, Q=Q, r=r, strict=False)._Lhat1_task.max())
-    return LogisticTasks(xh, None, lam, x, Q=Q, r=r), np.zeros(2)
+    return LogisticTasks.at_threshold(xh, None, x, Q=Q, r=r), np.zeros(2)
 
 
 def _instances():

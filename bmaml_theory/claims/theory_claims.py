@@ -244,12 +244,11 @@ def cor1(ctx: Context) -> ClaimResult:
     # the O(.) hides a universal constant: show the ratio grows without bound in lam at the worst instance
     growth = []
     p_w = _pin([0.0])
-    for mult in (1.0, 10.0, 100.0, 1000.0):
-        q = p_w.copy()
-        q[11] = math.sqrt(mult - 1)
-        t, _theta = search.decode(q)
+    t0, theta0 = search.decode(p_w)
+    for mult in (1.0, 10.0, 100.0, 1000.0):  # beyond the search box's cap of 10 on purpose
+        t = LogisticTasks.at_threshold(t0.Zh, None, t0.Z, factor=2 * mult, Q=t0.Q, r=t0.r)
         c = t.constants()
-        b, bound = _cor1_eval(q, "stated")
+        b, bound = _cor1_bias(t, theta0, 10 ** (-2 - 8 * _sig(p_w[12])), "stated")
         growth.append({"lam": c.lam, "lam_over_2Lhat1": mult, "ratio_to_3sqrt(A delta)": b / bound})
 
     def detail(p):
@@ -415,9 +414,7 @@ def convergence_instances(quick: bool) -> list[dict]:
             y = np.array([[1.0, -1.0]])
             xh = np.array([[[0.0, 0.3]]])
             Q = np.array([[[-s, 0.0], [0.0, 0.0]]])
-            probe = LogisticTasks(xh, None, 1e12, x, y, Q=Q, strict=False)
-            lam = 2 * float(probe._Lhat1_task.max())
-            t = LogisticTasks(xh, None, lam, x, y, Q=Q)
+            t = LogisticTasks.at_threshold(xh, None, x, y, Q=Q)
             for th0 in ([3.0, 1.0],) if quick else ([3.0, 1.0], [-8.0, 2.0]):
                 out.append({"tasks": t, "theta0": np.array(th0), "Fstar": math.log(2.0), "s": s, "scale": scale})
     return out

@@ -153,6 +153,18 @@ class LogisticTasks:
                 f"lam + min eig(Q) = {c.mu:g} <= 0: the inner problem is not certified strongly convex; raise lam."
             )
 
+    @classmethod
+    def at_threshold(
+        cls, X_train: Any, y_train: Any, X_test: Any, y_test: Any = None, *, factor: float = 2.0, **kw: Any
+    ) -> LogisticTasks:
+        r"""The family with :math:`\lambda=` ``factor`` :math:`\cdot\hat L_1` (default: the threshold :math:`2\hat L_1`).
+
+        :math:`\hat L_1` is read from the data (floored at 1e-6 so that a data set with no curvature still
+        gives a valid lam); ``kw`` are ``Q``, ``q``, ``r``.
+        """
+        probe = cls(X_train, y_train, 1e12, X_test, y_test, strict=False, **kw)  # lam only makes mu > 0
+        return cls(X_train, y_train, factor * max(probe.constants().Lhat1, 1e-6), X_test, y_test, **kw)
+
     # ------------------------------------------------------------------ data checks
     def _mat(self, Q: Any, name: str) -> np.ndarray:
         if Q is None:
