@@ -39,6 +39,8 @@ class Stencil(NamedTuple):
     order: int
     error_coefficient: float
     w_l1: float
+    weights_exact: tuple[Fraction, ...] = ()
+    """The weights as exact rationals (for sympy and mpmath; ``weights`` are their float64 roundings)."""
 
 
 def _solve_weights(nodes: tuple[int, ...]) -> list[Fraction]:
@@ -76,6 +78,7 @@ def make_stencil(nodes: tuple[int, ...] | list[int], name: str | None = None) ->
         order=order,
         error_coefficient=float(C),
         w_l1=float(sum(abs(wk) for _, wk in keep)),
+        weights_exact=tuple(wk for _, wk in keep),
     )
 
 

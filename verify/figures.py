@@ -185,4 +185,4 @@ def rate_slopes(ctx: Context, path: Path) -> None:
 
 
 # figures of the other modules register themselves on import
-from verify import figures_experiments, figures_theory  # noqa: E402, F401
+from verify import figures_experiments, figures_precision, figures_theory  # noqa: E402, F401

@@ -1,6 +1,13 @@
 """One function per paper statement, registered by id; ``verify`` walks :data:`REGISTRY`."""
 
-from bmaml_theory.claims import chayti_jaggi, experiments, fallah, theory_claims  # noqa: F401  (registers the claims)
+from bmaml_theory.claims import (  # noqa: F401  (registers the claims)
+    chayti_jaggi,
+    experiments,
+    fallah,
+    precision_claims,
+    symbolic_claims,
+    theory_claims,
+)
 from bmaml_theory.claims._core import REGISTRY, ClaimResult, ClaimSpec, Context, claim
 
 __all__ = ["REGISTRY", "ClaimResult", "ClaimSpec", "Context", "claim", "run_claim"]
