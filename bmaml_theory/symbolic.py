@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any, NamedTuple
 
+import numpy as np
 import sympy as sp
 
 from bmaml_theory.stencils import FORWARD, SYMMETRIC, Stencil
@@ -45,6 +46,7 @@ __all__ = [
     "decide_zero",
     "prop1_eigenbasis",
     "prop1_general",
+    "prop1_hypothesis_gap",
     "prop1_quadratic",
 ]
 
@@ -206,6 +208,82 @@ def prop1_general(n: int = 2) -> Derivation:
         checks,
         expression=f"-lam dphi/dnu|0 = (I + Hess fhat/lam)^-1 grad f, entry 1: {sp.simplify(E7[0])}",
         extra={"derivative_symbols": {str(v): str(k) for k, v in names.items()}},
+    )
+
+
+def prop1_hypothesis_gap() -> Derivation:
+    r"""Proposition 1 with only its printed hypothesis ("if :math:`\nabla F_i(\theta)` exists") fails at a degenerate minimum.
+
+    Instance (n = 1, any :math:`\lambda>0`): :math:`\hat f(\phi)=\phi^4-\lambda\phi^2/2`, :math:`f(\phi)=\phi^3`, :math:`\theta=0`.
+
+    * the inner objective is :math:`\phi^4-\lambda\theta\phi+\lambda\theta^2/2`, strictly convex (second derivative
+      :math:`12\phi^2`, zero only at one point), so :math:`\phi^*(\theta)` is unique with :math:`4\phi^{*3}=\lambda\theta`;
+    * hence :math:`F(\theta)=f(\phi^*(\theta))=\phi^{*3}=\lambda\theta/4` for every :math:`\theta`: :math:`\nabla F(0)=\lambda/4` exists;
+    * at :math:`\theta=0` the perturbed objective is :math:`h_\nu=\phi^4+\nu\phi^3` and
+      :math:`h_\nu(\phi)-h_\nu(-3\nu/4)=(4\phi+3\nu)^2(16\phi^2-8\nu\phi+3\nu^2)/256\ge0`, the second factor having negative
+      discriminant :math:`-128\nu^2`: :math:`\phi^*_\nu=-3\nu/4` is the unique minimiser, differentiable at 0;
+    * so :math:`-\lambda\,d\phi^*_\nu/d\nu|_0=3\lambda/4=3\nabla F(0)`.
+
+    The proof (Appendix A.1) and eq. (7) need :math:`\lambda I+\nabla^2\hat f(\phi^*_0)` invertible (Section 2 assumes
+    it); here it is :math:`0`.  Under Assumption 3 (:math:`\mu>0`) it is invertible and :func:`prop1_general` proves the
+    identity.  ``proved`` is False: the identity is refuted at this instance.
+    """
+    phi, theta = sp.symbols("phi theta", real=True)
+    fh, f = phi**4 - lam * phi**2 / 2, phi**3
+    inner = sp.expand(fh + lam / 2 * (phi - theta) ** 2)
+    checks: dict = {}
+    checks["inner objective = phi^4 - lam theta phi + lam theta^2/2"] = decide_zero(
+        inner - (phi**4 - lam * theta * phi + lam * theta**2 / 2)
+    )
+    checks["its second derivative 12 phi^2 >= 0 (strictly convex: zero at one point only)"] = decide_zero(
+        sp.diff(inner, phi, 2) - 12 * phi**2
+    )
+    # stationarity 4 phi^3 = lam theta, so F(theta) = phi*^3 = lam theta / 4 for every theta
+    stationarity = sp.diff(inner, phi)
+    checks["F(theta) = f(phi*(theta)) = lam theta/4 (from 4 phi*^3 = lam theta)"] = decide_zero(
+        f - lam * sp.solve(stationarity, theta)[0] / 4
+    )
+    h = (nu * f + fh + lam / 2 * phi**2).expand()  # eq. (9) at theta = 0
+    gap = sp.factor(h - h.subs(phi, -3 * nu / 4))
+    checks["h_nu(phi) - h_nu(-3 nu/4) = (4 phi + 3 nu)^2 (16 phi^2 - 8 nu phi + 3 nu^2)/256"] = decide_zero(
+        gap - (4 * phi + 3 * nu) ** 2 * (16 * phi**2 - 8 * nu * phi + 3 * nu**2) / 256
+    )
+    checks["discriminant of 16 phi^2 - 8 nu phi + 3 nu^2 is -128 nu^2 < 0"] = decide_zero(
+        sp.discriminant(16 * phi**2 - 8 * nu * phi + 3 * nu**2, phi) + 128 * nu**2
+    )
+    minus_lam_dphi = -lam * sp.diff(-3 * nu / 4, nu)
+    grad_F = lam / 4
+    checks["Prop. 1's identity -lam dphi*_nu/dnu = grad F at theta = 0"] = decide_zero(minus_lam_dphi - grad_F)
+    # numeric confirmation, independent of the algebra: minimise by the real roots of the derivatives
+    lam_v = 1.0
+
+    def argmin(coeffs_obj: list, coeffs_der: list) -> float:
+        r = np.roots(coeffs_der)
+        r = r[np.abs(r.imag) < 1e-12].real
+        return float(r[np.argmin(np.polyval(coeffs_obj, r))])
+
+    def phi_star(t: float) -> float:  # phi^4 - lam t phi
+        return argmin([1, 0, 0, -lam_v * t, 0], [4, 0, 0, -lam_v * t])
+
+    def phi_nu(v: float) -> float:  # phi^4 + v phi^3
+        return argmin([1, v, 0, 0, 0], [4, 3 * v, 0, 0])
+
+    hstep = 1e-6
+    gradF_fd = ((phi_star(hstep)) ** 3 - (phi_star(-hstep)) ** 3) / (2 * hstep)
+    fwd = {f"{v:g}": -lam_v * (phi_nu(v) - phi_nu(0.0)) / v for v in (1e-2, 1e-4, 1e-6)}
+    return _combine(
+        "prop1-hypothesis-gap",
+        "Proposition 1 with only 'if grad F_i(theta) exists': fhat = phi^4 - lam phi^2/2, f = phi^3, theta = 0.",
+        checks,
+        expression="grad F(0) = lam/4, but phi*_nu = -3 nu/4 so -lam dphi*_nu/dnu at 0 = 3 lam/4 = 3 grad F(0); "
+        "lam + fhat''(phi*_0) = 0 (eq. (7) is 0/0)",
+        extra={
+            "instance": {"fhat": "phi^4 - lam*phi^2/2", "f": "phi^3", "theta": 0, "lam": "any > 0", "n": 1},
+            "numeric_lam_1": {"grad_F_central_difference": gradF_fd, "forward_estimator_at_nu": fwd},
+            "ratio": "3 exactly",
+            "corrected": "the identity holds whenever lam I + Hess fhat(phi*_0) is invertible (Section 2's "
+            "assumption; implied by Assumption 3), proved by prop1_general",
+        },
     )
 
 

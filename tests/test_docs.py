@@ -17,12 +17,13 @@ import bmaml_theory.theory
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_readme_python_examples_run():
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+@pytest.mark.parametrize("page", ["README.md", "docs/symbolic-and-precision.md"])
+def test_python_examples_in_pages_run(page):
+    text = (ROOT / page).read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    assert blocks, "README.md has no python example"
+    assert blocks, f"{page} has no python example"
     for code in blocks:
-        exec(compile(code, "README.md", "exec"), {})
+        exec(compile(code, page, "exec"), {})
 
 
 @pytest.mark.parametrize(

@@ -155,3 +155,17 @@ def test_symbolic_claims_hold():
         r = run_claim(cid, ctx)
         assert r.status == "holds" and r.measured == 0
         assert all(d["derived_expression"] for d in r.evidence["derivations"])
+
+
+def test_prop1_hypothesis_gap_is_refuted_and_reproduces_numerically():
+    """errata E9: with only 'grad F exists', Prop. 1's identity fails by a factor 3 at a degenerate minimum."""
+    d = symbolic.prop1_hypothesis_gap()
+    assert d.proved is False and d.counterexample is not None
+    failing = [k for k, c in d.details.items() if isinstance(c, dict) and c.get("proved") is False]
+    assert failing == ["Prop. 1's identity -lam dphi*_nu/dnu = grad F at theta = 0"]
+    num = d.details["numeric_lam_1"]
+    assert num["grad_F_central_difference"] == pytest.approx(0.25, rel=1e-9)
+    assert all(v == pytest.approx(0.75, rel=1e-9) for v in num["forward_estimator_at_nu"].values())
+    # and the ledger reports it as violated with that counterexample
+    r = run_claim("prop1-hypothesis", Context(quick=True))
+    assert r.status == "violated" and r.counterexample["derivation"] == "prop1-hypothesis-gap"

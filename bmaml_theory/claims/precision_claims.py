@@ -244,8 +244,11 @@ def table1_order_n(ctx: Context) -> ClaimResult:
         "(checked n = 1..6 under worst-case errors, at arbitrary precision); at exact solutions its bias is O(nu^n).",
         kind="rate",
         status=status,
-        stated={str(n): n / (n + 1) for n in ORDERS},
-        measured={k: v["farthest_delta_slope"] for k, v in per_n.items()},
+        stated="n/(n+1) for n = 1..6",
+        measured={
+            k: None if v["farthest_delta_slope"] is None else round(v["farthest_delta_slope"], 7)
+            for k, v in per_n.items()
+        },
         tolerance=MP_RATE_TOL,
         counterexample=counter,
         figure=FIGURE,

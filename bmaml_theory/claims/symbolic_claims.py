@@ -16,7 +16,8 @@ from bmaml_theory.stencils import stencil
 
 SOURCE = "Chayti & Jaggi"
 GROUP = "symbolic"
-EXACT = "exact: the residual must cancel to 0 as a rational function (sympy.cancel, a decision procedure)"
+EXACT = "exact (residual cancels to 0)"
+EXACT_REASON = "no floating point: each residual must cancel to 0 as a rational function (sympy.cancel is a decision procedure for rational identities)"
 
 
 def _symbolic_claim(
@@ -49,6 +50,7 @@ def _symbolic_claim(
         counterexample=counter,
         evidence={
             "measured_means": "number of derivations whose residual does not cancel to 0",
+            "tolerance_reason": EXACT_REASON,
             "derivations": [
                 {
                     "name": d.name,
@@ -81,10 +83,26 @@ def symbolic_prop1(ctx: Context) -> ClaimResult:
         ctx,
         "symbolic-prop1",
         f"{SOURCE}, Proposition 1 (proof in Appendix A.1, eq. (17))",
-        "grad F_i(theta) = -lam d phi*_{i,nu}(theta)/d nu at nu = 0, derived symbolically by implicit "
+        "grad F_i(theta) = -lam d phi*_{i,nu}(theta)/d nu at nu = 0 where lam I + Hess fhat(phi*_0) is invertible (the "
+        "proof's and eq. (7)'s assumption; see prop1-hypothesis for the printed, weaker hypothesis), derived by implicit "
         "differentiation of eq. (17) and compared with the definition grad_theta f(phi*_0(theta)) and eq. (7).",
-        "grad F_i = -lam dphi*_nu/dnu|_0 = (I + Hess fhat/lam)^-1 grad f (eq. 7)",
+        "grad F_i = -lam dphi*_nu/dnu at nu = 0 = (I + Hess fhat/lam)^-1 grad f (eq. 7)",
         steps,
+    )
+
+
+@claim("prop1-hypothesis", group=GROUP)
+def prop1_hypothesis(ctx: Context) -> ClaimResult:
+    r"""Proposition 1 exactly as printed: "if grad F_i(theta) exists, then ... = -lam dphi*/dnu".  Refuted at a
+    degenerate inner minimum (errata E9); the identity holds under the invertibility the proof uses."""
+    return _symbolic_claim(
+        ctx,
+        "prop1-hypothesis",
+        f"{SOURCE}, Proposition 1 (its hypothesis)",
+        "For any training task, if grad F_i(theta) exists, then nu -> phi*_{i,nu}(theta) is differentiable at 0 and "
+        "grad F_i(theta) = -lam d phi*_{i,nu}(theta)/d nu at nu = 0 (no other assumption).",
+        "identity whenever grad F_i(theta) exists",
+        [symbolic.prop1_hypothesis_gap],
     )
 
 
