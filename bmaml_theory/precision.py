@@ -38,7 +38,7 @@ from bmaml_theory.rates import RateFit, fit_order
 from bmaml_theory.stencils import Stencil
 from bmaml_theory.sweeps import ASYMPTOTIC_NU_RHO, FLOOR_FACTOR
 
-__all__ = ["BestNu", "MPQuadraticTask", "delta_study", "dps_for", "nu_study"]
+__all__ = ["BestNu", "DeltaStudy", "MPQuadraticTask", "NuStudy", "delta_study", "dps_for", "nu_study"]
 
 # digits kept beyond the smallest quantity measured: the factorisation loses ~log10(cond) digits and
 # the difference quotient log10(1/nu) more; 10 digits cover the factorisation's loss (checked at
