@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import torch
-import torch.autograd.forward_ad as fwAD
+from torch.autograd import forward_ad
 
 __all__ = ["MemoryMeter", "cuda_peak_bytes", "storage_key"]
 
@@ -50,7 +50,7 @@ def storage_key(t: torch.Tensor) -> tuple[int, int]:
 
 def _parts(t: torch.Tensor) -> list[torch.Tensor]:
     """``t`` itself, or the primal and tangent of a forward-mode dual tensor."""
-    primal, tangent = fwAD.unpack_dual(t)
+    primal, tangent = forward_ad.unpack_dual(t)
     return [t] if tangent is None else [primal, tangent]
 
 

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+from torch.nn import functional
 
 from bmaml_theory.nn.data import Task
 from bmaml_theory.nn.memory import MemoryMeter
@@ -88,7 +88,7 @@ def to_torch(task: Task, dtype: torch.dtype = torch.float32) -> tuple[torch.Tens
 
 
 def _loss(model: CNN1d, phi: Params, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    return F.cross_entropy(model.logits(phi, x), y)
+    return functional.cross_entropy(model.logits(phi, x), y)
 
 
 def _objective(model: CNN1d, phi: Params, theta: Params, data: tuple, nu: Any, lam: float | None) -> torch.Tensor:
