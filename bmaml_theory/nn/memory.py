@@ -37,13 +37,15 @@ __all__ = ["MemoryMeter", "cuda_peak_bytes", "storage_key"]
 
 
 def storage_key(t: torch.Tensor) -> tuple[int, int]:
-    """(data pointer, bytes) of the storage behind ``t``: one key per distinct block of memory.
+    """(identity, bytes) of the storage behind ``t``: one key per distinct block of memory.
 
-    A tensor without an accessible storage (seen inside forward-mode AD) is keyed by its identity and counted
-    at ``numel * element_size`` bytes (a negative key, never equal to a data pointer)."""
+    The identity is the address of the storage object (``_cdata``), unique while the storage lives, on any device
+    (the meta device included, where every data pointer is 0).  A tensor without an accessible storage (seen
+    inside forward-mode AD) is keyed by its own identity, counted at ``numel * element_size`` bytes (a negative
+    key, never equal to a storage address)."""
     try:
         s = t.untyped_storage()
-        return (int(s.data_ptr()), int(s.nbytes()))
+        return (int(s._cdata), int(s.nbytes()))
     except RuntimeError:
         return (-id(t), int(t.numel()) * t.element_size())
 

@@ -30,6 +30,7 @@ B-MAML objective (5)-(6) for iMAML and FO-B-MAML; FO-MAML and Reptile approximat
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -77,14 +78,21 @@ def check_method(method: str) -> str:
     return method
 
 
-def to_torch(task: Task, dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, ...]:
-    """(xs, ys, xq, yq) of ``task`` as tensors (signals in ``dtype``)."""
+def to_torch(
+    task: Task, dtype: torch.dtype = torch.float32, device: str | torch.device = "cpu"
+) -> tuple[torch.Tensor, ...]:
+    """(xs, ys, xq, yq) of ``task`` as tensors (signals in ``dtype``) on ``device`` (``"meta"``: shapes only)."""
     return (
-        torch.as_tensor(task.xs, dtype=dtype),
-        torch.as_tensor(task.ys),
-        torch.as_tensor(task.xq, dtype=dtype),
-        torch.as_tensor(task.yq),
+        torch.as_tensor(task.xs, dtype=dtype).to(device),
+        torch.as_tensor(task.ys).to(device),
+        torch.as_tensor(task.xq, dtype=dtype).to(device),
+        torch.as_tensor(task.yq).to(device),
     )
+
+
+def _scalar(t: torch.Tensor) -> float:
+    """``float(t)``, or NaN for a tensor on the meta device (which has a shape and no value)."""
+    return math.nan if t.device.type == "meta" else float(t.detach())
 
 
 def _loss(model: CNN1d, phi: Params, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -148,7 +156,7 @@ def _maml(model: CNN1d, theta: Params, data: tuple, cfg: Inner, meter: MemoryMet
         phi = {k: v - cfg.alpha * gk for (k, v), gk in zip(phi.items(), g, strict=True)}
     q = _loss(model, phi, data[2], data[3])
     grads = torch.autograd.grad(q, list(th.values()))
-    return dict(zip(th, grads, strict=True)), float(q.detach())
+    return dict(zip(th, grads, strict=True)), _scalar(q)
 
 
 def _imaml(model: CNN1d, theta: Params, data: tuple, cfg: Inner, meter: MemoryMeter | None) -> tuple[Params, float]:
@@ -173,7 +181,7 @@ def _imaml(model: CNN1d, theta: Params, data: tuple, cfg: Inner, meter: MemoryMe
     if meter is not None:
         meter.hold("cg", [*b, *x, *r, *p])
     for _ in range(cfg.cg_steps):
-        if float(rr) == 0.0:
+        if rr.device.type != "meta" and float(rr) == 0.0:
             break
         Ap = A(p)
         a = rr / dot(p, Ap)
@@ -184,7 +192,7 @@ def _imaml(model: CNN1d, theta: Params, data: tuple, cfg: Inner, meter: MemoryMe
         rr = rr_new
         if meter is not None:
             meter.hold("cg", [*b, *x, *r, *p])
-    return dict(zip(leaves, x, strict=True)), float(q)
+    return dict(zip(leaves, x, strict=True)), _scalar(q)
 
 
 def _fobmaml(
@@ -197,7 +205,7 @@ def _fobmaml(
     with torch.no_grad():
         mid = phi_lo if not symmetric else {k: 0.5 * (phi_lo[k] + phi_hi[k]) for k in phi_lo}
         q = _loss(model, mid, data[2], data[3])
-    return g, float(q)
+    return g, _scalar(q)
 
 
 def _fobmaml_jvp(
@@ -232,7 +240,7 @@ def _fobmaml_jvp(
         phi, tang = new_phi, new_tang
     with torch.no_grad():
         q = _loss(model, phi, data[2], data[3])
-    return {k: -cfg.lam * tang[k] for k in theta}, float(q)
+    return {k: -cfg.lam * tang[k] for k in theta}, _scalar(q)
 
 
 def jvp_reference(model: CNN1d, theta: Params, task: Task, cfg: Inner) -> Params:
@@ -274,12 +282,13 @@ def meta_gradient(
         tasks = [tasks]
     if len(tasks) == 0:
         raise ValueError("tasks must hold at least one task.")
-    dtype = next(iter(theta.values())).dtype
+    first = next(iter(theta.values()))
+    dtype, device = first.dtype, first.device
     theta = {k: v.detach() for k, v in theta.items()}
     acc: Params = {k: torch.zeros_like(v) for k, v in theta.items()}
     losses = []
     for task in tasks:
-        data = to_torch(task, dtype)
+        data = to_torch(task, dtype, device)
         if meter is not None:
             meter.hold("accumulator", acc.values())
         if method == "maml":
@@ -291,12 +300,12 @@ def meta_gradient(
                 qt = _loss(model, leaves, data[2], data[3])
                 g, q = (
                     dict(zip(leaves, torch.autograd.grad(qt, list(leaves.values())), strict=True)),
-                    float(qt.detach()),
+                    _scalar(qt),
                 )
             else:
                 g = {k: (theta[k] - phi[k]) / (cfg.K * cfg.alpha) for k in theta}
                 with torch.no_grad():
-                    q = float(_loss(model, phi, data[2], data[3]))
+                    q = _scalar(_loss(model, phi, data[2], data[3]))
         elif method == "imaml":
             g, q = _imaml(model, theta, data, cfg, meter)
         elif method == "fobmaml-jvp":
@@ -309,4 +318,4 @@ def meta_gradient(
         for k in acc:
             acc[k] = acc[k] + g[k].detach() / len(tasks)
         losses.append(q)
-    return acc, float(np.mean(losses))
+    return acc, float(np.mean(losses)) if device.type != "meta" else math.nan

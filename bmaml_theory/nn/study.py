@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
-from bmaml_theory.nn.data import MNIST1D, TaskSampler, load_mnist1d
+from bmaml_theory.nn.data import MNIST1D, Task, TaskSampler, load_mnist1d
 from bmaml_theory.nn.memory import MemoryMeter
 from bmaml_theory.nn.methods import Inner, accuracy, adapt, check_method, meta_gradient, to_torch
 from bmaml_theory.nn.model import CNN1d, n_bytes
@@ -35,6 +35,7 @@ __all__ = [
     "accuracy_study",
     "hvp_cost_study",
     "mean_ci",
+    "memory_bytes",
     "memory_point",
     "memory_study",
 ]
@@ -75,6 +76,7 @@ class MemorySettings:
     shots: int = 1
     queries: int = 1
     seed: int = 0
+    device: str = "meta"
 
 
 def memory_point(
@@ -86,16 +88,26 @@ def memory_point(
     shots: int = 1,
     queries: int = 1,
     seed: int = 0,
-    num_samples: int = 500,
+    device: str = "meta",
 ) -> dict:
     r"""Bytes of one meta-gradient of ``method`` on one task: peak(saved + state) + :math:`|\theta|` + Adam state.
 
-    Deterministic: the same arguments give the same bytes on any machine (float32 parameters)."""
+    ``device="meta"`` (default) runs the same autograd graph on PyTorch's meta device: shapes without values, so a
+    width-250 sweep costs no arithmetic, and the count is exact because which tensors autograd saves depends on the
+    operations and shapes only (a test checks meta and CPU counts agree for every method).  ``device="cpu"`` runs on
+    a real MNIST-1D task.  Deterministic: the same arguments give the same bytes on any machine (float32)."""
     check_method(method)
-    data = load_mnist1d(num_samples=num_samples, seed=42)
-    task = TaskSampler(data.x, data.y, TRAIN_CLASSES, ways, shots, queries, seed=seed).sample()
+    if device not in ("meta", "cpu"):
+        raise ValueError(f"device must be 'meta' or 'cpu', got {device!r}.")
+    if device == "cpu":
+        data = load_mnist1d(num_samples=500, seed=42)
+        task = TaskSampler(data.x, data.y, TRAIN_CLASSES, ways, shots, queries, seed=seed).sample()
+    else:
+        z = np.zeros((ways * shots, 1, 40), np.float32)
+        zq = np.zeros((ways * queries, 1, 40), np.float32)
+        task = Task(z, np.repeat(np.arange(ways), shots), zq, np.repeat(np.arange(ways), queries), tuple(range(ways)))
     model = CNN1d(width, depth, ways)
-    theta = model.init_params(seed)
+    theta = {k: v.to(device) for k, v in model.init_params(seed).items()}
     cfg = Inner(K=K)
     with MemoryMeter(exclude=theta.values()) as meter:
         meta_gradient(method, model, theta, task, cfg, meter=meter)
@@ -106,12 +118,18 @@ def memory_point(
         "width": width,
         "K": K,
         "depth": depth,
+        "device": device,
         "saved_and_state_bytes": meter.peak_saved_bytes,
         "param_bytes": params,
         "optimizer_bytes": opt,
         "total_bytes": meter.peak_saved_bytes + params + opt,
         "n_saved": meter.n_saved,
     }
+
+
+def memory_bytes(method: str, width: int, K: int, depth: int = 3) -> int:
+    """Total bytes of :func:`memory_point` (the replay of the memory claims' measurements)."""
+    return int(memory_point(method, width, K, depth)["total_bytes"])
 
 
 def memory_study(s: MemorySettings, progress: Progress = _quiet) -> list[dict]:
@@ -121,7 +139,7 @@ def memory_study(s: MemorySettings, progress: Progress = _quiet) -> list[dict]:
     rows = []
     for i, (m, w, K) in enumerate(grid):
         progress(f"memory {m} width={w} K={K} ({i + 1}/{len(grid)})")
-        rows.append(memory_point(m, w, K, s.depth, s.ways, s.shots, s.queries, s.seed))
+        rows.append(memory_point(m, w, K, s.depth, s.ways, s.shots, s.queries, s.seed, s.device))
     return rows
 
 

@@ -1,0 +1,148 @@
+r"""Shared MNIST-1D studies of the TMLR claims: settings fixed before the runs, computed once per run (``ctx.cached``).
+
+Importing this module never imports torch; each study imports :mod:`bmaml_theory.nn` when it runs.  The ledger
+and ``python -m verify mnist1d`` call the same functions with the same ledger settings (``verify mnist1d`` adds
+larger figure grids on top).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from bmaml_theory.claims._core import Context
+
+REQUIRES = ("torch", "mnist1d")
+GROUP = "tmlr-mnist1d"
+SOURCE = "Chayti & Jaggi (TMLR 2026 revision), abstract"
+
+# Memory sweep (deterministic bytes, meta device): the same grid in --quick and default runs.
+MEM_WIDTHS = (16, 32, 64, 128, 250)
+MEM_KS = (1, 2, 5, 10, 20)
+MEM_DEPTH = 3
+
+# Accuracy runs (ours: the paper gives no settings).  Chosen once, before any run, for the 2-core CPU budget.
+ACC_STEPS, ACC_STEPS_QUICK = 80, 15
+
+
+def accuracy_settings(quick: bool, methods: tuple[str, ...] = ("maml", "fobmaml")) -> Any:
+    """The ledger's accuracy settings: 5-way {1,5}-shot, 5 queries per class, CNN width 16 depth 2, K = 5 inner GD
+    steps of alpha = 0.1, lam = 1/(K alpha) = 2, nu = 0.05, Adam (eta = 3e-3), meta-batch 2, 80 outer steps,
+    seeds 0 and 1, 100 meta-test tasks per seed (unseen classes 5-9, test split)."""
+    from bmaml_theory.nn.methods import Inner
+    from bmaml_theory.nn.study import AccuracySettings
+
+    return AccuracySettings(
+        methods=methods,
+        shots=(5,) if quick else (1, 5),
+        seeds=(0,) if quick else (0, 1),
+        outer="Adam",
+        eta=3e-3,
+        outer_steps=ACC_STEPS_QUICK if quick else ACC_STEPS,
+        meta_batch=2,
+        eval_every=5 if quick else 20,
+        eval_tasks=20 if quick else 30,
+        final_tasks=40 if quick else 100,
+        ways=5,
+        queries=5,
+        width=16,
+        depth=2,
+        inner=Inner(K=5, alpha=0.1, lam=2.0, nu=0.05, cg_steps=5),
+    )
+
+
+def memory_rows(ctx: Context) -> list[dict]:
+    """Bytes per (method, width, K): widths x K in MEM_WIDTHS x MEM_KS for every method (meta device, exact)."""
+
+    def run() -> list[dict]:
+        from bmaml_theory.nn.methods import METHODS
+        from bmaml_theory.nn.study import memory_point
+
+        rows = []
+        grid = [(m, w, K) for m in METHODS for w in MEM_WIDTHS for K in MEM_KS]
+        for i, (m, w, K) in enumerate(grid):
+            ctx.progress(f"memory {m} width={w} K={K} ({i + 1}/{len(grid)})")
+            rows.append(memory_point(m, w, K, depth=MEM_DEPTH))
+        return rows
+
+    return ctx.cached("tmlr-memory", run)
+
+
+def mem(rows: list[dict], method: str, width: int, K: int) -> int:
+    """Total bytes of (method, width, K) in ``rows``."""
+    for r in rows:
+        if (r["method"], r["width"], r["K"]) == (method, width, K):
+            return int(r["total_bytes"])
+    raise KeyError((method, width, K))
+
+
+def accuracy_runs(ctx: Context) -> list[dict]:
+    """MAML and FO-B-MAML (forward) meta-trained with Adam under :func:`accuracy_settings`."""
+
+    def run() -> list[dict]:
+        import torch
+
+        from bmaml_theory.nn.study import accuracy_study
+
+        torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+        return accuracy_study(accuracy_settings(ctx.quick), progress=ctx.progress)
+
+    return ctx.cached("tmlr-accuracy", run)
+
+
+def outer_runs(ctx: Context) -> list[dict]:
+    """FO-B-MAML (forward), 5-shot, meta-trained with SNGDM and with plain GD (Adam comes from accuracy_runs).
+
+    Step sizes fixed before the runs by one rule: every optimiser's first step has the length of Adam's first step
+    (eta_Adam * sqrt(d), d the number of parameters): SNGDM eta = eta_Adam sqrt(d) (its steps have length eta),
+    GD eta = eta_Adam sqrt(d) / |g_0| with g_0 the first meta-gradient."""
+
+    def run() -> list[dict]:
+        from bmaml_theory.nn.data import load_mnist1d
+        from bmaml_theory.nn.methods import meta_gradient
+        from bmaml_theory.nn.model import CNN1d, n_params
+        from bmaml_theory.nn.study import TRAIN_CLASSES, TaskSampler, train_one
+
+        s = accuracy_settings(ctx.quick)
+        data = load_mnist1d(num_samples=s.num_samples, seed=42)
+        out = []
+        for seed in s.seeds:
+            model = CNN1d(s.width, s.depth, s.ways)
+            theta = model.init_params(seed)
+            length = s.eta * math.sqrt(n_params(theta))
+            first = TaskSampler(data.x, data.y, TRAIN_CLASSES, s.ways, 5, s.queries, seed=1000 + seed)
+            g0, _ = meta_gradient("fobmaml", model, theta, first.batch(s.meta_batch), s.inner)
+            g0n = math.sqrt(sum(float((v.double() ** 2).sum()) for v in g0.values()))
+            for outer, eta in (("SNGDM", length), ("GD", length / g0n)):
+                r = train_one("fobmaml", 5, seed, s, data, outer=outer, eta=eta, progress=ctx.progress)
+                out.append(r)
+        return out
+
+    return ctx.cached("tmlr-outer", run)
+
+
+def one_sided(diffs: list[float], margin: float) -> tuple[float, str, dict]:
+    r"""The 95% interval of mean(diffs) decides a claim 'mean >= -margin' (normal interval over tasks x seeds).
+
+    Returns (bound, which, summary): the lower bound when it clears -margin (then the claim holds), else the upper
+    bound (the claim is refuted only if even the upper bound is below -margin; otherwise the interval straddles the
+    margin and the run lacks power)."""
+    x = np.asarray(diffs, dtype=float)
+    m = float(x.mean())
+    h = 1.96 * float(x.std(ddof=1)) / math.sqrt(x.size) if x.size > 1 else math.inf
+    lo, hi = m - h, m + h
+    summary = {"mean": m, "ci95": [lo, hi], "n": int(x.size)}
+    if lo >= -margin:
+        return lo, "lower", summary
+    return hi, "upper", summary
+
+
+def bound_from(diffs: list[float], which: str) -> float:
+    """Replay: the lower or upper 95% bound of mean(diffs) (normal interval), recomputed from recorded differences."""
+    if which not in ("lower", "upper"):
+        raise ValueError(f"which must be 'lower' or 'upper', got {which!r}")
+    x = np.asarray(diffs, dtype=float)
+    h = 1.96 * float(x.std(ddof=1)) / math.sqrt(x.size)
+    return float(x.mean()) - h if which == "lower" else float(x.mean()) + h

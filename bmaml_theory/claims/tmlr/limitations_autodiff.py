@@ -1,0 +1,74 @@
+r"""arXiv text, Limitations: differentiating the inexact solution with respect to nu by automatic differentiation
+"should incur the same memory burden as MAML".
+
+We compute that derivative by forward mode (``fobmaml-jvp``: the tangent carried next to the iterate, one JVP of the
+gradient map per step; the natural mode for one scalar nu) and compare its memory with MAML's (second order through
+the same K steps).  Criterion, fixed before measuring: "the same memory burden" = M_jvp(w, K) / M_MAML(w, K) within
+[0.5, 1.5] (a factor 1.5 either way), at K = 20 and every width 16-250.  Reverse-mode differentiation through the K
+steps would store the trajectory like MAML does; the sentence is hedged ("prima facie"), and forward mode is the
+reading that tests it.
+"""
+
+from __future__ import annotations
+
+from bmaml_theory.claims import runners
+from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
+from bmaml_theory.claims.tmlr import _study
+
+STATEMENT = Statement(
+    id="limitations-autodiff",
+    source="Chayti & Jaggi (arXiv 2409.03682), Sec. 6 Limitations",
+    statement=(
+        "One possible solution to avoid the use of the finite difference method is to use automatic differentiation "
+        "to compute the derivative of phi~*_nu with respect to nu since nu is just a real number, which means this "
+        "should still be cheaper than MAML; however, prima facie, this should incur the same memory burden as MAML."
+    ),
+    form="the memory clause: forward-mode autodiff of the K-step inexact solution in nu against MAML, same K",
+    assumptions=(
+        "our settings: 1-D CNN depth 3, widths 16-250, K = 20 inner GD steps, one 5-way 1-shot task with 5 query "
+        "signals, float32; bytes from autograd's saved-tensor hooks + state + parameters + Adam state"
+    ),
+    kind="empirical",
+    measure="M(forward-mode d phi~_nu/d nu) / M(MAML) at K = 20 (dimensionless ratio of bytes)",
+    threshold=Threshold(1.0, "within"),
+    tolerance=Tolerance(
+        0.5,
+        "'the same memory burden' read as a ratio within [0.5, 1.5], fixed before measuring; "
+        "the byte count itself is exact",
+    ),
+    settings_given=False,
+    figure=None,
+    group=_study.GROUP,
+    requires=_study.REQUIRES,
+)
+
+
+def autodiff_ratio(width: int, K: int) -> float:
+    """Replay: bytes of forward-mode d phi~/d nu over bytes of MAML at (width, K), recomputed with the meter."""
+    from bmaml_theory.nn.study import memory_bytes
+
+    return memory_bytes("fobmaml-jvp", width, K, _study.MEM_DEPTH) / memory_bytes("maml", width, K, _study.MEM_DEPTH)
+
+
+@claim(STATEMENT)
+def check(ctx: Context) -> ClaimResult:
+    rows = _study.memory_rows(ctx)
+    mem = _study.mem
+    K = max(_study.MEM_KS)
+    ms = [
+        Measurement(
+            mem(rows, "fobmaml-jvp", w, K) / mem(rows, "maml", w, K),
+            {"width": w, "K": K},
+            Replay(f"{__name__}:autodiff_ratio", {"width": w, "K": K}),
+        )
+        for w in _study.MEM_WIDTHS
+    ]
+    evidence = {
+        "bytes_jvp": {f"w={w} K={k}": mem(rows, "fobmaml-jvp", w, k) for w in _study.MEM_WIDTHS for k in _study.MEM_KS},
+        "bytes_maml": {f"w={w} K={k}": mem(rows, "maml", w, k) for w in _study.MEM_WIDTHS for k in _study.MEM_KS},
+        "jvp_growth_K20_over_K1": {
+            w: mem(rows, "fobmaml-jvp", w, K) / mem(rows, "fobmaml-jvp", w, 1) for w in _study.MEM_WIDTHS
+        },
+        "reading": "forward mode carries (phi_k, dphi_k/dnu) and one step's graph; MAML keeps all K steps' graphs",
+    }
+    return runners.decide(ctx, STATEMENT, ms, evidence=evidence, data={"rows": rows})
