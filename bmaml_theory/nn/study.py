@@ -200,13 +200,14 @@ def train_one(
     test_tasks = TaskSampler(data.x_test, data.y_test, TEST_CLASSES, s.ways, shots, s.queries, seed=2000 + seed).batch(
         s.final_tasks
     )
-    steps, accs, clock, losses = [], [], [], []
+    steps, accs, clock, losses, acc_lists = [], [], [], [], []
     elapsed = 0.0
     for step in range(s.outer_steps + 1):
         if step % s.eval_every == 0 or step == s.outer_steps:
             a = _evaluate(method, model, theta, test_tasks[: s.eval_tasks], s.inner)
             steps.append(step)
             accs.append(float(np.mean(a)))
+            acc_lists.append(a)
             clock.append(elapsed)
             progress(f"{method} {shots}-shot seed {seed} step {step}: acc {accs[-1]:.3f}")
         if step == s.outer_steps:
@@ -227,6 +228,7 @@ def train_one(
         "eta": opt.eta,
         "steps": steps,
         "acc": accs,
+        "acc_per_task": acc_lists,
         "seconds": clock,
         "train_loss": losses,
         "final": final,

@@ -4,7 +4,7 @@ r"""arXiv text, Limitations: differentiating the inexact solution with respect t
 We compute that derivative by forward mode (``fobmaml-jvp``: the tangent carried next to the iterate, one JVP of the
 gradient map per step; the natural mode for one scalar nu) and compare its memory with MAML's (second order through
 the same K steps).  Criterion, fixed before measuring: "the same memory burden" = M_jvp(w, K) / M_MAML(w, K) within
-[0.5, 1.5] (a factor 1.5 either way), at K = 20 and every width 16-250.  Reverse-mode differentiation through the K
+[0.5, 1.5] (a factor 1.5 either way), at K = 20 and widths 16, 64, 250.  Reverse-mode differentiation through the K
 steps would store the trajectory like MAML does; the sentence is hedged ("prima facie"), and forward mode is the
 reading that tests it.
 """
@@ -25,7 +25,7 @@ STATEMENT = Statement(
     ),
     form="the memory clause: forward-mode autodiff of the K-step inexact solution in nu against MAML, same K",
     assumptions=(
-        "our settings: 1-D CNN depth 3, widths 16-250, K = 20 inner GD steps, one 5-way 1-shot task with 5 query "
+        "our settings: 1-D CNN depth 3, widths 16, 64, 250, K = 20 inner GD steps, one 5-way 1-shot task with 5 query "
         "signals, float32; bytes from autograd's saved-tensor hooks + state + parameters + Adam state"
     ),
     kind="empirical",

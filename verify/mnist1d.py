@@ -1,0 +1,344 @@
+"""``python -m verify mnist1d [--quick] [--out DIR] [--cache DIR] [--no-progress]``: the MNIST-1D companion.
+
+Runs the five TMLR/neural-network claims (``bmaml_theory.claims.tmlr``, the same code and settings as the ledger's
+rows), then the larger studies behind the figures: accuracy of every method against outer step and wall-clock,
+memory of every method against width (K = 20) and against K (width 64) on log axes, seconds per outer step against
+width, and the HVP / gradient cost ratio.  Each PNG gets a tidy CSV beside it (panel, xlabel, ylabel, series, x, y)
+and ``mnist1d_summary.json`` holds the tables and the claims' statuses.  Needs the ``nn`` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = ROOT / "figures"
+CLAIMS = ("tmlr-flat-memory", "limitations-autodiff", "hvp-cost", "tmlr-mnist1d-accuracy", "tmlr-sngdm")
+EXTRA_METHODS = ("fomaml", "reptile", "imaml", "fobmaml-sym", "fobmaml-jvp")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m verify mnist1d", description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="short runs (CI): about a minute; claims lose power")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: figures/ of the repository)")
+    p.add_argument(
+        "--cache", type=Path, default=None, help="MNIST-1D cache folder (default: $XDG_CACHE_HOME/bmaml-theory)"
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+class _Bar:
+    """A tqdm bar over the phases; ``note(msg)`` shows the current detail.  Quiet when stderr is not a terminal."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=total, disable=None if enabled else True, file=sys.stderr, leave=False)
+
+    def note(self, msg: str) -> None:
+        self.bar.set_postfix_str(msg[:70], refresh=True)
+
+    def phase(self, name: str) -> None:
+        self.bar.set_description(name)
+
+    def advance(self) -> None:
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _save(fig: Any, path: Path, rows: list[dict]) -> None:
+    """PNG and its tidy CSV (panel, xlabel, ylabel, series, x, y), both written atomically."""
+    import csv
+    import io
+
+    from verify._io import save_figure, write_text
+
+    save_figure(fig, path)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=["panel", "xlabel", "ylabel", "series", "x", "y"], lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({**r, "x": float(r["x"]), "y": float(r["y"])})
+    write_text(path.with_suffix(".csv"), buf.getvalue())
+
+
+MARKERS = {
+    "maml": "o",
+    "fomaml": "s",
+    "reptile": "^",
+    "imaml": "D",
+    "fobmaml": "v",
+    "fobmaml-sym": "P",
+    "fobmaml-jvp": "X",
+    "SNGDM": "*",
+    "GD": "h",
+    "Adam": "d",
+}
+
+
+def draw_accuracy(runs: list[dict], path: Path) -> None:
+    """Meta-test accuracy (mean over eval tasks x seeds, 95% band) against outer step and against seconds."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from bmaml_theory.nn.study import mean_ci
+
+    shots = sorted({r["shots"] for r in runs})
+    fig, axes = plt.subplots(2, len(shots), figsize=(5.2 * len(shots), 7.4), squeeze=False)
+    rows = []
+    for j, k in enumerate(shots):
+        for key in sorted({r["method"] for r in runs if r["shots"] == k}):
+            rs = [r for r in runs if r["shots"] == k and r["method"] == key]
+            steps = rs[0]["steps"]
+            stats = [mean_ci([a for r in rs for a in r["acc_per_task"][i]]) for i in range(len(steps))]
+            m = np.array([s[0] for s in stats])
+            lo = np.array([s[1] for s in stats])
+            hi = np.array([s[2] for s in stats])
+            secs = np.mean([r["seconds"] for r in rs], axis=0)
+            for i, (x, xl) in enumerate(((np.asarray(steps, float), "outer step"), (secs, "seconds (meta-training)"))):
+                ax = axes[i, j]
+                ax.plot(x, m, marker=MARKERS.get(key, "o"), ms=4, label=key)
+                ax.fill_between(x, lo, hi, alpha=0.15)
+                ax.set_xlabel(xl)
+                ax.set_ylabel("meta-test accuracy")
+                ax.set_title(f"5-way {k}-shot: accuracy vs {xl.split()[0]}")
+                panel = f"{k}-shot vs {xl.split()[0]}"
+                rows += [
+                    {"panel": panel, "xlabel": xl, "ylabel": "meta-test accuracy", "series": key, "x": a, "y": b}
+                    for a, b in zip(x, m, strict=True)
+                ]
+    for ax in axes.flat:
+        ax.axhline(0.2, color="grey", lw=0.8, ls=":")
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    _save(fig, path, rows)
+    plt.close(fig)
+
+
+def draw_memory(rows_in: list[dict], width_K: int, K_width: int, path: Path) -> None:
+    """Bytes against width (K fixed) and against K (width fixed), every method, log axes."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.3))
+    rows = []
+    for key in dict.fromkeys(r["method"] for r in rows_in):
+        a = sorted((r["width"], r["total_bytes"]) for r in rows_in if r["method"] == key and r["K"] == width_K)
+        b = sorted((r["K"], r["total_bytes"]) for r in rows_in if r["method"] == key and r["width"] == K_width)
+        for ax, pts, xl, panel in (
+            (axes[0], a, "CNN width (channels)", f"K={width_K}"),
+            (axes[1], b, "inner steps K", f"width={K_width}"),
+        ):
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=MARKERS.get(key, "o"), label=key)
+            rows += [{"panel": panel, "xlabel": xl, "ylabel": "bytes", "series": key, "x": x, "y": y} for x, y in pts]
+    axes[0].set_title(f"memory vs width (K = {width_K}, depth 3)")
+    axes[1].set_title(f"memory vs K (width {K_width}, depth 3)")
+    for ax, xl in zip(axes, ("CNN width (channels)", "inner steps K"), strict=True):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(xl)
+        ax.set_ylabel("bytes (saved + state + params + Adam)")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    _save(fig, path, rows)
+    plt.close(fig)
+
+
+def draw_seconds(step_rows: list[dict], hvp_rows: list[dict], path: Path) -> None:
+    """Seconds per meta-gradient against width (every method) and HVP/gradient ratio against width (per depth)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.3))
+    rows = []
+    for key in dict.fromkeys(r["method"] for r in step_rows):
+        pts = sorted((r["width"], r["seconds"]) for r in step_rows if r["method"] == key)
+        axes[0].plot([p[0] for p in pts], [p[1] for p in pts], marker=MARKERS.get(key, "o"), label=key)
+        rows += [
+            {
+                "panel": "seconds",
+                "xlabel": "CNN width",
+                "ylabel": "seconds per outer step",
+                "series": key,
+                "x": x,
+                "y": y,
+            }
+            for x, y in pts
+        ]
+    for d in sorted({r["depth"] for r in hvp_rows}):
+        for col, lab, mk in (
+            ("ratio", "reverse-over-reverse", "o"),
+            ("ratio_marginal", "on a kept graph", "s"),
+            ("ratio_fwd_over_rev", "forward-over-reverse", "^"),
+        ):
+            pts = sorted((r["width"], r[col]) for r in hvp_rows if r["depth"] == d)
+            axes[1].plot([p[0] for p in pts], [p[1] for p in pts], marker=mk, label=f"{lab}, depth {d}")
+            rows += [
+                {
+                    "panel": "hvp",
+                    "xlabel": "CNN width",
+                    "ylabel": "HVP / gradient seconds",
+                    "series": f"{lab}, depth {d}",
+                    "x": x,
+                    "y": y,
+                }
+                for x, y in pts
+            ]
+    axes[1].axhspan(2.5, 7.5, color="grey", alpha=0.12, label="'about five' (2.5-7.5)")
+    axes[0].set_title("seconds per outer step (1 task, K = 5, depth 2)")
+    axes[1].set_title("cost of a Hessian-vector product / a gradient")
+    axes[0].set_ylabel("seconds")
+    axes[1].set_ylabel("HVP seconds / gradient seconds")
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xlabel("CNN width (channels)")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=7)
+    axes[0].set_yscale("log")
+    fig.tight_layout()
+    _save(fig, path, rows)
+    plt.close(fig)
+
+
+def seconds_per_step(widths: tuple[int, ...], reps: int, note: Any) -> list[dict]:
+    """Median seconds of one meta-gradient (one 5-way 5-shot task, K = 5, depth 2) per method and width."""
+    import numpy as np
+
+    from bmaml_theory.nn.data import TaskSampler, load_mnist1d
+    from bmaml_theory.nn.methods import METHODS, Inner, meta_gradient
+    from bmaml_theory.nn.model import CNN1d
+    from bmaml_theory.nn.study import TRAIN_CLASSES
+
+    data = load_mnist1d(num_samples=500, seed=42)
+    task = TaskSampler(data.x, data.y, TRAIN_CLASSES, 5, 5, 5, seed=0).sample()
+    out = []
+    for w in widths:
+        model = CNN1d(w, 2, 5)
+        theta = model.init_params(0)
+        for m in METHODS:
+            note(f"seconds {m} width={w}")
+            meta_gradient(m, model, theta, task, Inner(K=5))
+            ts = []
+            for _ in range(reps):
+                t0 = time.perf_counter()
+                meta_gradient(m, model, theta, task, Inner(K=5))
+                ts.append(time.perf_counter() - t0)
+            out.append({"method": m, "width": w, "seconds": float(np.median(ts))})
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    out = args.out if args.out is not None else DEFAULT_OUT
+    if args.cache is not None:
+        os.environ["BMAML_THEORY_CACHE"] = str(args.cache)
+    import torch
+
+    from bmaml_theory.claims import Context, run_claim
+    from bmaml_theory.claims.tmlr import _study
+    from bmaml_theory.nn.data import load_mnist1d
+    from bmaml_theory.nn.methods import METHODS
+    from bmaml_theory.nn.study import accuracy_study, mean_ci, memory_point
+
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    t0 = time.perf_counter()
+    bar = _Bar(len(CLAIMS) + 4, enabled=not args.no_progress)
+    ctx = Context(quick=args.quick, progress=bar.note)
+    load_mnist1d(num_samples=5000, seed=42)  # generate (or read) the cached data once
+    results, times = {}, {}
+    for cid in CLAIMS:
+        bar.phase(cid)
+        t = time.perf_counter()
+        results[cid] = run_claim(cid, ctx)
+        times[cid] = round(time.perf_counter() - t, 1)
+        bar.advance()
+    # -- accuracy of every method (the ledger's runs plus the other methods, same settings) --
+    bar.phase("accuracy, other methods")
+    runs = list(_study.accuracy_runs(ctx))
+    s = _study.accuracy_settings(args.quick, methods=EXTRA_METHODS if not args.quick else ("fomaml", "fobmaml-sym"))
+    runs += accuracy_study(s, progress=bar.note)
+    out.mkdir(parents=True, exist_ok=True)
+    draw_accuracy(runs, out / "mnist1d_accuracy.png")
+    bar.advance()
+    # -- memory: every method, widths at K = 20 and K at width 64 --
+    bar.phase("memory sweep")
+    widths, Ks = ((16, 64, 250), (1, 5, 20)) if args.quick else ((16, 32, 64, 128, 250), (1, 2, 5, 10, 20))
+    mem_rows = []
+    grid = [(m, w, 20) for m in METHODS for w in widths] + [(m, 64, K) for m in METHODS for K in Ks if K != 20]
+    for m, w, K in grid:
+        bar.note(f"memory {m} w={w} K={K}")
+        mem_rows.append(memory_point(m, w, K, depth=_study.MEM_DEPTH))
+    draw_memory(mem_rows, 20, 64, out / "mnist1d_memory.png")
+    bar.advance()
+    # -- seconds per step against width, HVP cost --
+    bar.phase("seconds per step")
+    step_rows = seconds_per_step((16, 64) if args.quick else (16, 32, 64, 128), 1 if args.quick else 3, bar.note)
+    from bmaml_theory.claims.tmlr.hvp_cost import timings
+
+    draw_seconds(step_rows, timings(ctx), out / "mnist1d_seconds.png")
+    bar.advance()
+    bar.close()
+    seconds = time.perf_counter() - t0
+    acc_table = {}
+    for r in runs:
+        acc_table.setdefault(f"{r['method']} {r['shots']}-shot", []).extend(r["final"])
+    summary = {
+        "quick": args.quick,
+        "seconds": round(seconds, 1),
+        "claim_seconds": times,
+        "device": "cpu",
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "claims": {
+            cid: {"status": r.status, "measured": r.measured, "decision": r.decision, "error": r.error}
+            for cid, r in results.items()
+        },
+        "accuracy_mean_ci95": {k: mean_ci(v) for k, v in sorted(acc_table.items())},
+        "accuracy_settings": _study.accuracy_settings(args.quick).as_dict(),
+        "memory_bytes": [
+            {
+                k: r[k]
+                for k in (
+                    "method",
+                    "width",
+                    "K",
+                    "total_bytes",
+                    "saved_and_state_bytes",
+                    "param_bytes",
+                    "optimizer_bytes",
+                )
+            }
+            for r in mem_rows
+        ],
+        "hvp_cost": timings(ctx),
+        "seconds_per_step": step_rows,
+        "sngdm": results["tmlr-sngdm"].evidence.get("accuracy_mean_ci95_5shot"),
+    }
+    from bmaml_theory.claims._core import to_jsonable
+    from verify._io import write_text
+
+    write_text(out / "mnist1d_summary.json", json.dumps(to_jsonable(summary), indent=1) + "\n")
+    width = max(len(c) for c in CLAIMS)
+    for cid, r in results.items():
+        meas = "None" if r.measured is None else f"{r.measured:.6g}"
+        print(f"{cid:<{width}}  {r.status:<14}  measured={meas}  ({times[cid]} s)")
+    for k, (m, lo, hi) in summary["accuracy_mean_ci95"].items():
+        print(f"  accuracy {k:<22} {m:.3f}  [{lo:.3f}, {hi:.3f}]")
+    print(
+        f"wrote {out}/mnist1d_accuracy.png, mnist1d_memory.png, mnist1d_seconds.png (+ .csv), "
+        f"mnist1d_summary.json in {seconds:.1f} s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
