@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     from bmaml_theory.nn.methods import METHODS
     from bmaml_theory.nn.study import accuracy_study, mean_ci, memory_point
 
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    torch.set_num_threads(1)  # two threads per op oversubscribe a shared 2-core machine (10-25x slower)
     t0 = time.perf_counter()
     bar = _Bar(len(CLAIMS) + 4, enabled=not args.no_progress)
     ctx = Context(quick=args.quick, progress=bar.note)
@@ -273,15 +273,16 @@ def main(argv: list[str] | None = None) -> int:
     bar.phase("memory sweep")
     widths, Ks = ((16, 64, 250), (1, 5, 20)) if args.quick else ((16, 32, 64, 128, 250), (1, 2, 5, 10, 20))
     mem_rows = []
+    known = {(r["method"], r["width"], r["K"]): r for r in _study.memory_rows(ctx)}  # the claims' rows, reused
     grid = [(m, w, 20) for m in METHODS for w in widths] + [(m, 64, K) for m in METHODS for K in Ks if K != 20]
     for m, w, K in grid:
         bar.note(f"memory {m} w={w} K={K}")
-        mem_rows.append(memory_point(m, w, K, depth=_study.MEM_DEPTH))
+        mem_rows.append(known.get((m, w, K)) or memory_point(m, w, K, depth=_study.MEM_DEPTH))
     draw_memory(mem_rows, 20, 64, out / "mnist1d_memory.png")
     bar.advance()
     # -- seconds per step against width, HVP cost --
     bar.phase("seconds per step")
-    step_rows = seconds_per_step((16, 64) if args.quick else (16, 32, 64, 128), 1 if args.quick else 3, bar.note)
+    step_rows = seconds_per_step((16, 32) if args.quick else (16, 32, 64, 128), 1 if args.quick else 3, bar.note)
     from bmaml_theory.claims.tmlr.hvp_cost import timings
 
     draw_seconds(step_rows, timings(ctx), out / "mnist1d_seconds.png")

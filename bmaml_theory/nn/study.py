@@ -76,7 +76,7 @@ class MemorySettings:
     shots: int = 1
     queries: int = 1
     seed: int = 0
-    device: str = "meta"
+    device: str = "auto"
 
 
 def memory_point(
@@ -88,17 +88,19 @@ def memory_point(
     shots: int = 1,
     queries: int = 1,
     seed: int = 0,
-    device: str = "meta",
+    device: str = "auto",
 ) -> dict:
     r"""Bytes of one meta-gradient of ``method`` on one task: peak(saved + state) + :math:`|\theta|` + Adam state.
 
-    ``device="meta"`` (default) runs the same autograd graph on PyTorch's meta device: shapes without values, so a
+    ``device="auto"`` (default) uses the CPU up to width 64 and the meta device above.  ``"meta"`` runs the same autograd graph on PyTorch's meta device: shapes without values, so a
     width-250 sweep costs no arithmetic, and the count is exact because which tensors autograd saves depends on the
     operations and shapes only (a test checks meta and CPU counts agree for every method).  ``device="cpu"`` runs on
     a real MNIST-1D task.  Deterministic: the same arguments give the same bytes on any machine (float32)."""
     check_method(method)
-    if device not in ("meta", "cpu"):
-        raise ValueError(f"device must be 'meta' or 'cpu', got {device!r}.")
+    if device not in ("auto", "meta", "cpu"):
+        raise ValueError(f"device must be 'auto', 'meta' or 'cpu', got {device!r}.")
+    if device == "auto":  # meta's Python kernels cost ~1 s per run whatever the width; CPU is cheaper when narrow
+        device = "cpu" if width <= 64 else "meta"
     if device == "cpu":
         data = load_mnist1d(num_samples=500, seed=42)
         task = TaskSampler(data.x, data.y, TRAIN_CLASSES, ways, shots, queries, seed=seed).sample()

@@ -27,6 +27,14 @@ MEM_DEPTH = 3
 ACC_STEPS, ACC_STEPS_QUICK = 80, 15
 
 
+def single_thread() -> None:
+    """Run the studies on one intra-op thread: on a shared 2-core machine two threads per op oversubscribe the cores
+    (measured 10-25x slower under load); the evidence states it."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
 def accuracy_settings(quick: bool, methods: tuple[str, ...] = ("maml", "fobmaml")) -> Any:
     """The ledger's accuracy settings: 5-way {1,5}-shot, 5 queries per class, CNN width 16 depth 2, K = 5 inner GD
     steps of alpha = 0.1, lam = 1/(K alpha) = 2, nu = 0.05, Adam (eta = 3e-3), meta-batch 2, 80 outer steps,
@@ -60,6 +68,7 @@ def memory_rows(ctx: Context) -> list[dict]:
     def run() -> list[dict]:
         from bmaml_theory.nn.study import memory_point
 
+        single_thread()
         rows = []
         grid = [
             (m, w, K) for m in ("fobmaml", "fobmaml-sym", "maml", "fobmaml-jvp") for w in MEM_WIDTHS for K in MEM_KS
@@ -85,11 +94,9 @@ def accuracy_runs(ctx: Context) -> list[dict]:
     """MAML and FO-B-MAML (forward) meta-trained with Adam under :func:`accuracy_settings`."""
 
     def run() -> list[dict]:
-        import torch
-
         from bmaml_theory.nn.study import accuracy_study
 
-        torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+        single_thread()
         return accuracy_study(accuracy_settings(ctx.quick), progress=ctx.progress)
 
     return ctx.cached("tmlr-accuracy", run)
@@ -108,6 +115,7 @@ def outer_runs(ctx: Context) -> list[dict]:
         from bmaml_theory.nn.model import CNN1d, n_params
         from bmaml_theory.nn.study import TRAIN_CLASSES, TaskSampler, train_one
 
+        single_thread()
         s = accuracy_settings(ctx.quick)
         data = load_mnist1d(num_samples=s.num_samples, seed=42)
         out = []

@@ -96,7 +96,7 @@ def check(ctx: Context) -> ClaimResult:
             "Ks": _study.MEM_KS,
             "depth": _study.MEM_DEPTH,
             "task": "5-way 1-shot, 1 query per class",
-            "device": "meta (exact; equal to CPU counts, tested)",
+            "device": "CPU up to width 64, meta device above (exact; meta counts equal CPU counts, tested)",
             "components": "peak saved-for-backward + inner-loop state, + parameters, + Adam state (2x)",
         },
     }
