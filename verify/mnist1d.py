@@ -55,6 +55,16 @@ class _Bar:
         self.bar.close()
 
 
+def _plain_log_x(ax: Any, ticks: list[float]) -> None:
+    """Log x axis with plain labels at ``ticks`` only (no overlapping minor labels)."""
+    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator, ScalarFormatter
+
+    ax.xaxis.set_major_locator(FixedLocator(sorted(set(ticks))))
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def _save(fig: Any, path: Path, rows: list[dict]) -> None:
     """PNG and its tidy CSV (panel, xlabel, ylabel, series, x, y), both written atomically."""
     import csv
@@ -140,6 +150,7 @@ def draw_memory(rows_in: list[dict], width_K: int, K_width: int, path: Path) -> 
         ):
             ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=MARKERS.get(key, "o"), label=key)
             rows += [{"panel": panel, "xlabel": xl, "ylabel": "bytes", "series": key, "x": x, "y": y} for x, y in pts]
+    fig.text(0.5, -0.02, "equal bytes overlap: fobmaml = fobmaml-sym, fomaml = reptile", ha="center", fontsize=8)
     axes[0].set_title(f"memory vs width (K = {width_K}, depth 3)")
     axes[1].set_title(f"memory vs K (width {K_width}, depth 3)")
     for ax, xl in zip(axes, ("CNN width (channels)", "inner steps K"), strict=True):
@@ -147,6 +158,7 @@ def draw_memory(rows_in: list[dict], width_K: int, K_width: int, path: Path) -> 
         ax.set_yscale("log")
         ax.set_xlabel(xl)
         ax.set_ylabel("bytes (saved + state + params + Adam)")
+        _plain_log_x(ax, [r["x"] for r in rows if r["xlabel"] == xl])
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7)
     fig.tight_layout()
@@ -203,6 +215,8 @@ def draw_seconds(step_rows: list[dict], hvp_rows: list[dict], path: Path) -> Non
         ax.set_xlabel("CNN width (channels)")
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7)
+    _plain_log_x(axes[0], [r["width"] for r in step_rows])
+    _plain_log_x(axes[1], [r["width"] for r in hvp_rows])
     axes[0].set_yscale("log")
     fig.tight_layout()
     _save(fig, path, rows)
