@@ -1,0 +1,52 @@
+"""The TMLR claims' replays recompute their measured numbers; the memory claims' verdicts (exact bytes)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("torch", reason="the nn extra (pip install -e '.[nn]') is not installed")
+pytest.importorskip("mnist1d", reason="the nn extra (pip install -e '.[nn]') is not installed")
+
+from bmaml_theory.claims import REGISTRY
+from bmaml_theory.claims.tmlr import _study, hvp_cost, limitations_autodiff, tmlr_flat_memory
+
+TMLR = ("tmlr-mnist1d-accuracy", "tmlr-flat-memory", "tmlr-sngdm", "hvp-cost", "limitations-autodiff")
+
+
+def test_registered_with_requirements():
+    for cid in TMLR:
+        st = REGISTRY[cid].statement
+        assert st.requires == ("torch", "mnist1d") and st.kind == "empirical" and not st.settings_given
+
+
+def test_memory_replays_equal_the_sweep():
+    from bmaml_theory.nn.study import memory_point
+
+    rows = [
+        memory_point(m, 16, K, depth=_study.MEM_DEPTH)
+        for m in ("fobmaml", "fomaml", "maml", "fobmaml-jvp")
+        for K in (1, 20)
+    ]
+    mem = _study.mem
+    want = mem(rows, "fobmaml-jvp", 16, 20) / mem(rows, "maml", 16, 20)
+    assert limitations_autodiff.autodiff_ratio(width=16, K=20) == want
+    assert want < 0.5  # forward mode keeps one step's graph; MAML keeps twenty
+    flat = max(
+        mem(rows, "fobmaml", 16, 20) / (1.10 * mem(rows, "fobmaml", 16, 1)),
+        mem(rows, "fobmaml", 16, 20) / (2.0 * mem(rows, "fomaml", 16, 1)),
+    )
+    assert tmlr_flat_memory.flatness(method="fobmaml", width=16, K=20) == flat
+
+
+def test_statistic_replays():
+    diffs = [0.1, -0.2, 0.0, 0.3]
+    m, s = 0.05, (sum((d - 0.05) ** 2 for d in diffs) / 3) ** 0.5
+    assert _study.bound_from(diffs, "lower") == pytest.approx(m - 1.96 * s / 2)
+    assert _study.bound_from(diffs, "upper") == pytest.approx(m + 1.96 * s / 2)
+    assert hvp_cost.ratio_from(hvp_s=0.5, grad_s=0.1) == pytest.approx(5.0)
+    bound, which, _ = _study.one_sided(diffs, 0.05)
+    assert which == "upper" and bound == pytest.approx(m + 1.96 * s / 2)  # lower bound below -0.05: not cleared
+    bound, which, _ = _study.one_sided([0.0, 0.01, -0.01, 0.0], 0.05)
+    assert which == "lower" and bound >= -0.05
+    with pytest.raises(ValueError, match="which"):
+        _study.bound_from(diffs, "middle")
