@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("torch", reason="the nn extra (pip install -e '.[nn]') is not installed")
+torch = pytest.importorskip("torch", reason="the nn extra (pip install -e '.[nn]') is not installed")
+torch.set_num_threads(1)  # two threads per op oversubscribe a shared 2-core CI machine
 pytest.importorskip("mnist1d", reason="the nn extra (pip install -e '.[nn]') is not installed")
 
-from bmaml_theory.claims import REGISTRY
-from bmaml_theory.claims.tmlr import _study, hvp_cost, limitations_autodiff, tmlr_flat_memory
+from bmaml_theory.claims import REGISTRY  # noqa: E402
+from bmaml_theory.claims.tmlr import _study, hvp_cost, limitations_autodiff, tmlr_flat_memory  # noqa: E402
 
 TMLR = ("tmlr-mnist1d-accuracy", "tmlr-flat-memory", "tmlr-sngdm", "hvp-cost", "limitations-autodiff")
 

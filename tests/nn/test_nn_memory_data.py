@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch", reason="the nn extra (pip install -e '.[nn]') is not installed")
+torch.set_num_threads(1)  # two threads per op oversubscribe a shared 2-core CI machine
 pytest.importorskip("mnist1d", reason="the nn extra (pip install -e '.[nn]') is not installed")
 
 from bmaml_theory.nn import outer as nn_outer  # noqa: E402

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch", reason="the nn extra (pip install -e '.[nn]') is not installed")
+torch.set_num_threads(1)  # two threads per op oversubscribe a shared 2-core CI machine
 
 from bmaml_theory.nn import methods as nm  # noqa: E402
 from bmaml_theory.nn.data import Task  # noqa: E402
