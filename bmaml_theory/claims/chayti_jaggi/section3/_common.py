@@ -110,7 +110,12 @@ def rate_check(ctx: Context, st: Statement, stencil: str, which: str) -> ClaimRe
         "delta_grid": list(s["delta_range"]),
     }
     j = representative_family(res)
-    data: dict = {"slopes": np.asarray(slopes), "stated": st.threshold.value, "tolerance": st.tolerance.value}
+    data: dict = {
+        "slopes": np.asarray(slopes),
+        "instances": len(rows),
+        "stated": st.threshold.value,
+        "tolerance": st.tolerance.value,
+    }
     if which == "nu":
         adv, _ = res["grids"][j]["adversarial"]
         row = next(r for r in rows if r["family"] == j and r["task"] == 0)
@@ -137,12 +142,14 @@ def rate_check(ctx: Context, st: Statement, stencil: str, which: str) -> ClaimRe
         kind = row["kind"] if (row["kind"], "gd") in sol["grids"] else next(iter(sol["grids"]))[0]
         rep["solvers"] = {}
         data["solver_slopes"] = {}
+        data["solver_instances"] = {}
         for name in ("gd", "nesterov"):
             g, b = sol["grids"][(kind, name)]
             f0 = next(e["fit"] for e in sol["fits"][name] if e["kind"] == kind and e["task"] == 0)
             rep["solvers"][name] = {"kind": kind, "deltas": g.deltas, "bias": b.bias[0], "fit": _fit_dict(f0)}
             sl = [e["fit"].order for e in sol["fits"][name] if e["fit"].ok]
             data["solver_slopes"][name] = np.asarray(sl)
+            data["solver_instances"][name] = len(sol["fits"][name])
             evidence[f"{name}_slopes"] = _summary(sl)
         evidence["why_solvers_differ"] = (
             "evidence, not the claim: solvers started from the same theta make errors e_nu and e_0 that depend "
