@@ -104,7 +104,7 @@ def bias_vs_delta(results: Mapping[str, ClaimResult], path: Path) -> None:
     axes[0].set_ylabel(r"$\min_\nu$ bias $\|\nabla F_i-\tilde g_{i,\nu}\|$")
     fig.suptitle(
         rf"Bias at the best $\nu$ against $\delta$ (eq. 14), task 0 of an '{rep['kind']}' family in dimension "
-        f"{rep['n']} (GD, Nesterov: task 0 of a 4-task family of that kind in dimension 5)",
+        f"{rep['n']} (GD, Nesterov: a 4-task family, dimension 5)",
         fontsize=11,
     )
     fig.tight_layout()
