@@ -69,6 +69,13 @@ def ratio(p: list[float] | np.ndarray) -> float | None:
     return err / bound
 
 
+def _describe(p: np.ndarray) -> dict:
+    """The decoded task (the full encoding stays under encoding; the extras are p[12:])."""
+    d = search.instance_dict(p[:12])
+    d.pop("encoding")
+    return d | {"extra": np.asarray(p[12:]).tolist()}
+
+
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """Adversarial search of :func:`ratio` over the logistic class."""
@@ -81,6 +88,6 @@ def check(ctx: Context) -> ClaimResult:
         starts=starts,
         maxfev=maxfev,
         seed=SEARCH_SEED,
-        describe=lambda p: search.instance_dict(p[:12]) | {"extra": np.asarray(p[12:]).tolist()},
+        describe=_describe,
         evidence={"tighter": "Taylor's integral form gives rho delta ||v||^2 / 2: the sup is at most 1/2"},
     )

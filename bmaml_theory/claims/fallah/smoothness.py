@@ -70,6 +70,18 @@ def ratio(p: list[float] | np.ndarray) -> float:
     return dG / ((4 * L + 2 * rho * alpha * min(gw, gu)) * d)
 
 
+# The derivation's extremal instance: a training point of norm 0.01 (logistic curvature <= 2.5e-5, rho ~ 1e-7),
+# quadratic part -I (curvature -L, L = 1), alpha = 1/L (sig(50) = 1 in float64): ratio 1 - O(1e-4).
+PIN = [0.01, 0.0, -1.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.5, 0.0, 50.0, 0.0, 0.0]
+
+
+def _describe(p: np.ndarray) -> dict:
+    """The decoded task (the full encoding stays under encoding; the extras are p[12:])."""
+    d = search.instance_dict(p[:12])
+    d.pop("encoding")
+    return d | {"extra": np.asarray(p[12:]).tolist()}
+
+
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """Adversarial search of :func:`ratio` over the logistic class."""
@@ -82,6 +94,7 @@ def check(ctx: Context) -> ClaimResult:
         starts=starts,
         maxfev=maxfev,
         seed=SEARCH_SEED,
-        describe=lambda p: search.instance_dict(p[:12]) | {"extra": np.asarray(p[12:]).tolist()},
+        pins=[np.asarray(PIN)],
+        describe=_describe,
         evidence={"origin_of_4L": "(1 + alpha L)^2 <= 4 for alpha <= 1/L; tight at curvature -L, alpha = 1/L"},
     )
