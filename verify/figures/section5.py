@@ -22,8 +22,8 @@ STYLE = {
     "FO-B-MAML symmetric": ("C1", "-", "s"),
     "MAML": ("k", "-", "^"),
     "iMAML cg=2": ("C0", ":", "v"),
-    "iMAML cg=5": ("C0", "--", "v"),
-    "iMAML cg=10": ("C0", "-", "v"),
+    "iMAML cg=5": ("C0", "--", "<"),
+    "iMAML cg=10": ("C0", "-", ">"),
     "FO-MAML": ("C2", "-.", "d"),
     "Reptile": ("C4", "-.", "x"),
 }
@@ -57,7 +57,9 @@ def fig1_left(results: Mapping[str, ClaimResult], path: Path) -> None:
     r = results["fig1-left"]
     fig.suptitle(
         f"Figure 1 (left), reproduced (each panel its own y-axis); claim fig1-left: {r.status}, "
-        f"{r.measured:g} sentence(s) contradicted" if r.measured is not None else "Figure 1 (left), reproduced",
+        f"{r.measured:g} sentence(s) contradicted"
+        if r.measured is not None
+        else "Figure 1 (left), reproduced",
         fontsize=10,
     )
     fig.tight_layout()
@@ -132,7 +134,7 @@ def table1_agd(results: Mapping[str, ClaimResult], path: Path) -> None:
     axes[0].loglog(k, ref[0] * np.sqrt(k / k[0]), "k:", label=r"$\propto\sqrt{\hat\kappa}$")
     axes[0].set_xlabel(r"$\hat\kappa=\hat L_1/\mu$")
     axes[0].set_ylabel("gradient calls + HVPs")
-    axes[0].set_title(rf"compute at $\delta={d_mid:.0e}$ (relative)", fontsize=10)
+    axes[0].set_title(rf"compute at $\delta=10^{{{math.log10(d_mid):.0f}}}$ (relative)", fontsize=10)
     axes[0].legend(fontsize=8)
     for m in methods:
         for j, kap in enumerate(kappas):
