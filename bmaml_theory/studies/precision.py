@@ -52,7 +52,15 @@ def settings(quick: bool) -> dict:
 
 
 def _deltas(delta_range: Any) -> np.ndarray:
-    hi, lo, count = delta_range
+    """delta grid from ``delta_range`` = (log10 of the largest delta, log10 of the smallest, number of points)."""
+    try:
+        hi, lo, count = (float(v) for v in delta_range)
+    except (TypeError, ValueError):
+        raise ValueError(f"delta_range must be (log10 largest, log10 smallest, count), got {delta_range!r}.") from None
+    if not (np.isfinite(hi) and np.isfinite(lo) and hi > lo and count >= 2 and count == int(count)):
+        raise ValueError(
+            f"delta_range must be (log10 largest > log10 smallest, integer count >= 2), got {delta_range!r}."
+        )
     return np.logspace(float(hi), float(lo), int(count))
 
 

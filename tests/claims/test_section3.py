@@ -83,6 +83,8 @@ def test_fitted_order_rejects_bad_arguments():
         study.fitted_order(**kw, task=0, stencil="central", which="nu")
     with pytest.raises(ValueError, match="task"):
         study.fitted_order(**kw, task=5, stencil="forward", which="nu")
+    with pytest.raises(ValueError, match="delta_range"):
+        study.fitted_order(**{**kw, "delta_range": [-1, -15]}, task=0, stencil="forward", which="nu")
     with pytest.raises(ValueError, match="source"):
         inexact_term.ratio(
             kind="same-psd", M=2, n=2, seed=0, family=0, stencil="forward", nu_rel=0.1, delta=1e-3, source="oracle"

@@ -11,7 +11,7 @@ from bmaml_theory.claims import Context, Replay, run_group
 from bmaml_theory.claims.chayti_jaggi.symbolic import _common, prop1_hypothesis, symbolic_a4
 
 IDS = ["symbolic-prop1", "prop1-hypothesis", "symbolic-appendix-b", "symbolic-bias-series", "symbolic-a4"]
-# the quick run skips the n = 2, 3 derivations of Proposition 1 (about 8 s): those two claims lack power there
+# the quick run skips the n = 2, 3 and eigenbasis derivations of Proposition 1 (about 10 s): those two lack power
 QUICK = {
     "symbolic-prop1": "inconclusive",
     "prop1-hypothesis": "inconclusive",
