@@ -145,3 +145,17 @@ def test_bad_regime_and_kappa_are_rejected():
         ex.problem("nope")
     with pytest.raises(ValueError, match="kappa"):
         ex.table1_problem(0.5)
+
+
+def test_fig1_left_fails_closed_on_a_non_finite_error(monkeypatch):
+    """A NaN error must not score as a contradiction (not-reproduced) nor pass: it is a failure (inconclusive)."""
+    real = ex.left
+
+    def broken(regime, Ks=ex.K_GRID):
+        d = real(regime, Ks)
+        d["errors"]["iMAML cg=5"][3] = math.nan
+        return d
+
+    monkeypatch.setattr(ex, "left", broken)
+    r = run_claim("fig1-left", Context(quick=True))
+    assert r.status == "inconclusive" and r.evidence["failures"] == 2

@@ -129,6 +129,13 @@ def check(ctx: Context) -> ClaimResult:
     study = ctx.cached("fig1-left", lambda: {r: ex.left(r, Ks) for r in regimes})
     sents = sentences(study)
     bad = sum(s["contradicted"] for s in sents)
+    # fail closed: a non-finite error would score as a contradiction; it is a failed evaluation instead
+    nonfinite = [
+        f"{r}: {name}"
+        for r, d in study.items()
+        for name, v in d["errors"].items()
+        if not all(math.isfinite(x) for x in v)
+    ]
     m = Measurement(
         float(bad),
         {"regimes": regimes, "K": Ks},
@@ -137,7 +144,9 @@ def check(ctx: Context) -> ClaimResult:
     return runners.decide(
         ctx,
         STATEMENT,
-        [m],
+        [] if nonfinite else [m],
+        failures=len(nonfinite),
+        failure_examples=[f"non-finite meta-gradient error ({x})" for x in nonfinite],
         evidence={
             "sentences": sents,
             "contradicted": [f"{s['regime']}: {s['sentence']}" for s in sents if s["contradicted"]],

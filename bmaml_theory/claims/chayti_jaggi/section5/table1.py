@@ -180,6 +180,17 @@ def check(ctx: Context) -> ClaimResult:
     """The whole (kappa, delta) grid (quick: the same)."""
     kappas, deltas = list(ex.TABLE1_KAPPAS), list(ex.TABLE1_DELTAS)
     rows = ctx.cached("table1", lambda: ex.table1(kappas, deltas))
+    # fail closed: a non-finite count or bias is a failed evaluation, never scored
+    bad_rows = [r for r in rows if not all(math.isfinite(float(r[k])) for k in ("compute", "peak_vectors", "bias"))]
+    if bad_rows:
+        return runners.decide(
+            ctx,
+            STATEMENT,
+            [],
+            failures=len(bad_rows),
+            failure_examples=[f"non-finite row {r}" for r in bad_rows[:3]],
+            data={"rows": rows},
+        )
     cs, failures = cells(rows)
     bad = sum(c["contradicted"] for c in cs)
     m = Measurement(
