@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bmaml_theory import outer, theory
+from bmaml_theory import estimators, outer, theory
 from bmaml_theory.tasks.logistic import LogisticTasks
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "rates",
     "run",
     "run_one",
+    "run_with_forward_estimator",
     "steps_ratio",
     "steps_to_eps",
 ]
@@ -137,6 +138,40 @@ def run_one(
         "grad_norms": r.grad_norms.tolist(),
         "theta_final": r.theta.tolist(),
         "rates": [rates(cL0, cL1, G, Delta, e) for e in eps],
+    }
+
+
+FORWARD_NU_FRACTION = 1e-6  # Algorithm 1's oracle: the forward estimator (10) at nu = 1e-6 mu/L1, exact solutions
+
+
+def run_with_forward_estimator(
+    s: float, scale: float, theta0: Sequence[float], method: str, constants: str, *, eps: Sequence[float] = EPS_GRID
+) -> dict:
+    r"""The run of :func:`run_one` with Algorithm 1's own oracle, the forward estimator (10) at
+    :math:`\nu=10^{-6}\mu/L_1` and exact inner solutions (stationarity still measured with the exact gradient)."""
+    t = instance(s, scale)
+    c = t.constants()
+    nu = FORWARD_NU_FRACTION * c.mu / c.L1
+    cL0, cL1 = _constants(t, constants)
+    if method == "NormalizedGD":
+        opt = outer.NormalizedGD(*theory.thm1_parameters(cL0, cL1))
+    else:
+        opt = outer.GD(theory.thm2_step(cL0, cL1, theory.cor3_G(c)))
+    r = outer.run(
+        opt,
+        lambda th: estimators.forward(t, th, nu),
+        np.asarray(theta0, dtype=np.float64),
+        eps=list(eps),
+        max_iter=MAX_ITER,
+        exact_grad=t.meta_gradient,
+        cycle_tol=CYCLE_TOL,
+    )
+    return {
+        "nu": nu,
+        "iterations": list(r.iterations_to_eps),
+        "cycled": bool(r.cycled),
+        "steps_run": len(r.grad_norms) - 1,
+        "final_grad_norm": float(r.grad_norms[-1]),
     }
 
 

@@ -14,6 +14,7 @@ from bmaml_theory.claims import REGISTRY, Context, groups, run_claim, run_group,
 from bmaml_theory.claims._core import Measurement, Replay, Threshold
 from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
 from bmaml_theory.claims.chayti_jaggi.section4 import (
+    a4_steps,
     assumption3_uniqueness,
     cor1,
     cor2,
@@ -210,3 +211,14 @@ def test_growth_needs_enough_points():
     fam = [(t, Measurement(t, {}, None)) for t in (1.0, 10.0)]
     assert not runners._growth_fit(fam)["unbounded"]
     assert np.isfinite(runners.GROWTH_MIN_SLOPE)
+
+
+@pytest.mark.parametrize("module", [assumption3_uniqueness, a4_steps])
+def test_claims_that_used_to_crash_now_report_a_rerunnable_counterexample(monkeypatch, module):
+    """assumption3-uniqueness and a4-steps used to pass counterexample=None; with a threshold made too small on
+    purpose they must report violated with a counterexample whose replay gives the same number."""
+    monkeypatch.setattr(module, "STATEMENT", dataclasses.replace(module.STATEMENT, threshold=Threshold(1e-3, "<=")))
+    r = module.check(Context(quick=True))
+    assert r.status == "violated"
+    ce = r.counterexample
+    assert Replay(ce["replay"]["target"], ce["replay"]["kwargs"]).run() == pytest.approx(ce["value"], rel=1e-12)

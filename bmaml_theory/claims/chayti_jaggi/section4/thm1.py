@@ -32,6 +32,7 @@ from __future__ import annotations
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
+from bmaml_theory.studies import convergence
 
 A4_CONSTANT = 4.0  # A.4: K <= 4 calL0 Delta/eps^2 + 4 calL1^2 Delta/calL0 for valid constants
 
@@ -61,6 +62,11 @@ def check(ctx: Context) -> ClaimResult:
     rows = cm.convergence_rows(ctx)
     ms, fails, ex = cm.convergence_measurements(rows, "NormalizedGD", "stated", "thm1_rate")
     corr, _, _ = cm.convergence_measurements(rows, "NormalizedGD", "corrected", "thm1_rate")
+    worst = next((m for m in ms if m.value == float("inf")), None)
+    alg1 = None
+    if worst is not None:  # the 2-cycle again, with Algorithm 1's own oracle (the forward estimator (10))
+        k = worst.replay.kwargs
+        alg1 = convergence.run_with_forward_estimator(k["s"], k["scale"], k["theta0"], "NormalizedGD", "stated")
     return runners.big_o(
         ctx,
         STATEMENT,
@@ -75,6 +81,7 @@ def check(ctx: Context) -> ClaimResult:
                 "worst_ratio": max((m.value for m in corr), default=None),
                 "runs": cm.run_summary(rows, "NormalizedGD", "corrected"),
             },
+            "algorithm1_forward_estimator": alg1,
             "why": "the printed calL0 = L1/4 is up to 16x too small (errata E6): the step 1/calL0 near a minimiser "
             "exceeds 2/(local smoothness), the minimiser repels and the iterates settle on a 2-cycle",
         },
