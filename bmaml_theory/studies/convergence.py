@@ -48,6 +48,7 @@ MAX_ITER = 150  # corrected runs reach 1e-6 in < 40 steps; a stated run that nei
 CYCLE_TOL = 1e-13  # relative: ||theta_k - theta_{k-2}|| <= 1e-13 (1 + ||theta_k||), a few ulps of theta
 METHODS = ("NormalizedGD", "GD")
 CONSTANTS = ("stated", "corrected")
+RATES = ("thm1_rate", "a4_bound", "thm2_rate", "gd_bound")  # the keys of rates()
 
 
 def instance(s: float, scale: float) -> LogisticTasks:
@@ -190,6 +191,8 @@ def steps_ratio(
 ) -> float:
     """Iterations to eps (:func:`steps_to_eps`) over one of the rates of :func:`rates` (``rate`` names it):
     ``inf`` on a 2-cycle, ``nan`` when the run stops at ``MAX_ITER`` without reaching eps or cycling."""
+    if rate not in RATES:
+        raise ValueError(f"rate must be one of {RATES}, got {rate!r}")
     k = steps_to_eps(s, scale, theta0, method, constants, eps)
     r = run_one(s, scale, theta0, method, constants, eps=[eps], max_iter=0)
     return k / r["rates"][0][rate]

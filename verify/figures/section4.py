@@ -31,6 +31,7 @@ from verify.figures._registry import figure
     description="Prop. 2: forward-estimator bias vs nu against A nu (App. A.2) and the corrected bound",
 )
 def prop2_bias(results: Mapping[str, ClaimResult], path: Path) -> None:
+    """Bias vs nu per instance (log-log) with A nu, 4 A nu and the corrected bound; title from the data."""
     curves = results["prop2-explicit"].data["curves"]
     fig, axes = plt.subplots(1, len(curves), figsize=(11, 4.4))
     verdicts = []
@@ -79,6 +80,7 @@ def _upper_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     description="Prop. 3 / Cor. 2: local smoothness of F vs ||grad F||, printed and corrected lines",
 )
 def smoothness_envelope(results: Mapping[str, ClaimResult], path: Path) -> None:
+    """The (||grad F||, ||grad^2 F||) cloud per instance with every line; titles name the lines with points above."""
     samples = results["prop3"].data["samples"]
     fig, axes = plt.subplots(1, len(samples), figsize=(12, 6.2))
     for ax, sm in zip(np.atleast_1d(axes), samples, strict=True):
@@ -142,6 +144,7 @@ def _find(rows: list[dict], s: float, scale: float, theta0: list[float], constan
     description="Theorems 1-2 / A.4: outer steps to eps with printed and corrected constants vs the counts",
 )
 def iterations_vs_eps(results: Mapping[str, ClaimResult], path: Path) -> None:
+    """Steps to eps per method and constants, counts as lines, runs that never reach eps as markers in a band."""
     ngd, gd = results["thm1"].data["runs"], results["thm2"].data["runs"]
     a4 = results["a4-steps"].data["runs"]
     panels = []

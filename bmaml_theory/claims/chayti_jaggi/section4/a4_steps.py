@@ -47,6 +47,7 @@ STATEMENT = Statement(
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
+    """Steps / A.4 count over the corrected NormalizedGD runs, decided against 1."""
     rows = cm.convergence_rows(ctx)
     ms, fails, ex = cm.convergence_measurements(rows, "NormalizedGD", "corrected", "a4_bound")
     return runners.decide(

@@ -84,6 +84,7 @@ def edge_eigenvalue(n: int) -> float:
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
+    """Interval and mu ratios over the families, decided against 1."""
     dims = DIMS_QUICK if ctx.quick else DIMS_DEFAULT
     cases = [(k, n, ctx.seed) for k in KINDS for n in dims] + [("extremal", 3, 0)]
     ms = []

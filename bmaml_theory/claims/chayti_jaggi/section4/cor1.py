@@ -74,6 +74,7 @@ def ratio(p) -> float | None:
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
+    """Search the worst-case ratio, run the lam family on the extremal instance, decide the O(.) (runners.big_o)."""
     p_pin = cm.pin([PIN_DELTA])
     res = cm.run_search(ctx, "cor1", ratio, search.BASE_DIM + 1, [p_pin], ctx.seed)
     growth = []

@@ -95,6 +95,7 @@ def ratio_corrected(p) -> float | None:
 
 
 def describe(p) -> dict:
+    """The decoded delta, the appendix's nu and the printed bound (23) at encoding ``p``, for the evidence."""
     t, _ = search.decode(np.asarray(p, dtype=np.float64)[: search.BASE_DIM])
     c, delta = t.constants(), delta_of(p)
     nu = theory.cor1_nu_appendix(c, delta)
@@ -103,6 +104,7 @@ def describe(p) -> dict:
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
+    """Search the worst-case bias over (23) at the appendix's nu, the corrected bound in the evidence."""
     pins = [cm.pin([PIN_DELTA])]
     res = cm.run_search(ctx, "cor1-explicit", ratio, search.BASE_DIM + 1, pins, ctx.seed)
     return runners.decide(

@@ -67,6 +67,7 @@ def ratio_corrected(p) -> float | None:
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
+    """Search the pair ratio against Corollary 2's printed constants, the corrected ones in the evidence."""
     # with one task (zeta = 0) the corrected Cor. 2 function is the corrected Prop. 3 one: the same search serves
     return smoothness_claim(
         ctx,

@@ -57,6 +57,7 @@ def extremal_encoding() -> np.ndarray:
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
+    """Search ||grad F||/G from random starts and the extremal pin, decided against 1."""
     pins = [extremal_encoding()]
     res = cm.run_search(ctx, "cor3", ratio, search.BASE_DIM, pins, ctx.seed)
     return runners.decide(

@@ -51,6 +51,7 @@ def ratio_corrected(p) -> float | None:
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
+    """Search the pair ratio against calL0 + G calL1 (printed), the corrected one in the evidence."""
     return smoothness_claim(
         ctx,
         STATEMENT,

@@ -44,6 +44,7 @@ STATEMENT = Statement(
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
+    """The shared search of prop2-explicit, decided as an O(.) with the derivation's constant 4 (runners.big_o)."""
     res = px.search_result(ctx)
     return runners.big_o(
         ctx,

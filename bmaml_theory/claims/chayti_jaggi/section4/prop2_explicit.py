@@ -105,6 +105,7 @@ def search_result(ctx: Context):
 
 
 def describe(p) -> dict:
+    """nu, the bias and A nu at encoding ``p``, for the evidence."""
     r = bias_at(p)
     if r is None:
         return {}
@@ -112,6 +113,7 @@ def describe(p) -> dict:
 
 
 def corrected(ctx: Context) -> dict:
+    """The corrected bound's search (errata E4), as evidence."""
     return cm.corrected_evidence(
         ctx,
         "prop2",
@@ -124,6 +126,7 @@ def corrected(ctx: Context) -> dict:
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
+    """Search bias/(A nu), decided against App. A.2's constant 1; the figure's bias curves in data."""
     res = search_result(ctx)
     pts = CURVE_POINTS["quick" if ctx.quick else "default"]
     curves = ctx.cached(f"section4-bias-curves-{pts}", lambda: extremal.bias_curves(pts))

@@ -90,6 +90,7 @@ def ratio_corrected(p) -> float | None:
 
 
 def describe(p) -> dict:
+    """The pair at encoding ``p`` (gradient difference, distance, norms, local smoothness), for the evidence."""
     t, dG, dist, n1, n2 = pair(p)
     theta = search.decode(np.asarray(p, dtype=np.float64)[: search.BASE_DIM])[1]
     return {
@@ -131,6 +132,7 @@ def smoothness_claim(
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
+    """Search the pair ratio against Proposition 3's printed function, the corrected one in the evidence."""
     return smoothness_claim(
         ctx,
         STATEMENT,

@@ -59,6 +59,7 @@ STATEMENT = Statement(
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
+    """Steps / printed rate over the printed-constant NormalizedGD runs, decided as an O(.) with constant 4."""
     rows = cm.convergence_rows(ctx)
     ms, fails, ex = cm.convergence_measurements(rows, "NormalizedGD", "stated", "thm1_rate")
     corr, _, _ = cm.convergence_measurements(rows, "NormalizedGD", "corrected", "thm1_rate")

@@ -42,6 +42,7 @@ STATEMENT = Statement(
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
+    """Steps / A.4 count (printed constants) over the NormalizedGD runs, decided against 1."""
     rows = cm.convergence_rows(ctx)
     ms, fails, ex = cm.convergence_measurements(rows, "NormalizedGD", "stated", "a4_bound")
     return runners.decide(

@@ -50,6 +50,7 @@ STATEMENT = Statement(
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
+    """Steps / printed rate over the printed-constant GD runs, decided as an O(.) with constant 2 (runners.big_o)."""
     rows = cm.convergence_rows(ctx)
     ms, fails, ex = cm.convergence_measurements(rows, "GD", "stated", "thm2_rate")
     corr, _, _ = cm.convergence_measurements(rows, "GD", "corrected", "thm2_rate")
