@@ -71,7 +71,11 @@ def groups(ids: Iterable[str] | None = None) -> dict[str, list[str]]:
 
 
 def run_group(
-    ids: list[str], *, quick: bool, seed: int = 0, deadline: float | None = None,
+    ids: list[str],
+    *,
+    quick: bool,
+    seed: int = 0,
+    deadline: float | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[ClaimResult]:
     """Run the claims ``ids`` (one group) in order with one shared :class:`Context`; each fails closed."""

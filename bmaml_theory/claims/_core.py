@@ -223,7 +223,9 @@ class ClaimResult:
         if self.status == "not-reproduced" and self.statement.settings_given:
             raise ValueError(f"claim {self.id}: 'not-reproduced' is only for experiments whose settings are not given")
         if self.measured is not None and not math.isfinite(self.measured):
-            raise ValueError(f"claim {self.id}: measured must be finite or None (use unbounded=True), got {self.measured}")
+            raise ValueError(
+                f"claim {self.id}: measured must be finite or None (use unbounded=True), got {self.measured}"
+            )
 
     @property
     def id(self) -> str:
@@ -321,9 +323,9 @@ def _git_commit() -> str | None:
 
 def provenance_base() -> dict:
     """What every entry's provenance shares: package version, git commit, platform, library versions."""
-    from bmaml_theory import __version__
-
     import scipy
+
+    from bmaml_theory import __version__
 
     return {
         "package_version": __version__,

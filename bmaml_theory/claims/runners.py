@@ -57,7 +57,10 @@ def decide(
     evidence["measurements"] = len(valid)
     evidence["failures"] = failures
     if failure_examples or nan:
-        evidence["failure_examples"] = [*list(failure_examples)[:5], *[f"non-finite value at {m.instance}" for m in nan[:3]]]
+        evidence["failure_examples"] = [
+            *list(failure_examples)[:5],
+            *[f"non-finite value at {m.instance}" for m in nan[:3]],
+        ]
     if not valid:
         return ClaimResult(
             st,
@@ -76,7 +79,9 @@ def decide(
     if not ok:
         if worst.replay is None:
             status = "inconclusive"
-            decision = f"inconclusive: the worst measurement {_fmt(worst.value)} fails {thr.describe()} but has no replay"
+            decision = (
+                f"inconclusive: the worst measurement {_fmt(worst.value)} fails {thr.describe()} but has no replay"
+            )
         else:
             status = "violated" if (st.kind != "empirical" or st.settings_given) else "not-reproduced"
             decision = f"{status}: worst {_fmt(worst.value)} fails {thr.describe()} (tolerance {tol:.3g})"
@@ -156,9 +161,7 @@ def search_upper_bound(
         **(evidence or {}),
     }
     if not math.isfinite(res.worst) and res.worst != math.inf:
-        return decide(
-            ctx, st, [], failures=res.failures, failure_examples=res.failure_examples, evidence=ev, data=data
-        )
+        return decide(ctx, st, [], failures=res.failures, failure_examples=res.failure_examples, evidence=ev, data=data)
     instance = {"encoding": np.asarray(res.p).tolist(), **(describe(res.p) if describe is not None else {})}
     m = Measurement(res.worst, instance, Replay(target, {"p": np.asarray(res.p).tolist()}))
     return decide(ctx, st, [m], failures=res.failures, failure_examples=res.failure_examples, evidence=ev, data=data)

@@ -9,7 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from verify.figures._registry import FIGURES, FigureSpec, figure  # noqa: E402
+from verify.figures._registry import FIGURES, FigureSpec, figure
 
 for _m in sorted(m.name for m in pkgutil.iter_modules(__path__)):
     if not _m.startswith("_"):
