@@ -262,6 +262,53 @@ class LogisticSpace:
         tasks = LogisticTasks.at_threshold(Zh, None, Z, factor=factor, Q=Q, r=r)
         return Instance(tasks, theta, extra, s, zeta_bound(tasks))
 
+    def encode(
+        self,
+        X_train: Any,
+        Q: Any,
+        X_test: Any,
+        r: Any,
+        theta: Any,
+        lam_factor: float = 2.0,
+        extra: Mapping[str, Any] | None = None,
+    ) -> np.ndarray:
+        r"""The encoding p of an instance given by its data (labels folded into the points), the inverse of
+        :meth:`decode` inside the box: lam :math:`=` ``lam_factor`` :math:`\cdot\hat L_1` with ``lam_factor`` in
+        [2, 2 lam_mult_max].  Use it to pin a derivation's extremal instance or to replay a counterexample."""
+        Zh = np.asarray(X_train, dtype=np.float64)
+        Zh = Zh[None] if Zh.ndim == 2 else Zh
+        Z = np.asarray(X_test, dtype=np.float64)
+        Z = Z[None] if Z.ndim == 2 else Z
+        Qa = np.asarray(Q, dtype=np.float64)
+        Qa = Qa[None] if Qa.ndim == 2 else Qa
+        ra = np.atleast_2d(np.asarray(r, dtype=np.float64))
+        th = np.asarray(theta, dtype=np.float64)
+        if Zh.ndim != 3 or Z.ndim != 3 or Zh.shape[0] != Z.shape[0] or Zh.shape[2] != Z.shape[2]:
+            raise ValueError(f"X_train (M, mh, n) and X_test (M, m, n) disagree: {Zh.shape} vs {Z.shape}.")
+        M, mh, n = Zh.shape
+        s = Structure(M, n, mh, Z.shape[1])
+        if Qa.shape != (M, n, n) or ra.shape != (M, n) or th.shape != (n,):
+            raise ValueError(f"Q must be (M, n, n), r (M, n) and theta (n,) for M={M}, n={n}.")
+        if not 2.0 <= lam_factor <= 2 * self.lam_mult_max:
+            raise ValueError(f"lam_factor must be in [2, {2 * self.lam_mult_max:g}] (lam / Lhat1), got {lam_factor!r}.")
+        iu = np.triu_indices(n)
+        parts = []
+        for i in range(M):
+            U = 2 * Qa[i] - np.diag(np.diag(Qa[i]))  # decode halves the off-diagonal entries
+            parts += [Zh[i].ravel(), U[iu], Z[i].ravel(), ra[i]]
+        parts += [th, [math.sqrt(lam_factor / 2 - 1)]]
+        extra = dict(extra or {})
+        if set(extra) != set(self.extras):
+            raise ValueError(f"extra must give exactly {sorted(self.extras)}, got {sorted(extra)}.")
+        for name, v in self.extras.items():
+            e = np.atleast_1d(np.asarray(extra[name], dtype=np.float64))
+            if e.shape != (n if v == "n" else int(v),):
+                raise ValueError(f"extra[{name!r}] must have {n if v == 'n' else v} entries, got {e.shape}.")
+            parts.append(e)
+        p = np.concatenate([np.asarray(s, dtype=np.float64), *[np.asarray(x, dtype=np.float64) for x in parts]])
+        self.structure_of(p)
+        return p
+
     def instance_dict(self, p: Any) -> dict:
         """A decoded instance as plain lists (rebuilds it with :class:`LogisticTasks`; the encoding replays it)."""
         inst = self.decode(p)

@@ -441,6 +441,57 @@ class StochasticTasks:
         rho = c.rho if rho is None else finite_scalar(rho, "rho")
         return 4 * c.L + 2 * rho * alpha * float(self.p @ np.linalg.norm(self.task_grad(w), axis=1))
 
+    def L_tilde(
+        self, w: Any, alpha: float, *, B_prime: int, D_beta: int, rng: Any, rho: float | None = None
+    ) -> float:
+        r"""One draw of :math:`\tilde L(w)=4L+2\rho\alpha\frac1{B'}\sum_{j\in\mathcal B'}\|\tilde\nabla f_j(w,D_\beta^j)\|`
+        (the note's stochastic step is :math:`\beta_k=1/(C\tilde L(w_k))`, :func:`step_constant`)."""
+        w, alpha, g = self._w(w), check_positive(alpha, "alpha"), _rng(rng)
+        c = self.constants()
+        rho = c.rho if rho is None else finite_scalar(rho, "rho")
+        J = self.sample_tasks(B_prime, g)
+        norms = [np.linalg.norm(self.batch_grad(w, self.sample_batch(int(j), D_beta, g))) for j in J]
+        return 4 * c.L + 2 * rho * alpha * float(np.mean(norms))
+
+    def run(
+        self,
+        method: str,
+        w0: Any,
+        alpha: float,
+        *,
+        steps: int,
+        B: int,
+        D_in: int,
+        D_o: int,
+        D_h: int,
+        B_prime: int,
+        D_beta: int,
+        rng: Any,
+        rho: float | None = None,
+        delta: float | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        r"""The note's algorithm: :math:`w_{k+1}=w_k-\beta_kg_k`, :math:`\beta_k=1/(C\tilde L(w_k))` (C of
+        :func:`step_constant`), :math:`g_k` the method's stochastic gradient; returns the iterates (steps+1, n)
+        and :math:`\|\nabla F(w_k)\|` (exact) along them.  ``method``: "maml", "fo_maml" or "hf_maml"."""
+        C = step_constant(method)
+        w, alpha, g = self._w(w0).copy(), check_positive(alpha, "alpha"), _rng(rng)
+        K = _size(steps, "steps")
+        W = [w.copy()]
+        for _ in range(K):
+            beta = 1.0 / (C * self.L_tilde(w, alpha, B_prime=B_prime, D_beta=D_beta, rng=g, rho=rho))
+            if method == "maml":
+                d = self.maml_gradient(w, alpha, B=B, D_in=D_in, D_o=D_o, D_h=D_h, rng=g)
+            elif method == "fo_maml":
+                d = self.fo_maml_gradient(w, alpha, B=B, D_in=D_in, D_o=D_o, rng=g)
+            else:
+                d = self.hf_maml_gradient(w, alpha, B=B, D_in=D_in, D_o=D_o, D_h=D_h, rng=g, delta=delta, rho=rho)
+            w = w - beta * d
+            if not np.all(np.isfinite(w)):
+                raise FloatingPointError(f"{method} diverged (non-finite iterate); check alpha and the batch sizes.")
+            W.append(w.copy())
+        W = np.array(W)
+        return W, np.array([np.linalg.norm(self.grad_F(x, alpha)) for x in W])
+
     def inv_L_tilde_moments(
         self,
         w: Any,
