@@ -441,9 +441,7 @@ class StochasticTasks:
         rho = c.rho if rho is None else finite_scalar(rho, "rho")
         return 4 * c.L + 2 * rho * alpha * float(self.p @ np.linalg.norm(self.task_grad(w), axis=1))
 
-    def L_tilde(
-        self, w: Any, alpha: float, *, B_prime: int, D_beta: int, rng: Any, rho: float | None = None
-    ) -> float:
+    def L_tilde(self, w: Any, alpha: float, *, B_prime: int, D_beta: int, rng: Any, rho: float | None = None) -> float:
         r"""One draw of :math:`\tilde L(w)=4L+2\rho\alpha\frac1{B'}\sum_{j\in\mathcal B'}\|\tilde\nabla f_j(w,D_\beta^j)\|`
         (the note's stochastic step is :math:`\beta_k=1/(C\tilde L(w_k))`, :func:`step_constant`)."""
         w, alpha, g = self._w(w), check_positive(alpha, "alpha"), _rng(rng)
