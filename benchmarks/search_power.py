@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--starts", type=int, default=16)
-    ap.add_argument("--budget", type=int, default=4800)
+    ap.add_argument("--budget", type=int, default=3600)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--dask", default=None, help="address of a running Dask scheduler")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "search_power.json"))
