@@ -84,7 +84,17 @@ def prop3_ratio(p: np.ndarray) -> float | None:
 CLAIMS = {"prop2": (prop2_ratio, PROP2_SPACE), "prop3": (prop3_ratio, PROP3_SPACE)}
 
 
-def run(name: str, *, starts: int, budget: int, seed: int, jobs: int, dask_address: str | None = None) -> dict:
+def run(
+    name: str,
+    *,
+    starts: int,
+    budget: int,
+    seed: int,
+    jobs: int,
+    dask_address: str | None = None,
+    rungs: int = 3,
+    eta: int = 4,
+) -> dict:
     ratio, space = CLAIMS[name]
     # CPU seconds per evaluation, measured in this process on 100 random encodings of the space's prior
     # (process time does not count waiting for the other jobs on a shared machine)
@@ -95,13 +105,20 @@ def run(name: str, *, starts: int, budget: int, seed: int, jobs: int, dask_addre
         with contextlib.suppress(Exception):  # calibration only: the search counts failures itself
             ratio(q)
     cpu_per_eval = (time.process_time() - c0) / len(cal)
-    rungs, eta = 3, 4
     alive = [math.ceil(starts / eta**r) for r in range(rungs)]
     b0 = budget // sum(alive[r] * eta**r for r in range(rungs))
     critical = sum(math.ceil(alive[r] / jobs) * b0 * eta**r for r in range(rungs))  # evaluations in sequence
     t0 = time.perf_counter()
     res = adversary.maximize(
-        ratio, space, starts=starts, seed=seed, budget=budget, jobs=jobs, dask_address=dask_address
+        ratio,
+        space,
+        starts=starts,
+        seed=seed,
+        budget=budget,
+        jobs=jobs,
+        dask_address=dask_address,
+        rungs=rungs,
+        eta=eta,
     )
     secs = time.perf_counter() - t0
     s = res.summary()
@@ -126,7 +143,15 @@ def run(name: str, *, starts: int, budget: int, seed: int, jobs: int, dask_addre
         else dict(zip(adversary.Structure._fields, map(int, best_run.start[:4]), strict=True)),
         "per_start_best": [r.best for r in res.runs],
         "worst_encoding": s["unpinned_encoding"],
-        "settings": {"starts": starts, "budget": budget, "seed": seed, "jobs": jobs, "pins": 0, "rungs": 3, "eta": 4},
+        "settings": {
+            "starts": starts,
+            "budget": budget,
+            "seed": seed,
+            "jobs": jobs,
+            "pins": 0,
+            "rungs": rungs,
+            "eta": eta,
+        },
     }
 
 
@@ -136,6 +161,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--starts", type=int, default=16)
     ap.add_argument("--budget", type=int, default=3600)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--rungs", type=int, default=3, help="successive-halving rungs")
+    ap.add_argument("--eta", type=int, default=4, help="successive-halving reduction factor")
     ap.add_argument("--dask", default=None, help="address of a running Dask scheduler")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "search_power.json"))
     a = ap.parse_args(argv)
@@ -148,7 +175,17 @@ def main(argv: list[str] | None = None) -> dict:
             "note": "seconds are wall time on a machine shared with other jobs; see load_average_at_start",
         },
         "claims": [
-            run(k, starts=a.starts, budget=a.budget, seed=a.seed, jobs=a.jobs, dask_address=a.dask) for k in CLAIMS
+            run(
+                k,
+                starts=a.starts,
+                budget=a.budget,
+                seed=a.seed,
+                jobs=a.jobs,
+                dask_address=a.dask,
+                rungs=a.rungs,
+                eta=a.eta,
+            )
+            for k in CLAIMS
         ],
     }
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)

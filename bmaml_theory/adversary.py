@@ -444,6 +444,7 @@ def _advance(
     budget: int,
     sigma0: float,
     popsize: int | None,
+    check_time: Callable[[], None] | None = None,
 ) -> _Run:
     """Up to ``budget`` more evaluations of CMA-ES on z (the structure of the start held fixed)."""
     import cma
@@ -473,6 +474,8 @@ def _advance(
     head = run.start[:HEADER]
     used = 0
     while budget - used >= es.popsize and not es.stop():
+        if check_time is not None:
+            check_time()
         X = es.ask()
         vals = [_evaluate(res, ratio, np.concatenate([head, np.asarray(x)])) for x in X]
         used += len(X)
@@ -508,6 +511,7 @@ def maximize(
     popsize: int | None = None,
     rungs: int = 3,
     eta: int = 4,
+    check_time: Callable[[], None] | None = None,
 ) -> SearchResult:
     r"""Maximise ``ratio(p)`` over ``space``: CMA-ES from ``starts`` random starts (and each pin), with the budget
     spread by successive halving.
@@ -528,6 +532,10 @@ def maximize(
     exception or a non-finite value is a ``failure``: counted, its first messages kept, never a ratio.  Fail
     closed: a caller must read ``failures > 0`` as inconclusive unless the worst ratio already violates.
     ``unpinned_worst`` is the worst ratio from the random starts alone (the search power).
+
+    ``check_time`` (e.g. a claim context's ``check_time``) is called before every rung and, when the runs stay in
+    this process (``jobs=1``, no Dask), before every CMA-ES generation; whatever it raises (``TimeoutError``)
+    propagates: a search cut short has no result, never a partial one passed off as complete.
     """
     if not callable(ratio):
         raise TypeError(f"ratio must be callable as ratio(p) -> float | None, got {type(ratio).__name__}.")
@@ -559,11 +567,22 @@ def maximize(
     runs = [_Run(None, False) for _ in range(int(starts))] + [_Run(q, True) for q in pins]
     active = list(range(len(runs)))
     rung_seeds = [int(c.generate_state(1)[0]) for c in np.random.SeedSequence(int(seed)).spawn(rungs)]
+    local = int(jobs) == 1 and dask_address is None
     for r in range(rungs):
+        if check_time is not None:
+            check_time()
         if r > 0:
             rand = sorted((i for i in active if not runs[i].pinned), key=lambda i: (-_key(runs[i]), i))
             active = sorted(rand[: alive[r]] + [i for i in active if runs[i].pinned])
-        fn = partial(_advance, ratio=ratio, space=space, budget=b0 * eta**r, sigma0=float(sigma0), popsize=popsize)
+        fn = partial(
+            _advance,
+            ratio=ratio,
+            space=space,
+            budget=b0 * eta**r,
+            sigma0=float(sigma0),
+            popsize=popsize,
+            check_time=check_time if local else None,
+        )
         out = pmap(fn, [runs[i] for i in active], jobs=jobs, dask_address=dask_address, seed=rung_seeds[r])
         for i, run in zip(active, out, strict=True):
             runs[i] = run

@@ -173,3 +173,15 @@ def test_encode_is_the_inverse_of_decode():
     assert np.array_equal(inst.extra["u"], [1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="lam_factor"):
         sp.encode(Zh, Q, Z, r, theta, lam_factor=1.0, extra={"nu": 0.5, "u": [1.0, 2.0, 3.0]})
+
+
+def test_check_time_stops_the_search():
+    calls = []
+
+    def deadline():
+        calls.append(1)
+        if len(calls) > 3:
+            raise TimeoutError("past the deadline")
+
+    with pytest.raises(TimeoutError):
+        maximize(lambda p: -float(np.sum(p[HEADER:] ** 2)), SMALL, starts=2, seed=0, budget=2000, check_time=deadline)
