@@ -6,12 +6,12 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 import pytest
+from bmaml_theory.claims.precision_claims import MP_RATE_TOL
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bmaml_theory import precision
 from bmaml_theory.claims._core import rate_status
-from bmaml_theory.claims.precision_claims import MP_RATE_TOL
 from bmaml_theory.stencils import FORWARD, SYMMETRIC, stencil
 from bmaml_theory.tasks.generate import KINDS, random_family
 
