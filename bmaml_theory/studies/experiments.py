@@ -30,7 +30,7 @@ Lhat1 = 1 and mu = lam exactly), lam = 1/kappa.  Every method runs Nesterov's AG
 * FO-B-MAML (forward): the nu- and 0-problems, nu = min(sqrt(delta), mu/(2 L1)) (eq. (14)'s nu ~ sqrt(delta),
   kept inside Assumption 3's interval; rows where the clip binds are marked ``nu_clipped``);
 * MAML: one solve storing the gradient points y_k, then reverse mode through the AGD recursion (one HVP per step);
-* iMAML: one solve, then CG on eq. (8) until the residual is <= delta (|v - v*| <= |r| since I + A/lam >= I).
+* iMAML: one solve, then CG on eq. (8) until the residual is <= delta (``|v - v*| <= |r|`` since I + A/lam >= I).
 
 delta is relative: the certified distance is delta * ||phi*(theta) - theta|| (the log(1/delta) of the table needs a
 dimensionless delta; the unit is a constant of the instance).  Compute = gradient calls + HVPs; memory = the peak
