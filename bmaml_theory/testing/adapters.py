@@ -83,7 +83,7 @@ def from_user(out: Any, *, n: int, what: str) -> Answer:
     if array_api_compat.is_torch_array(out):
         library = "torch"
         dtype = str(out.dtype).replace("torch.", "")
-        arr = out.detach().to("cpu").resolve_conj().numpy() if not out.is_complex() else out.detach().cpu().numpy()
+        arr = out.detach().cpu().resolve_conj().numpy()
     elif array_api_compat.is_jax_array(out):
         library = "jax"
         dtype = str(out.dtype)

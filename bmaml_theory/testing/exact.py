@@ -38,7 +38,7 @@ import numpy as np
 from scipy.special import expit
 
 from bmaml_theory.stencils import FORWARD, SYMMETRIC, Stencil, stencil
-from bmaml_theory.testing.problems import ELL3_MAX, LogisticProblem, QuadraticProblem
+from bmaml_theory.testing.problems import ELL2_MAX, ELL3_MAX, LogisticProblem, QuadraticProblem
 
 __all__ = [
     "Reference",
@@ -187,8 +187,12 @@ def _finish(per_task: list, scales: list, what: str) -> Reference:
 
 
 # ----------------------------------------------------------------------------- inner solutions
-def _newton(t: _LogTask, theta: np.ndarray, lam: float, nu: float, A_nu: float = 0.0) -> np.ndarray:
-    """argmin fhat + nu f + lam/2||.-theta||^2 by damped Newton to machine precision."""
+def _newton(t: _LogTask, theta: np.ndarray, lam: float, nu: float) -> np.ndarray:
+    """argmin fhat + nu f + lam/2||.-theta||^2 by damped Newton (Armijo backtracking) to machine precision.
+
+    Converged when the relative Newton step is below 4 eps, or below 1e-10 and no longer halving (round-off
+    reached); one more step is then taken.  200 steps without convergence raise RuntimeError.
+    """
     eps = np.finfo(float).eps
     n = theta.shape[0]
 
@@ -196,20 +200,23 @@ def _newton(t: _LogTask, theta: np.ndarray, lam: float, nu: float, A_nu: float =
         return t.val_tr(p) + nu * t.val_te(p) + 0.5 * lam * float((p - theta) @ (p - theta))
 
     phi = theta.copy()
-    small_steps = 0
+    prev, extra = np.inf, False
     for _ in range(200):
         g = t.grad_tr(phi) + nu * t.grad_te(phi) + lam * (phi - theta)
         H = t.hess_tr(phi) + nu * t.hess_te(phi) + lam * np.eye(n)
         p = -np.linalg.solve(H, g)
+        rel = float(np.linalg.norm(p)) / (1.0 + float(np.linalg.norm(phi)))
         step = 1.0
-        h0, slope = h(phi), float(g @ p)
-        while step > 1e-12 and h(phi + step * p) > h0 + 1e-4 * step * slope + 8 * eps * abs(h0):
-            step *= 0.5
+        if rel > 1e-6:  # outside the quadratic-convergence region: backtrack
+            h0, slope = h(phi), float(g @ p)
+            while step > 1e-12 and h(phi + step * p) > h0 + 1e-4 * step * slope:
+                step *= 0.5
         phi = phi + step * p
-        if np.linalg.norm(p) <= 16 * eps * (1.0 + np.linalg.norm(phi)):
-            small_steps += 1
-            if small_steps >= 2:
+        if rel <= 4 * eps or (rel <= 1e-10 and rel >= 0.5 * prev):
+            if extra:
                 return phi
+            extra = True
+        prev = rel
     raise RuntimeError("Newton on the inner problem (9) did not reach machine precision in 200 steps.")
 
 
@@ -440,11 +447,17 @@ def default_nu(problem: Any, st: Any = "forward") -> float:
     r"""A perturbation with a measurable bias and a convergent bias series: :math:`\nu=0.1/(\max_k|t_k|\,\rho)`.
 
     :math:`\rho=\max_i\|(\lambda I+\nabla^2\hat f_i(\phi^*_i))^{-1}\|\,\|\nabla^2f_i(\phi^*_i)\|` bounds the spectral radius of
-    :math:`S^{-1}A`, so every node :math:`t_k\nu` lies well inside the interval where eq. (9) is strongly convex.
+    :math:`S^{-1}A`, so every node :math:`t_k\nu` lies well inside the interval where eq. (9) is strongly convex
+    (logistic problems: also at least :math:`L_1/\mu`, the global bound of Assumption 3, so that (9) is strongly
+    convex everywhere and Newton's method is safe).
     """
     p = problem.validate()
     s = as_stencil(st)
     rho = 0.0
+    if isinstance(p, LogisticProblem):  # global bound L1/mu: (9) stays strongly convex everywhere, not only at phi*
+        Z = p.y_test[..., None] * p.X_test
+        L1 = ELL2_MAX * np.linalg.eigvalsh(np.swapaxes(Z, -1, -2) @ Z / Z.shape[1])[:, -1]
+        rho = float(np.max(L1 / (p.lam + np.linalg.eigvalsh(p.Q)[:, 0])))
     for t in _tasks(p):
         phi, _ = _solution(t, p.theta, p.lam, 0.0)
         S = t.hess_tr(phi) + p.lam * np.eye(p.n)
