@@ -466,6 +466,20 @@ def test_non_finite_and_wrong_shapes_fail_closed():
         assert_meta_gradient(np_meta_gradient, p, atol=-1.0)
 
 
+def test_in_place_updates_in_fn_do_not_touch_the_problem():
+    p = _problem("large-lam")
+    A0 = p.A_train.copy()
+
+    def clobber(q):
+        g = np_meta_gradient(q)
+        q.A_train[...] = 0.0
+        q.theta[...] = 0.0
+        return g
+
+    assert_meta_gradient(clobber, p)
+    assert np.array_equal(p.A_train, A0)
+
+
 def test_problem_repr_round_trips_and_logistic_problem_validates():
     p = _problem("indefinite-train")
     q = eval(repr(p), {"np": np, "QuadraticProblem": QuadraticProblem})

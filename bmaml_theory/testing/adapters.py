@@ -30,13 +30,13 @@ def _check(backend: str, dtype: str) -> None:
 
 def _convert(x: np.ndarray, backend: str, dtype: str) -> Any:
     if backend == "numpy":
-        return np.asarray(x, dtype=dtype)
+        return np.array(x, dtype=dtype, copy=True)  # a copy: an in-place update in fn cannot touch the problem
     if backend == "torch":
         try:
             import torch
         except ImportError as exc:
             raise ImportError("backend='torch' needs PyTorch: pip install torch.") from exc
-        return torch.as_tensor(np.asarray(x, dtype=dtype))
+        return torch.tensor(np.asarray(x, dtype=dtype))  # a copy (as_tensor would share the memory)
     try:
         import jax
         import jax.numpy as jnp

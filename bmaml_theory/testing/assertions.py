@@ -149,7 +149,7 @@ def _compare(
         lines.extend(_diagnose(yours, want, tol, tol32, dtype, variants))
     lines.append("  replay:")
     lines.extend("    " + ln for ln in problem.replay().splitlines())
-    lines.append(f"    {call.replace('fn', fname)}")
+    lines.append("    " + call.replace("(fn,", f"({fname},", 1))
     lines.append(
         "  (under Hypothesis the falsifying example is printed with this problem's repr; "
         "settings(print_blob=True) adds a @reproduce_failure line)"
