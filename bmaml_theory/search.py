@@ -64,14 +64,18 @@ def instance_dict(p: np.ndarray) -> dict:
 
 
 class SearchResult(NamedTuple):
-    worst: float  # largest ratio found (after local optimisation)
+    worst: float  # largest valid ratio found (after local optimisation); -inf when none was valid
     p: np.ndarray  # its encoding
-    worst_random: float  # largest ratio among the random starts alone
+    worst_unpinned: float  # largest valid ratio reached from the random starts alone (pins excluded)
+    worst_pinned: float  # largest valid ratio reached from the pinned starts (-inf without pins)
     evaluations: int
+    failures: int  # evaluations that raised or returned a non-finite number
+    skipped: int  # evaluations outside the measurable class (ratio returned None)
+    failure_examples: tuple[str, ...]
 
 
 def maximize(
-    ratio: Callable[[np.ndarray], float],
+    ratio: Callable[[np.ndarray], float | None],
     dim: int,
     *,
     starts: int,
@@ -79,34 +83,67 @@ def maximize(
     maxfev: int,
     scale: float = 1.5,
     pins: list[np.ndarray] | None = None,
+    check_time: Callable[[], None] | None = None,
 ) -> SearchResult:
-    """Maximise ``ratio(p)`` by Nelder-Mead from ``starts`` seeded Gaussian starts (plus ``pins``).
+    r"""Maximise ``ratio(p)`` by Nelder-Mead from ``starts`` seeded Gaussian starts (plus ``pins``).
 
-    ``ratio`` must return a finite float; instances outside the class (degenerate constants, nu out of
-    range) should return 0.0.  Evaluations that raise ValueError/RuntimeError/FloatingPointError count as 0.
+    Fail closed: ``ratio`` returns a finite float, or ``None`` for an encoding outside the measurable class
+    (counted as skipped).  An evaluation that raises or returns a non-finite number is a **failure**: counted,
+    reported with examples, and treated as minus infinity by the optimiser, never as a harmless 0.  ``check_time``
+    is called before every evaluation (it raises to stop a search past its deadline).
     """
-    count = 0
+    if dim < 1 or starts < 0 or maxfev < 1:
+        raise ValueError(f"need dim >= 1, starts >= 0, maxfev >= 1; got dim={dim}, starts={starts}, maxfev={maxfev}")
+    count = skipped = failures = 0
+    examples: list[str] = []
 
     def safe(p: np.ndarray) -> float:
-        nonlocal count
+        nonlocal count, skipped, failures
+        if check_time is not None:
+            check_time()
         count += 1
         try:
-            v = float(ratio(p))
-        except (ValueError, RuntimeError, FloatingPointError, np.linalg.LinAlgError):
-            return 0.0
-        return v if np.isfinite(v) else 0.0
+            v = ratio(p)
+            if v is None:
+                skipped += 1
+                return -np.inf
+            v = float(v)
+        except Exception as exc:  # fail closed: counted and reported, never a silent 0
+            failures += 1
+            if len(examples) < 5:
+                examples.append(f"{type(exc).__name__}: {exc} at p={np.asarray(p).round(6).tolist()}")
+            return -np.inf
+        if not np.isfinite(v):
+            failures += 1
+            if len(examples) < 5:
+                examples.append(f"non-finite ratio {v} at p={np.asarray(p).round(6).tolist()}")
+            return -np.inf
+        return v
 
     rng = np.random.default_rng(seed)
+    n_pins = len(pins or [])
     x0s = [np.asarray(q, dtype=np.float64) for q in (pins or [])]
     x0s += [scale * rng.standard_normal(dim) for _ in range(starts)]
-    best, best_p, worst_random = -np.inf, x0s[0], -np.inf
+    if not x0s:
+        raise ValueError("no start: give starts >= 1 or pins")
+    best, best_p = -np.inf, x0s[0]
+    worst_unpinned = worst_pinned = -np.inf
+
+    def objective(p: np.ndarray) -> float:
+        v = safe(p)
+        return -v if np.isfinite(v) else 1e300  # a failed or skipped point is never a maximum
+
     for j, x0 in enumerate(x0s):
         v0 = safe(x0)
-        if j >= len(pins or []):  # the random starts alone, without the pinned extremal instances
-            worst_random = max(worst_random, v0)
-        res = minimize(lambda p: -safe(p), x0, method="Nelder-Mead", options={"maxfev": maxfev, "xatol": 1e-6})
+        res = minimize(objective, x0, method="Nelder-Mead", options={"maxfev": maxfev, "xatol": 1e-6})
         v = safe(res.x)
         for cand, val in ((x0, v0), (res.x, v)):
+            if j < n_pins:
+                worst_pinned = max(worst_pinned, val)
+            else:
+                worst_unpinned = max(worst_unpinned, val)
             if val > best:
                 best, best_p = val, np.array(cand)
-    return SearchResult(float(best), best_p, float(worst_random), count)
+    return SearchResult(
+        float(best), best_p, float(worst_unpinned), float(worst_pinned), count, failures, skipped, tuple(examples)
+    )

@@ -1,126 +1,243 @@
-"""The claims ledger: ``claims.json`` (machine-readable, design.md's schema 1) and ``claims.md``."""
+"""The claims ledger (schema 2): ``claims.json`` (validated by ``bmaml_theory/claims/ledger.schema.json``),
+``claims.md`` (for reading) and ``claims.csv`` (tidy: one row per claim, numeric columns)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+from importlib import resources
 from pathlib import Path
 
 from bmaml_theory import __version__
 from bmaml_theory.claims import ClaimResult
+from bmaml_theory.claims._core import SCHEMA_VERSION, STATUSES, provenance_base
 from verify._io import write_text
 
-ICON = {"holds": "holds", "violated": "**VIOLATED**", "inconclusive": "_inconclusive_"}
+__all__ = ["claims_csv", "ledger_doc", "ledger_md", "readme_block", "schema", "summary", "update_readme"]
+
+ICON = {
+    "holds": "holds",
+    "violated": "**VIOLATED**",
+    "inconclusive": "_inconclusive_",
+    "not-reproduced": "_not reproduced_",
+}
+
+STATUS_TEXT = """\
+Statuses:
+
+- **holds**: every measurement satisfies the threshold and nothing failed (a search with failed evaluations, an
+  error or a timeout can never read holds);
+- **violated**: the statement *as printed* is refuted; the entry carries a counterexample whose `replay` recomputes
+  the number through the public API (the test suite replays every one);
+- **inconclusive**: nothing refutes the statement, but the check cannot support *holds* (an error, a failed or
+  non-finite evaluation, no measurement, or a `--quick` run without the power to decide); the decision says which;
+- **not reproduced**: a sentence about an experiment whose settings the paper does not give, which our reproduction
+  does not confirm; this is not a refutation.
+
+Columns: `kind` (identity, upper_bound, rate, complexity, empirical); `form` (which printed form is checked: an
+O(.) statement, an explicit constant, a sentence about an experiment); `measure` (what the number `measured` is, with
+its unit); `threshold` (the comparison that decides: `<=` means measured <= value + tolerance, `>=` means measured >=
+value - tolerance, `within` means |measured - value| <= tolerance); `tolerance` (fixed before the run; its reason is
+in the entry). `measured` is always a number, or empty: `inf` marks an unbounded measurement (e.g. never converges).
+"""
 
 
-def ledger_json(results: list[ClaimResult], quick: bool) -> str:
-    doc = {
-        "schema": 1,
+def schema() -> dict:
+    """The published JSON Schema of ``claims.json``."""
+    text = resources.files("bmaml_theory.claims").joinpath("ledger.schema.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def summary(results: list[ClaimResult], skipped: list[dict]) -> dict:
+    s = {k: sum(r.status == k for r in results) for k in STATUSES}
+    s["errored"] = sum(r.error is not None for r in results)
+    s["skipped"] = skipped
+    return s
+
+
+def ledger_doc(
+    results: list[ClaimResult], quick: bool, seconds: float, skipped: list[dict], figures: dict[str, str] | None = None
+) -> dict:
+    return {
+        "schema": SCHEMA_VERSION,
         "package_version": __version__,
         "quick": quick,
+        "seconds": round(seconds, 2),
+        "provenance": provenance_base(),
+        "summary": summary(results, skipped),
+        "figures": dict(figures or {}),
         "claims": [r.to_json() for r in results],
     }
-    return json.dumps(doc, indent=1, allow_nan=False) + "\n"
 
 
-def _fmt(v) -> str:
-    if isinstance(v, float):
-        return f"{v:.6g}"
-    return str(v)
+def _fmt(v: float | None, unbounded: bool = False) -> str:
+    if unbounded:
+        return "inf"
+    if v is None:
+        return ""
+    return f"{v:.6g}"
+
+
+def _thr(r: ClaimResult) -> str:
+    t = r.statement.threshold
+    return {"<=": "≤ {v}", ">=": "≥ {v}", "within": "= {v} ±tol"}[t.comparison].format(v=f"{t.value:.6g}")
+
+
+def _short_json(v: object, limit: int = 600) -> str:
+    s = json.dumps(v, default=str)
+    return s if len(s) <= limit else s[:limit] + " … (see claims.json)"
 
 
 def _evidence_lines(ev: dict) -> list[str]:
     out = []
     for k, v in ev.items():
         if isinstance(v, (dict, list)):
-            s = json.dumps(v, default=str)
-            if len(s) > 400:
-                s = s[:400] + " ... (full value in claims.json)"
-            out.append(f"- `{k}`: `{s}`")
+            out.append(f"- `{k}`:")
+            out += ["", "  ```json", "  " + json.dumps(v, default=str, indent=None)[:4000], "  ```", ""]
         else:
-            out.append(f"- `{k}`: {_fmt(v)}")
+            out.append(f"- `{k}`: {v if not isinstance(v, float) else f'{v:.6g}'}")
     return out
 
 
-def ledger_md(results: list[ClaimResult], quick: bool, figure_prefix: str, seconds: float | None) -> str:
+def ledger_md(results: list[ClaimResult], quick: bool, figure_prefix: str, seconds: float, skipped: list[dict]) -> str:
+    s = summary(results, skipped)
     lines = [
         "# Claims ledger",
         "",
-        "Generated by `python -m verify all"
-        + (" --quick" if quick else "")
-        + "`; do not edit by hand."
-        + (f" This run took {seconds:.1f} s." if seconds is not None else ""),
-        "Statuses: holds / violated / inconclusive. `measured` follows design.md: worst relative error "
-        "(identity), worst ratio actual/stated (upper_bound), fitted exponent farthest from the stated one (rate).",
+        "Generated by `python -m verify all" + (" --quick" if quick else "") + f"`; do not edit by hand. "
+        f"This run took {seconds:.1f} s: {len(results)} claims, "
+        + ", ".join(f"{s[k]} {k}" for k in STATUSES)
+        + (f", {s['errored']} errored" if s["errored"] else "")
+        + ".",
         "",
-        "| id | source | kind | status | stated | measured | tolerance | figure |",
+        STATUS_TEXT,
+    ]
+    if skipped:
+        lines += ["Skipped (not failed): " + "; ".join(f"`{x['id']}` ({x['reason']})" for x in skipped), ""]
+    lines += [
+        "| id | source | form | status | measured | threshold | tolerance | measure |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        fig = f"[{r.figure}]({figure_prefix}{r.figure})" if r.figure else ""
+        st = r.statement
         lines.append(
-            f"| [`{r.id}`](#{r.id}) | {r.source} | {r.kind} | {ICON[r.status]} | {_fmt(r.stated)} | "
-            f"{_fmt(r.measured)} | {_fmt(r.tolerance)} | {fig} |"
+            f"| [`{r.id}`](#{r.id}) | {st.source} | {st.form} | {ICON[r.status]} | {_fmt(r.measured, r.unbounded)} | "
+            f"{_thr(r)} | {st.tolerance.value:.3g} | {st.measure} |"
         )
     for r in results:
+        st = r.statement
         lines += [
             "",
             f"## {r.id}",
             "",
-            f"*{r.source}* ({r.kind}): {r.statement}",
+            f"**{st.source}** ({st.kind}; {st.form}).",
             "",
-            f"Status **{r.status}**: stated {_fmt(r.stated)}, measured {_fmt(r.measured)}, "
-            f"tolerance {_fmt(r.tolerance)}.",
+            f"> {st.statement}",
+            "",
+            f"*Assumptions:* {st.assumptions}",
+            "",
+            f"*Measure:* {st.measure}. *Tolerance:* {st.tolerance.value:.3g} ({st.tolerance.reason}).",
+            "",
+            f"**Status: {r.status}.** {r.decision}",
         ]
-        why = r.evidence.get("why_solvers_differ")
-        if why:
-            lines += ["", f"Why real solvers differ from the worst case: {why}"]
-        if r.figure:
-            lines += ["", f"![{r.figure}]({figure_prefix}{r.figure})"]
-        lines += ["", "Evidence:", "", *_evidence_lines(r.evidence)]
+        if r.error:
+            lines += ["", "Error (the check did not complete; fail closed):", "", "```", r.error.strip()[:2000], "```"]
+        if st.figure:
+            lines += ["", f"![{st.figure}]({figure_prefix}{st.figure})"]
+        if r.evidence:
+            lines += ["", "Evidence:", "", *_evidence_lines(r.evidence)]
         if r.counterexample is not None:
             lines += [
                 "",
-                "Counterexample (plain lists; reproduces the violation):",
+                "Counterexample (replay it with "
+                f"`{r.counterexample['replay']['target']}(**kwargs)`; it returns the measured number):",
                 "",
                 "```json",
-                json.dumps(r.counterexample),
+                json.dumps(r.to_json()["counterexample"], default=str),
                 "```",
             ]
     return "\n".join(lines) + "\n"
+
+
+CSV_COLUMNS = [
+    "id", "group", "kind", "status", "measured", "unbounded", "threshold", "comparison", "tolerance",
+    "seconds", "errored", "source", "form", "measure",
+]  # fmt: skip
+
+
+def claims_csv(results: list[ClaimResult]) -> str:
+    """One row per claim; ``measured`` is a number (``inf`` when unbounded, empty when nothing was measured)."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    w.writeheader()
+    for r in results:
+        st = r.statement
+        w.writerow(
+            {
+                "id": r.id,
+                "group": st.group,
+                "kind": st.kind,
+                "status": r.status,
+                "measured": "inf" if r.unbounded else ("" if r.measured is None else repr(float(r.measured))),
+                "unbounded": str(r.unbounded).lower(),
+                "threshold": repr(float(st.threshold.value)),
+                "comparison": st.threshold.comparison,
+                "tolerance": repr(float(st.tolerance.value)),
+                "seconds": r.provenance.get("seconds", ""),
+                "errored": str(r.error is not None).lower(),
+                "source": st.source,
+                "form": st.form,
+                "measure": st.measure,
+            }
+        )
+    return buf.getvalue()
 
 
 README_START = "<!-- ledger:start (written by python -m verify all; do not edit) -->"
 README_END = "<!-- ledger:end -->"
 
 
-def readme_block(results: list[ClaimResult], seconds: float | None) -> str:
+def readme_block(results: list[ClaimResult], seconds: float, skipped: list[dict]) -> str:
     """The README's results table: the default run's statuses and measured values."""
-    rows = ["| claim | status | stated | measured | tolerance |", "|---|---|---|---|---|"]
+    rows = ["| claim | form | status | measured | threshold | measure |", "|---|---|---|---|---|---|"]
     for r in results:
-        rows.append(f"| `{r.id}` | {r.status} | {_fmt(r.stated)} | {_fmt(r.measured)} | {_fmt(r.tolerance)} |")
-    tail = f"\n\nThe default run that wrote this table took {seconds:.1f} s." if seconds is not None else ""
+        st = r.statement
+        rows.append(
+            f"| `{r.id}` | {st.form} | {r.status} | {_fmt(r.measured, r.unbounded)} | {_thr(r)} | {st.measure} |"
+        )
+    s = summary(results, skipped)
+    tail = (
+        f"\n\n{len(results)} claims: "
+        + ", ".join(f"{s[k]} {k}" for k in STATUSES)
+        + (f", {s['errored']} errored" if s["errored"] else "")
+        + (f"; skipped {len(skipped)} (optional extras not installed)" if skipped else "")
+        + f". The default run that wrote this table took {seconds:.1f} s."
+    )
     return "\n".join(rows) + tail
 
 
-def update_readme(path: Path, results: list[ClaimResult], seconds: float | None) -> None:
+def update_readme(path: Path, results: list[ClaimResult], seconds: float, skipped: list[dict]) -> None:
     """Replace the marked block of ``path`` (README.md) with :func:`readme_block`, atomically."""
     text = path.read_text(encoding="utf-8")
     if README_START not in text or README_END not in text:
         raise ValueError(f"{path} lacks the ledger markers {README_START!r} ... {README_END!r}")
     head, rest = text.split(README_START, 1)
     _, tail = rest.split(README_END, 1)
-    write_text(path, f"{head}{README_START}\n{readme_block(results, seconds)}\n{README_END}{tail}")
+    write_text(path, f"{head}{README_START}\n{readme_block(results, seconds, skipped)}\n{README_END}{tail}")
 
 
 def write_ledger(
+    stage: Path,
     results: list[ClaimResult],
-    out: Path,
     quick: bool,
-    seconds: float | None,
-    docs_copy: Path | None = None,
-) -> None:
-    write_text(out / "claims.json", ledger_json(results, quick))
-    write_text(out / "claims.md", ledger_md(results, quick, "", seconds))
-    if docs_copy is not None:
-        rel = Path("..") / out.name
-        write_text(docs_copy, ledger_md(results, quick, f"{rel.as_posix()}/", seconds))
+    seconds: float,
+    skipped: list[dict],
+    figures: dict[str, str] | None = None,
+) -> dict:
+    """Write claims.json, claims.md and claims.csv into ``stage``; returns the JSON document."""
+    doc = ledger_doc(results, quick, seconds, skipped, figures)
+    write_text(stage / "claims.json", json.dumps(doc, indent=1, allow_nan=False) + "\n")
+    write_text(stage / "claims.md", ledger_md(results, quick, "", seconds, skipped))
+    write_text(stage / "claims.csv", claims_csv(results))
+    return doc

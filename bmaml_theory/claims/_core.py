@@ -1,115 +1,390 @@
-"""The claims registry and the ledger entry format of design.md.
+r"""The claims registry and the ledger entry (schema 2).
 
-A claim is a function ``f(ctx) -> ClaimResult`` registered with :func:`claim`.  ``ctx`` carries the
-run's settings (``quick``), a progress callback and a cache, so claims that share a study (a sweep)
-compute it once per run.  ``ClaimResult.data`` holds arrays for the figures and is not serialised.
+A claim module states one paper statement as a :class:`Statement` (what is printed, where, the standing
+assumptions it is checked under, the measure, the threshold and the tolerance with its reason) and registers a
+``check(ctx) -> ClaimResult`` with :func:`claim`.  The check computes :class:`Measurement` s and hands them to a
+runner of :mod:`bmaml_theory.claims.runners`, which decides the status.
+
+Statuses:
+
+* ``holds``: every measurement satisfies the threshold, nothing failed;
+* ``violated``: a measurement refutes the statement as printed; it comes with a counterexample that reruns
+  (its :class:`Replay` recomputes the number through the public API);
+* ``inconclusive``: nothing refutes the statement, but the check cannot support ``holds`` (an error, a timeout,
+  a failed or non-finite evaluation, no measurement, or too little power);
+* ``not-reproduced``: an empirical sentence about an experiment whose settings the paper does not give, which our
+  reproduction does not confirm; this is not a refutation.
+
+**Fail closed.**  :func:`run_claim` never raises: an exception inside a check gives ``inconclusive`` with the error
+in the entry's ``error`` field; a violated status without a counterexample is a defect of the check and also gives
+``inconclusive``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import math
+import os
+import platform
+import subprocess
+import time
+import traceback
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["REGISTRY", "ClaimResult", "ClaimSpec", "Context", "claim", "rate_status", "to_jsonable"]
+__all__ = [
+    "COMPARISONS",
+    "KINDS",
+    "REGISTRY",
+    "STATUSES",
+    "ClaimResult",
+    "ClaimSpec",
+    "Context",
+    "Measurement",
+    "Replay",
+    "Statement",
+    "Threshold",
+    "Tolerance",
+    "claim",
+    "provenance_base",
+    "run_claim",
+    "to_jsonable",
+]
 
-STATUSES = ("holds", "violated", "inconclusive")
+SCHEMA_VERSION = 2
+STATUSES = ("holds", "violated", "inconclusive", "not-reproduced")
 KINDS = ("identity", "upper_bound", "rate", "complexity", "empirical")
+COMPARISONS = ("<=", ">=", "within")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    r"""The number the measurement is compared with, and how.
+
+    ``"<="``: holds iff measured :math:`\le` value + tolerance; ``">="``: iff measured :math:`\ge` value -
+    tolerance; ``"within"``: iff :math:`|\text{measured}-\text{value}|\le` tolerance.
+    """
+
+    value: float
+    comparison: str
+
+    def __post_init__(self) -> None:
+        if self.comparison not in COMPARISONS:
+            raise ValueError(f"comparison must be one of {COMPARISONS}, got {self.comparison!r}")
+        if not math.isfinite(self.value):
+            raise ValueError(f"threshold value must be finite, got {self.value!r}")
+
+    def satisfied(self, measured: float, tol: float) -> bool:
+        """Whether ``measured`` satisfies the threshold with tolerance ``tol`` (inf satisfies only '>=')."""
+        if self.comparison == "<=":
+            return measured <= self.value + tol
+        if self.comparison == ">=":
+            return measured >= self.value - tol
+        return abs(measured - self.value) <= tol
+
+    def badness(self, measured: float) -> float:
+        """How far ``measured`` lies on the failing side (larger is worse); the runners keep the worst."""
+        if self.comparison == "<=":
+            return measured - self.value
+        if self.comparison == ">=":
+            return self.value - measured
+        return abs(measured - self.value)
+
+    def describe(self) -> str:
+        return {"<=": "measured <= {v} + tolerance", ">=": "measured >= {v} - tolerance"}.get(
+            self.comparison, "|measured - {v}| <= tolerance"
+        ).format(v=f"{self.value:.6g}")
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """The tolerance of the comparison and the reason it was fixed before the run."""
+
+    value: float
+    reason: str
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.value) and self.value >= 0):
+            raise ValueError(f"tolerance must be finite and >= 0, got {self.value!r}")
+        if not self.reason.strip():
+            raise ValueError("every tolerance needs its reason")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """The static part of a ledger entry: what is printed, where, and how it is checked."""
+
+    id: str
+    source: str
+    statement: str
+    form: str
+    assumptions: str
+    kind: str
+    measure: str
+    threshold: Threshold
+    tolerance: Tolerance
+    figure: str | None = None
+    group: str = "chayti-jaggi"
+    settings_given: bool = True
+    requires: tuple[str, ...] = ()  # optional modules the check needs (e.g. ("torch", "mnist1d")); else skipped
+
+    def missing(self) -> list[str]:
+        """The required optional modules that are not importable here (the claim is then skipped, not failed)."""
+        import importlib.util
+
+        return [m for m in self.requires if importlib.util.find_spec(m) is None]
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"claim {self.id}: kind must be one of {KINDS}, got {self.kind!r}")
+        for name in ("id", "source", "statement", "form", "assumptions", "measure"):
+            if not getattr(self, name).strip():
+                raise ValueError(f"claim {self.id}: field {name!r} is empty")
+
+
+@dataclass(frozen=True)
+class Replay:
+    """How to recompute a measured number through the public API: ``target`` is ``'module:function'``."""
+
+    target: str
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if ":" not in self.target:
+            raise ValueError(f"replay target must be 'module:function', got {self.target!r}")
+
+    def run(self) -> float:
+        """Import the target and call it with ``kwargs``; returns the recomputed number."""
+        module, name = self.target.split(":", 1)
+        fn = getattr(importlib.import_module(module), name)
+        return float(fn(**dict(self.kwargs)))
+
+    def to_json(self) -> dict:
+        return {"target": self.target, "kwargs": to_jsonable(dict(self.kwargs))}
+
+
+@dataclass
+class Measurement:
+    """One measured number (a ratio, an exponent, an error) on one instance, with its replay."""
+
+    value: float
+    instance: dict = field(default_factory=dict)
+    replay: Replay | None = None
 
 
 @dataclass
 class Context:
-    """Settings of one verify run: ``quick`` selects the small grids; ``progress(msg)`` reports work."""
+    """Settings of one verify run.
+
+    ``quick`` selects the small grids; ``progress(msg)`` reports work; ``cached(key, fn)`` computes a shared study
+    once per run (claims of one group run in one process and share it); ``seed`` is the base seed; ``deadline``
+    (seconds since the epoch, or None) bounds long searches (a check that passes it is inconclusive).
+    """
 
     quick: bool = False
     progress: Callable[[str], None] = lambda msg: None
     cache: dict = field(default_factory=dict)
+    seed: int = 0
+    deadline: float | None = None
 
     def cached(self, key: str, fn: Callable[[], Any]) -> Any:
         if key not in self.cache:
             self.cache[key] = fn()
         return self.cache[key]
 
+    def check_time(self) -> None:
+        """Raise :class:`TimeoutError` once the run's deadline has passed."""
+        if self.deadline is not None and time.time() > self.deadline:
+            raise TimeoutError("the claim ran past its deadline")
+
 
 @dataclass
 class ClaimResult:
-    id: str
-    source: str
-    statement: str
-    kind: str
+    """A ledger entry (schema 2).  ``data`` holds arrays for the figures and is not serialised."""
+
+    statement: Statement
     status: str
-    stated: Any
-    measured: Any
-    tolerance: Any
-    evidence: dict
-    counterexample: Any = None
-    figure: str | None = None
+    measured: float | None
+    unbounded: bool = False
+    decision: str = ""
+    evidence: dict = field(default_factory=dict)
+    counterexample: dict | None = None
+    error: str | None = None
+    provenance: dict = field(default_factory=dict)
     data: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
-        if self.kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
-        if self.status == "violated" and self.counterexample is None:
-            raise ValueError(f"claim {self.id}: a violated claim needs a counterexample")
+        if self.status == "not-reproduced" and self.statement.settings_given:
+            raise ValueError(f"claim {self.id}: 'not-reproduced' is only for experiments whose settings are not given")
+        if self.measured is not None and not math.isfinite(self.measured):
+            raise ValueError(
+                f"claim {self.id}: measured must be finite or None (use unbounded=True), got {self.measured}"
+            )
+
+    @property
+    def id(self) -> str:
+        return self.statement.id
+
+    @property
+    def kind(self) -> str:
+        return self.statement.kind
+
+    @property
+    def figure(self) -> str | None:
+        return self.statement.figure
 
     def to_json(self) -> dict:
+        s = self.statement
         return to_jsonable(
             {
-                "id": self.id,
-                "source": self.source,
-                "statement": self.statement,
-                "kind": self.kind,
+                "id": s.id,
+                "source": s.source,
+                "statement": s.statement,
+                "form": s.form,
+                "assumptions": s.assumptions,
+                "kind": s.kind,
+                "group": s.group,
                 "status": self.status,
-                "stated": self.stated,
+                "measure": s.measure,
                 "measured": self.measured,
-                "tolerance": self.tolerance,
+                "unbounded": self.unbounded,
+                "threshold": {"value": s.threshold.value, "comparison": s.threshold.comparison},
+                "tolerance": {"value": s.tolerance.value, "reason": s.tolerance.reason},
+                "decision": self.decision,
+                "settings_given": s.settings_given,
                 "evidence": self.evidence,
                 "counterexample": self.counterexample,
-                "figure": self.figure,
+                "error": self.error,
+                "figure": s.figure,
+                "provenance": self.provenance,
             }
         )
 
 
 @dataclass(frozen=True)
 class ClaimSpec:
-    id: str
+    statement: Statement
     func: Callable[[Context], ClaimResult]
-    figure: str | None
-    group: str
+    module: str
+
+    @property
+    def id(self) -> str:
+        return self.statement.id
+
+    @property
+    def group(self) -> str:
+        return self.statement.group
+
+    @property
+    def figure(self) -> str | None:
+        return self.statement.figure
 
 
 REGISTRY: dict[str, ClaimSpec] = {}
 
 
-def claim(id: str, *, figure: str | None = None, group: str = "chayti-jaggi"):
-    """Register ``func`` as the check of claim ``id`` (ids from design.md, unique)."""
+def claim(statement: Statement):
+    """Register ``func(ctx) -> ClaimResult`` as the check of ``statement`` (ids unique)."""
 
     def deco(func: Callable[[Context], ClaimResult]) -> Callable[[Context], ClaimResult]:
-        if id in REGISTRY:
-            raise ValueError(f"claim id {id!r} registered twice")
-        REGISTRY[id] = ClaimSpec(id, func, figure, group)
+        if statement.id in REGISTRY:
+            raise ValueError(f"claim id {statement.id!r} registered twice")
+        REGISTRY[statement.id] = ClaimSpec(statement, func, func.__module__)
         return func
 
     return deco
 
 
-def rate_status(slopes: list[float], stated: float, tol: float) -> tuple[str, float | None, int | None]:
-    """holds if every measured slope is within tol of stated; violated otherwise; inconclusive if none.
+def _git_commit() -> str | None:
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        return None
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out + ("-dirty" if dirty else "") if out else None
 
-    Returns (status, the slope farthest from stated, its index)."""
-    if not slopes:
-        return "inconclusive", None, None
-    dev = [abs(s - stated) for s in slopes]
-    k = int(np.argmax(dev))
-    return ("holds" if dev[k] <= tol else "violated"), slopes[k], k
+
+def provenance_base() -> dict:
+    """What every entry's provenance shares: package version, git commit, platform, library versions."""
+    import scipy
+
+    from bmaml_theory import __version__
+
+    return {
+        "package_version": __version__,
+        "git_commit": _git_commit(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def _error_result(spec: ClaimSpec, message: str) -> ClaimResult:
+    return ClaimResult(
+        statement=spec.statement,
+        status="inconclusive",
+        measured=None,
+        decision="inconclusive: the check did not complete (see error)",
+        evidence={},
+        error=message,
+    )
+
+
+def run_claim(cid: str, ctx: Context | None = None) -> ClaimResult:
+    """Run the check of claim ``cid``, fail closed: never raises for an error inside the check.
+
+    An exception (a timeout included) gives ``inconclusive`` with the error recorded; so does a ``violated`` status
+    that comes without a counterexample (a defect of the check, not a refutation).
+    """
+    if cid not in REGISTRY:
+        import difflib
+
+        near = difflib.get_close_matches(cid, REGISTRY, n=3)
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        raise KeyError(f"no claim {cid!r}{hint} (python -m verify list names them all)")
+    spec = REGISTRY[cid]
+    ctx = ctx or Context()
+    t0 = time.perf_counter()
+    try:
+        result = spec.func(ctx)
+        if not isinstance(result, ClaimResult) or result.statement.id != cid:
+            raise TypeError(f"the check of {cid} returned {type(result).__name__}, not its ClaimResult")
+        if result.status == "violated" and not result.counterexample:
+            result = _error_result(spec, "the check reported 'violated' without a counterexample that reruns")
+    except Exception as exc:  # fail closed: any error makes the claim inconclusive, never holds
+        tb = traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-3)
+        result = _error_result(spec, f"{type(exc).__name__}: {exc}\n{''.join(tb)}")
+    result.provenance = {
+        **provenance_base(),
+        "seed": ctx.seed,
+        "quick": ctx.quick,
+        "seconds": round(time.perf_counter() - t0, 3),
+        **result.provenance,
+    }
+    return result
 
 
 def to_jsonable(x: Any) -> Any:
-    """Plain JSON types: NumPy scalars/arrays to Python, non-finite floats to strings."""
+    """Plain JSON types: NumPy scalars/arrays to Python; non-finite floats to None (never the strings 'inf')."""
     if isinstance(x, dict):
         return {str(k): to_jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
@@ -122,9 +397,7 @@ def to_jsonable(x: Any) -> Any:
         return int(x)
     if isinstance(x, (float, np.floating)):
         v = float(x)
-        if v != v:
-            return "nan"
-        if v in (float("inf"), float("-inf")):
-            return "inf" if v > 0 else "-inf"
-        return v
+        return v if math.isfinite(v) else None
+    if hasattr(x, "_asdict"):
+        return to_jsonable(x._asdict())
     return x

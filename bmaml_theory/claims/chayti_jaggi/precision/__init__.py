@@ -1,0 +1,1 @@
+"""Claims of Chayti & Jaggi: precision (one module per statement)."""

@@ -1,0 +1,1 @@
+"""Claims of Chayti & Jaggi: section3 (one module per statement)."""

@@ -1,0 +1,1 @@
+"""Claims of Chayti & Jaggi: section4 (one module per statement)."""

@@ -1,0 +1,1 @@
+"""Claims of Chayti & Jaggi: section5 (one module per statement)."""

@@ -1,0 +1,1 @@
+"""Claims of Chayti & Jaggi: symbolic (one module per statement)."""

@@ -1,0 +1,33 @@
+"""Deliberately wrong, right and broken bounds for the can-fail tests of the runners (replay targets)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def ratio_wrong_bound(p: list[float] | np.ndarray) -> float:
+    r"""actual/bound with a bound too small by 2x: :math:`2\|p\|^2/(1+\|p\|^2)`, sup 2 (approached as |p| grows)."""
+    s = float(np.sum(np.asarray(p, dtype=float) ** 2))
+    return 2.0 * s / (1.0 + s)
+
+
+def ratio_right_bound(p: list[float] | np.ndarray) -> float:
+    r""":math:`\|p\|^2/(1+\|p\|^2) < 1`: the bound holds everywhere."""
+    s = float(np.sum(np.asarray(p, dtype=float) ** 2))
+    return s / (1.0 + s)
+
+
+def ratio_raises(p: list[float] | np.ndarray) -> float:
+    """A bound whose evaluation raises (a bug, a failed solve): must never read as holds."""
+    raise RuntimeError("the bound could not be evaluated")
+
+
+def ratio_sometimes_nan(p: list[float] | np.ndarray) -> float:
+    """Correct where finite, NaN on half the space: the failures must block 'holds'."""
+    q = np.asarray(p, dtype=float)
+    return float("nan") if q[0] > 0 else ratio_right_bound(q)
+
+
+def exponent_of(slope: float) -> float:
+    """A rate measurement's replay: returns the fitted exponent it was given (stands in for a refit)."""
+    return float(slope)

@@ -1,0 +1,182 @@
+"""The claims layer's decisions (schema 2): fail closed, can fail, and typed."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from bmaml_theory.claims import (
+    REGISTRY,
+    Context,
+    Measurement,
+    Replay,
+    Statement,
+    Threshold,
+    Tolerance,
+    run_claim,
+    runners,
+)
+from bmaml_theory.claims._core import ClaimResult, claim
+
+
+def _st(kind: str = "upper_bound", thr: Threshold | None = None, tol: float = 1e-6, **kw) -> Statement:
+    return Statement(
+        id=kw.pop("id", "test-claim"),
+        source="a test",
+        statement="a printed statement",
+        form="a form",
+        assumptions="none",
+        kind=kind,
+        measure="a number",
+        threshold=thr or Threshold(1.0, "<="),
+        tolerance=Tolerance(tol, "a reason"),
+        **kw,
+    )
+
+
+def _m(v: float, replay: bool = True) -> Measurement:
+    return Measurement(v, {"v": v}, Replay("canfail_targets:exponent_of", {"slope": v}) if replay else None)
+
+
+CTX = Context(quick=True)
+
+
+@pytest.mark.parametrize(
+    ("comparison", "values", "status", "measured"),
+    [
+        ("<=", [0.5, 0.99], "holds", 0.99),
+        ("<=", [0.5, 1.5, 1.2], "violated", 1.5),
+        (">=", [1.5, 1.01], "holds", 1.01),
+        (">=", [1.5, 0.2], "violated", 0.2),
+        ("within", [0.98, 1.03], "holds", 1.03),
+        ("within", [0.98, 1.2, 0.9], "violated", 1.2),
+    ],
+)
+def test_decide_keeps_the_worst_measurement(comparison, values, status, measured):
+    r = runners.decide(CTX, _st(thr=Threshold(1.0, comparison), tol=0.05), [_m(v) for v in values])
+    assert r.status == status
+    assert r.measured == measured
+    if status == "violated":
+        assert Replay(**r.counterexample["replay"]).run() == measured
+
+
+def test_decide_fails_closed():
+    st = _st()
+    assert runners.decide(CTX, st, [_m(0.5)], failures=1).status == "inconclusive"
+    assert runners.decide(CTX, st, [_m(0.5), _m(float("nan"))]).status == "inconclusive"
+    assert runners.decide(CTX, st, []).status == "inconclusive"
+    assert runners.decide(CTX, st, [_m(0.5)], power_ok=False, power_note="too few").status == "inconclusive"
+    # a refuting measurement is a refutation whatever else failed, but only with a replay
+    assert runners.decide(CTX, st, [_m(2.0)], failures=3).status == "violated"
+    assert runners.decide(CTX, st, [_m(2.0, replay=False)]).status == "inconclusive"
+
+
+def test_unbounded_measurement_is_null_with_a_flag():
+    r = runners.decide(CTX, _st(), [_m(3.0), _m(math.inf)])
+    assert (r.status, r.measured, r.unbounded) == ("violated", None, True)
+    j = r.to_json()
+    assert j["measured"] is None and j["unbounded"] is True and j["counterexample"]["unbounded"] is True
+
+
+def test_empirical_without_settings_reads_not_reproduced():
+    st = _st("empirical", Threshold(0.0, "<="), tol=0.0, settings_given=False)
+    assert runners.decide(CTX, st, [_m(1.0)]).status == "not-reproduced"
+    st2 = _st("empirical", Threshold(0.0, "<="), tol=0.0, settings_given=True)
+    assert runners.decide(CTX, st2, [_m(1.0)]).status == "violated"
+    with pytest.raises(ValueError, match="not-reproduced"):
+        ClaimResult(_st(), "not-reproduced", 1.0)
+
+
+def test_search_runner_can_fail_and_its_counterexample_reruns():
+    import canfail_targets as t
+
+    r = runners.search_upper_bound(CTX, _st(), ratio=t.ratio_wrong_bound, dim=3, starts=3, maxfev=200, seed=1)
+    assert r.status == "violated"
+    assert r.measured > 1.9  # sup 2, approached as |p| grows
+    assert Replay(**r.counterexample["replay"]).run() == pytest.approx(r.measured, rel=1e-12)
+    ok = runners.search_upper_bound(CTX, _st(), ratio=t.ratio_right_bound, dim=3, starts=3, maxfev=200, seed=1)
+    assert ok.status == "holds"
+    assert ok.evidence["search"]["failures"] == 0
+
+
+def test_search_runner_with_a_raising_bound_is_inconclusive():
+    import canfail_targets as t
+
+    r = runners.search_upper_bound(CTX, _st(), ratio=t.ratio_raises, dim=2, starts=2, maxfev=20, seed=0)
+    assert r.status == "inconclusive"
+    assert r.evidence["search"]["failures"] == r.evidence["search"]["evaluations"] > 0
+    r2 = runners.search_upper_bound(CTX, _st(), ratio=t.ratio_sometimes_nan, dim=2, starts=4, maxfev=50, seed=0)
+    assert r2.status == "inconclusive"
+    assert r2.evidence["search"]["failures"] > 0
+
+
+def test_search_runner_needs_a_named_ratio():
+    with pytest.raises(ValueError, match="module-level"):
+        runners.search_upper_bound(CTX, _st(), ratio=lambda p: 0.0, dim=2, starts=1, maxfev=5)
+
+
+@pytest.fixture
+def temp_claims():
+    added: list[str] = []
+
+    def add(st: Statement, fn):
+        claim(st)(fn)
+        added.append(st.id)
+
+    yield add
+    for cid in added:
+        REGISTRY.pop(cid, None)
+
+
+def test_run_claim_fails_closed(temp_claims):
+    def boom(ctx):
+        raise ZeroDivisionError("a bound divided by zero")
+
+    def liar(ctx):
+        return ClaimResult(_st(id="test-liar"), "violated", 2.0)  # violated without a counterexample
+
+    temp_claims(_st(id="test-boom"), boom)
+    temp_claims(_st(id="test-liar"), liar)
+    r = run_claim("test-boom")
+    assert r.status == "inconclusive" and "ZeroDivisionError" in r.error
+    assert r.provenance["seconds"] >= 0 and r.provenance["package_version"]
+    r2 = run_claim("test-liar")
+    assert r2.status == "inconclusive" and "counterexample" in r2.error
+
+
+def test_run_claim_unknown_id_suggests(temp_claims):
+    temp_claims(_st(id="test-known"), lambda ctx: None)
+    with pytest.raises(KeyError, match="did you mean test-known"):
+        run_claim("test-knwon")
+
+
+def test_statement_validation():
+    with pytest.raises(ValueError, match="comparison"):
+        Threshold(1.0, "<")
+    with pytest.raises(ValueError, match="reason"):
+        Tolerance(0.1, " ")
+    with pytest.raises(ValueError, match="kind"):
+        _st(kind="theorem")
+    with pytest.raises(ValueError, match="finite"):
+        ClaimResult(_st(), "holds", float("inf"))
+
+
+def test_search_counts_failures_and_skips():
+    from bmaml_theory import search
+
+    calls = {"n": 0}
+
+    def ratio(p):
+        calls["n"] += 1
+        if p[0] > 1:
+            return None
+        if p[0] < -1:
+            raise FloatingPointError("overflow")
+        return 0.5
+
+    res = search.maximize(ratio, 2, starts=3, seed=0, maxfev=40, scale=2.0)
+    assert res.evaluations == calls["n"]
+    assert res.failures + res.skipped > 0
+    assert res.worst == 0.5 and np.isfinite(res.worst_unpinned)

@@ -1,0 +1,128 @@
+"""The command line and its outputs: usage errors, one output set, normal file modes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from verify import _io
+from verify.cli import main
+
+
+def test_version_and_help(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0
+    assert "bmaml-theory" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for word in ("list", "all", "run", "figure", "bench", "mnist1d", "examples:", "Exit codes"):
+        assert word in out
+
+
+def test_unknown_names_get_did_you_mean(capsys):
+    assert main(["al"]) == 2
+    assert "Did you mean: all" in capsys.readouterr().err
+    assert main(["run", "no-such-claim-xyz"]) == 2
+    assert "unknown claim" in capsys.readouterr().err
+
+
+def test_list_gives_a_meaning_per_claim(capsys):
+    from bmaml_theory.claims import REGISTRY
+
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for cid, spec in REGISTRY.items():
+        line = next(ln for ln in out.splitlines() if ln.strip().startswith(cid + " "))
+        assert spec.statement.measure in line
+
+
+def test_bad_out_is_refused_before_any_work(tmp_path, capsys):
+    f = tmp_path / "a-file"
+    f.write_text("x")
+    t0 = time.perf_counter()
+    assert main(["all", "--quick", "--out", str(f), "--no-progress"]) == 2
+    assert "is a file" in capsys.readouterr().err
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        if os.access(ro, os.W_OK):  # root ignores permissions: nothing to test there
+            return
+        assert main(["all", "--quick", "--out", str(ro / "figures"), "--no-progress"]) == 2
+        assert "not writable" in capsys.readouterr().err
+    finally:
+        ro.chmod(0o755)
+    assert time.perf_counter() - t0 < 30  # refused up front, not after the run (a loose bound, not a speed target)
+
+
+def test_output_set_swaps_whole_and_keeps_the_previous_on_failure(tmp_path):
+    out = tmp_path / "figures"
+    with _io.OutputSet(out) as stage:
+        (stage / "claims.json").write_text("old")
+    with pytest.raises(KeyboardInterrupt), _io.OutputSet(out) as stage:
+        (stage / "claims.json").write_text("half")
+        raise KeyboardInterrupt
+    assert (out / "claims.json").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figures"]  # no staging leftovers
+    with _io.OutputSet(out) as stage:
+        (stage / "claims.json").write_text("new")
+    assert (out / "claims.json").read_text() == "new"
+    assert out.stat().st_mode & 0o055 == 0o055
+
+
+def test_output_set_recovers_a_swap_cut_between_its_renames(tmp_path):
+    out = tmp_path / "figures"
+    old = tmp_path / ".figures.previous"
+    old.mkdir()
+    (old / "claims.json").write_text("previous")
+    (tmp_path / ".figures.staging-abc").mkdir()
+    _io.OutputSet(out).recover()
+    assert (out / "claims.json").read_text() == "previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figures"]
+
+
+SLOW_WRITER = """
+import sys, time
+from pathlib import Path
+from verify._io import OutputSet
+out, tag = Path(sys.argv[1]), sys.argv[2]
+with OutputSet(out) as stage:
+    for i in range(20):
+        (stage / f"f{i}.txt").write_text(tag)
+        time.sleep(0.01)
+    (stage / "claims.json").write_text(tag)
+"""
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.12, 0.2, 0.3])
+def test_sigkill_leaves_the_previous_set_or_the_complete_new_one(tmp_path, delay):
+    out = tmp_path / "figures"
+    with _io.OutputSet(out) as stage:
+        for i in range(20):
+            (stage / f"f{i}.txt").write_text("old")
+        (stage / "claims.json").write_text("old")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    p = subprocess.Popen([sys.executable, "-c", SLOW_WRITER, str(out), "new"], env=env)
+    time.sleep(delay)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    _io.OutputSet(out).recover()  # what the next run does first
+    tags = {q.read_text() for q in out.iterdir()}
+    assert len(tags) == 1 and len(list(out.iterdir())) == 21, tags
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["figures"]
+
+
+def test_atomic_files_get_the_umask_mode(tmp_path):
+    p = tmp_path / "x.md"
+    _io.write_text(p, "hello")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert p.stat().st_mode & 0o777 == 0o666 & ~mask

@@ -1,0 +1,276 @@
+"""The ``bmaml-verify`` command (also ``python -m verify``): run the claims, draw the figures, write the ledger.
+
+Exit codes: 0 the run completed (violated claims are findings, not failures); 1 with ``--strict`` when any claim is
+violated or errored; 2 bad usage or an unusable ``--out``; 3 some claim errored or some figure failed (their entries
+read inconclusive; the rest of the ledger is written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from bmaml_theory import __version__
+
+EXAMPLES = """\
+examples:
+  bmaml-verify all                      every claim and figure into ./figures (about 2 minutes on 2 cores)
+  bmaml-verify all --quick --out /tmp/q small grids: may read inconclusive, never flips a verdict
+  bmaml-verify run prop2 prop2-explicit two claims; prints their ledger entries
+  bmaml-verify figure prop2_bias        one figure (runs the claims it is drawn from)
+  bmaml-verify list                     every claim (with what it measures) and figure
+  bmaml-verify bench                    the sweep benchmark (benchmarks/results/)
+  bmaml-verify mnist1d --quick          the MNIST-1D study (needs: pip install -e ".[nn]")
+"""
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _in_checkout() -> bool:
+    """True when running from the repository checkout (README and docs are rewritten only there)."""
+    return (REPO / ".git").exists() and (REPO / "README.md").exists() and (REPO / "pyproject.toml").exists()
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="bmaml-verify",
+        description="Check the claims of the FO-B-MAML paper (Chayti & Jaggi) and of Fallah et al.: run the claims, "
+        "draw the figures, write the claims ledger.",
+        epilog=EXAMPLES + "\n" + __doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"bmaml-theory {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def common(sp: argparse.ArgumentParser, out_help: str) -> None:
+        sp.add_argument("--quick", action="store_true", help="small grids (CI): may lose power, never flips a verdict")
+        sp.add_argument("--out", type=Path, default=None, help=out_help)
+        sp.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="parallel processes (default: 2)")
+        sp.add_argument("--seed", type=int, default=0, help="base seed of every random draw (default 0)")
+        sp.add_argument("--no-progress", action="store_true", help="no progress bar or per-claim lines")
+        sp.add_argument("--strict", action="store_true", help="exit 1 when any claim is violated or errored")
+
+    sub.add_parser("list", help="every claim (with what it measures) and figure")
+    a = sub.add_parser("all", help="run every claim, draw every figure, write the ledger")
+    common(a, "output folder (default: ./figures); written as one set, swapped in at the end")
+    r = sub.add_parser("run", help="run some claims and print their ledger entries")
+    r.add_argument("claims", nargs="+", metavar="CLAIM")
+    common(r, "also write their ledger (claims.json/.md/.csv) into this folder")
+    f = sub.add_parser("figure", help="draw some figures (runs the claims they are drawn from)")
+    f.add_argument("figures", nargs="+", metavar="FIGURE")
+    common(f, "output folder (default: ./figures)")
+    b = sub.add_parser("bench", help="time the batched sweep against per-point solves")
+    b.add_argument("--quick", action="store_true")
+    b.add_argument("--out", type=Path, default=None, help="default: benchmarks/results of the checkout, else ./bench")
+    m = sub.add_parser("mnist1d", help="the MNIST-1D study on real networks (needs the nn extra)", add_help=False)
+    m.add_argument("rest", nargs=argparse.REMAINDER)
+    return p
+
+
+def _unknown(kind: str, name: str, known: list[str]) -> int:
+    near = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    hint = f" Did you mean: {', '.join(near)}?" if near else ""
+    print(f"bmaml-verify: unknown {kind} {name!r}.{hint} ('bmaml-verify list' names them all)", file=sys.stderr)
+    return 2
+
+
+def _list() -> int:
+    from bmaml_theory.claims import REGISTRY
+    from verify.figures import FIGURES
+
+    print("claims (id, group, what `measured` is):")
+    w = max(len(c) for c in REGISTRY) if REGISTRY else 10
+    for cid, spec in REGISTRY.items():
+        st = spec.statement
+        need = f"  [needs {', '.join(st.requires)}]" if st.requires else ""
+        print(f"  {cid:<{w}}  {st.group:<24} {st.source}: {st.measure}{need}")
+    print("figures:")
+    for name, fs in FIGURES.items():
+        print(f"  {name:<28} {fs.description} (from {', '.join(fs.claims)})")
+    return 0
+
+
+def _print_summary(outcome, wrote: str) -> None:
+    from bmaml_theory.claims._core import STATUSES
+
+    counts = {s: sum(r.status == s for r in outcome.results) for s in STATUSES}
+    parts = [f"{v} {k}" for k, v in counts.items()]
+    if outcome.errored:
+        parts.append(f"{outcome.errored} ERRORED")
+    if outcome.skipped:
+        parts.append(f"{len(outcome.skipped)} skipped (optional extras not installed: not failed)")
+    if outcome.figure_errors:
+        parts.append(f"{len(outcome.figure_errors)} figures FAILED")
+    print(f"{len(outcome.results)} claims: {', '.join(parts)}; {wrote} in {outcome.seconds:.1f} s")
+    for r in outcome.results:
+        if r.error:
+            print(f"  errored: {r.id}: {r.error.splitlines()[0]}", file=sys.stderr)
+    for name, err in outcome.figure_errors.items():
+        print(f"  figure failed: {name}: {err}", file=sys.stderr)
+    for s in outcome.skipped:
+        print(f"  skipped: {s['id']} ({s['reason']})", file=sys.stderr)
+
+
+def _exit_code(outcome, strict: bool) -> int:
+    if outcome.errored or outcome.figure_errors:
+        return 3
+    if strict and any(r.status == "violated" for r in outcome.results):
+        return 1
+    return 0
+
+
+def _all(args: argparse.Namespace) -> int:
+    from verify import ledger
+    from verify._io import OutputError, OutputSet, check_out_dir
+    from verify.figures import FIGURES
+    from verify.run import draw_figures, run_claims
+
+    out_arg = args.out if args.out is not None else Path.cwd() / "figures"
+    try:
+        out = check_out_dir(out_arg)
+    except OutputError as exc:
+        print(f"bmaml-verify: {exc}", file=sys.stderr)
+        return 2
+    t0 = time.perf_counter()
+    outcome = run_claims(quick=args.quick, jobs=args.jobs, seed=args.seed, progress=not args.no_progress)
+    with OutputSet(out) as stage:
+        outcome.figure_errors = draw_figures(outcome.results, stage)
+        outcome.seconds = time.perf_counter() - t0
+        figs = {
+            n: outcome.figure_errors.get(n, "ok") for n in FIGURES if n in outcome.figure_errors or (stage / n).exists()
+        }
+        ledger.write_ledger(stage, outcome.results, args.quick, outcome.seconds, outcome.skipped, figs)
+    default = _in_checkout() and out == (REPO / "figures").resolve() and not args.quick and args.seed == 0
+    if default:
+        ledger.update_readme(REPO / "README.md", outcome.results, outcome.seconds, outcome.skipped)
+        from verify._io import write_text
+
+        write_text(
+            REPO / "docs" / "claims.md",
+            ledger.ledger_md(outcome.results, False, "../figures/", outcome.seconds, outcome.skipped),
+        )
+    _print_summary(outcome, f"wrote {out}/ (claims.json, claims.md, claims.csv, figures)")
+    return _exit_code(outcome, args.strict)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bmaml_theory.claims import REGISTRY
+    from verify import ledger
+    from verify._io import OutputError, check_out_dir, write_text
+    from verify.run import run_claims
+
+    for c in args.claims:
+        if c not in REGISTRY:
+            return _unknown("claim", c, list(REGISTRY))
+    out = None
+    if args.out is not None:
+        try:
+            out = check_out_dir(args.out)
+        except OutputError as exc:
+            print(f"bmaml-verify: {exc}", file=sys.stderr)
+            return 2
+    outcome = run_claims(args.claims, quick=args.quick, jobs=args.jobs, seed=args.seed, progress=not args.no_progress)
+    for r in outcome.results:
+        print(json.dumps(r.to_json(), indent=1))
+    wrote = "printed their entries"
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        doc = ledger.ledger_doc(outcome.results, args.quick, outcome.seconds, outcome.skipped)
+        write_text(out / "claims.json", json.dumps(doc, indent=1, allow_nan=False) + "\n")
+        write_text(
+            out / "claims.md", ledger.ledger_md(outcome.results, args.quick, "", outcome.seconds, outcome.skipped)
+        )
+        write_text(out / "claims.csv", ledger.claims_csv(outcome.results))
+        wrote = f"wrote {out}/claims.json, claims.md, claims.csv"
+    _print_summary(outcome, wrote)
+    return _exit_code(outcome, args.strict)
+
+
+def _figure(args: argparse.Namespace) -> int:
+    from verify._io import OutputError, check_out_dir
+    from verify.figures import FIGURES
+    from verify.run import draw_figures, run_claims
+
+    names = []
+    for f in args.figures:
+        name = f if f in FIGURES else f"{f}.png"
+        if name not in FIGURES:
+            return _unknown("figure", f, [n.removesuffix(".png") for n in FIGURES])
+        names.append(name)
+    try:
+        out = check_out_dir(args.out if args.out is not None else Path.cwd() / "figures")
+    except OutputError as exc:
+        print(f"bmaml-verify: {exc}", file=sys.stderr)
+        return 2
+    need = list(dict.fromkeys(c for n in names for c in FIGURES[n].claims))
+    outcome = run_claims(need, quick=args.quick, jobs=args.jobs, seed=args.seed, progress=not args.no_progress)
+    outcome.figure_errors = draw_figures(outcome.results, out, names)
+    for n in names:
+        if n not in outcome.figure_errors:
+            print(f"wrote {out / n} (and its data, {Path(n).with_suffix('.csv')})")
+    _print_summary(outcome, "drew " + ", ".join(names))
+    return _exit_code(outcome, args.strict)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from verify.bench import run_bench
+
+    out = args.out or (REPO / "benchmarks" / "results" if _in_checkout() else Path.cwd() / "bench")
+    r = run_bench(out, args.quick)
+    for c in r["cases"][:1]:
+        print(
+            f"{c['name']}: sweep {c['seconds']:.3f} s, per-point dense {c['baseline_seconds']:.2f} s "
+            f"(x{c['speedup']:.0f}), floor {c['floor_seconds']:.3f} s (x{c['ratio_to_floor']:.2f})"
+        )
+    print(f"scaling exponents {r['scaling_exponents']}; wrote {out}/bench.json, bench_scaling.png")
+    return 0 if r["main_case_meets_targets"] else 1
+
+
+def _mnist1d(rest: list[str]) -> int:
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None or importlib.util.find_spec("mnist1d") is None:
+        print('bmaml-verify mnist1d needs the nn extra: pip install -e ".[nn]"', file=sys.stderr)
+        return 2
+    from verify import mnist1d
+
+    return int(mnist1d.main(rest))
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = {"list", "all", "run", "figure", "bench", "mnist1d", "-h", "--help", "--version"}
+    if argv and argv[0] not in commands and not argv[0].startswith("-"):
+        # the 0.1 form 'python -m verify NAME': a claim id or a figure name
+        from bmaml_theory.claims import REGISTRY
+        from verify.figures import FIGURES
+
+        if argv[0] in REGISTRY:
+            argv = ["run", *argv]
+        elif argv[0] in FIGURES or f"{argv[0]}.png" in FIGURES:
+            argv = ["figure", *argv]
+        else:
+            return _unknown(
+                "command, claim or figure",
+                argv[0],
+                sorted(commands - {"-h", "--help", "--version"}) + list(REGISTRY) + list(FIGURES),
+            )
+    if argv and argv[0] == "mnist1d":
+        return _mnist1d(argv[1:])
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        _parser().print_help()
+        return 2
+    if getattr(args, "jobs", 1) < 1:
+        print("bmaml-verify: --jobs must be >= 1", file=sys.stderr)
+        return 2
+    return {"list": lambda a: _list(), "all": _all, "run": _run, "figure": _figure, "bench": _bench}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
