@@ -281,6 +281,8 @@ def test_library_baselines_pass(p, K, frac):
 def test_library_baselines_pass_on_logistic_problems(p, K):
     assert_maml_gradient(lambda q, K, lr: baselines.maml(q.tasks(), q.theta, K, lr), p, steps=K)
     assert_reptile(lambda q, K, lr: baselines.reptile(q.tasks(), q.theta, K, lr), p, steps=K)
+    assert_fo_maml(lambda q, K, lr: baselines.fo_maml(q.tasks(), q.theta, K, lr), p, steps=K)
+    assert_imaml_gradient(lambda q, K, lr: baselines.imaml(q.tasks(), q.theta, K, lr, cg=8 * q.n), p, steps=K)
     assert_meta_gradient(lambda q: q.tasks().meta_gradient(q.theta), p)
     assert_fo_bmaml(lambda q, nu: estimators.forward(q.tasks(), q.theta, nu), p, stencil="forward")
 
