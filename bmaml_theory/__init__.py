@@ -7,7 +7,31 @@ Chayti & Jaggi, "A New First-Order Meta-Learning Algorithm with Convergence Guar
 from bmaml_theory import estimators, inexact, outer, rates, search, solvers, stencils, sweeps, theory
 from bmaml_theory.tasks import Constants, LogisticTasks, QuadraticTasks, TaskFamily
 
-__version__ = "0.1.0"
+
+def _version() -> str:
+    """The installed distribution's version; pyproject.toml is its one source.
+
+    In a checkout that is not installed (the package imported from the source tree), the version is read
+    from the pyproject.toml beside the package, and ``"0+unknown"`` where there is none.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("bmaml-theory")
+    except PackageNotFoundError:
+        import re
+        from pathlib import Path
+
+        pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+        found = (
+            re.search(r'^version\s*=\s*"([^"]+)"', pyproject.read_text(encoding="utf-8"), re.M)
+            if pyproject.is_file()
+            else None
+        )
+        return found.group(1) if found else "0+unknown"
+
+
+__version__ = _version()
 
 __all__ = [
     "Constants",

@@ -94,7 +94,7 @@ def order_n(tasks: Any, theta: Any, nu: float, order: int, *, inner: Any = None,
     return e.per_task if per_task else e.value
 
 
-# the baselines of Section 2 and Fallah et al. (design.md's API: estimators.maml, estimators.imaml, ...)
+# the baselines of Section 2 and Fallah et al., importable from here too: estimators.maml, estimators.imaml, ...
 from bmaml_theory.baselines import fo_bmaml, fo_maml, hf_maml, imaml, maml, reptile  # noqa: E402
 
 __all__ += ["fo_bmaml", "fo_maml", "hf_maml", "imaml", "maml", "reptile"]

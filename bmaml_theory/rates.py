@@ -6,7 +6,7 @@ A rate :math:`e(x)\approx Cx^p` is read off as the least-squares slope of :math:
 * the pre-asymptotic end: ``x_max`` (e.g. :math:`\nu\rho\le10^{-2}` where :math:`\rho` is the radius of
   the nu-expansion, so the next term changes the local slope by about 1%);
 * the round-off floor: points whose error is below ``floor_factor`` times an a-priori round-off
-  estimate ``floor`` are dropped (design.md: ~100 eps scale);
+  estimate ``floor`` are dropped (errors below about 100 eps times the scale are round-off);
 * anything else the caller masks out (``valid``), e.g. a best nu that sits on the grid's edge.
 
 The longest contiguous run of admissible points is fitted; the window is reported.  Fewer than

@@ -44,7 +44,7 @@ __all__ = [
 # The a-priori asymptotic window of every rate fit on a sweep (fixed before any fit):
 # nu * rho <= 1e-2, rho = max_j |gamma_ij| the radius of the nu-expansion of phi*_nu, so the next
 # term of the expansion moves the local slope by about 1e-2; and error > 100x the a-priori
-# round-off estimate (design.md: "error below ~100*eps*scale" is the floor).
+# round-off estimate (an error below about 100*eps*scale is the round-off floor).
 ASYMPTOTIC_NU_RHO = 1e-2
 FLOOR_FACTOR = 100.0
 
@@ -54,7 +54,7 @@ class BiasGrid(NamedTuple):
 
     nus (G,), deltas (D,); exact (M, G): bias at exact solutions; exact_mean (G,): bias of the
     task-averaged estimate; roundoff (M, G); total (M, G, D): bias with delta-inexact solutions
-    (empty D axis when no deltas); rho (M,): radius of the nu-expansion, max_j |gamma_ij|.
+    (empty D axis when no deltas); rho (M,): radius of the nu-expansion, ``max_j |gamma_ij|``.
     """
 
     stencil: Stencil

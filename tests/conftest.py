@@ -2,6 +2,8 @@
 
 Profiles: ``ci`` (derandomized, no deadline; loaded when the CI variable is set), ``dev`` (the
 default), ``thorough`` (many examples, for a long run: HYPOTHESIS_PROFILE=thorough pytest).
+Every test must pass under any seed and an empty example database:
+``rm -rf .hypothesis; python -m pytest --hypothesis-seed=$RANDOM`` (.ci/run does this once per run).
 """
 
 from __future__ import annotations
@@ -20,8 +22,14 @@ settings.register_profile(
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
-settings.register_profile("dev", deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("thorough", deadline=None, max_examples=600, suppress_health_check=[HealthCheck.too_slow])
+# print_blob: a failure prints the @reproduce_failure line that replays it, whatever the seed (CI runs the
+# suite once under a random seed with this profile).
+settings.register_profile(
+    "dev", deadline=None, max_examples=40, print_blob=True, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "thorough", deadline=None, max_examples=600, print_blob=True, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 

@@ -45,6 +45,6 @@ def test_docs_name_only_existing_tests():
     """how-to-verify.md's map from statements to tests names tests that exist."""
     doc = (ROOT / "docs" / "how-to-verify.md").read_text(encoding="utf-8")
     names = set(re.findall(r"`(test_[a-z0-9_]+)`", doc)) | set(re.findall(r"::(test_[a-z0-9_]+)", doc))
-    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").glob("test_*.py"))
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").rglob("test_*.py"))
     missing = sorted(n for n in names if f"def {n}(" not in source)
     assert names and not missing, missing

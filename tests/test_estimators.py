@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from strategies import family_data
 
 from bmaml_theory import QuadraticTasks, estimators, stencils, sweeps
-from bmaml_theory.claims.chayti_jaggi import RATE_TOL
+from bmaml_theory.claims.chayti_jaggi.section3._common import RATE_TOL
 from bmaml_theory.inexact import Adversarial, RandomDirection
 from bmaml_theory.sweeps import ASYMPTOTIC_NU_RHO, FLOOR_FACTOR
 

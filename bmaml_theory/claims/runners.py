@@ -165,3 +165,124 @@ def search_upper_bound(
     instance = {"encoding": np.asarray(res.p).tolist(), **(describe(res.p) if describe is not None else {})}
     m = Measurement(res.worst, instance, Replay(target, {"p": np.asarray(res.p).tolist()}))
     return decide(ctx, st, [m], failures=res.failures, failure_examples=res.failure_examples, evidence=ev, data=data)
+
+
+# --- the O(.) runner (appended for Section 4, issue 12) ------------------------------------------------------------
+# An O(.) statement hides a universal constant; it is refuted only when NO constant works.  Criteria fixed before any
+# run, with their reasons:
+GROWTH_MIN_POINTS = 4  # a slope from fewer points has no usable standard error
+GROWTH_MIN_SLOPE = 0.5  # a bounded ratio has log-log slope -> 0 along any family; we ask for a clear positive one
+GROWTH_SE_FACTOR = 3.0  # the slope must exceed GROWTH_MIN_SLOPE by 3 standard errors (no borderline fits)
+
+
+def _growth_fit(growth: Sequence[tuple[float, Measurement]]) -> dict[str, Any]:
+    """Log-log fit of the ratio against the family parameter (scipy.stats.linregress) and the growth verdict."""
+    from scipy.stats import linregress
+
+    params = np.array([float(t) for t, _ in growth])
+    vals = np.array([float(m.value) for _, m in growth])
+    fit: dict[str, Any] = {"parameters": params.tolist(), "ratios": vals.tolist(), "unbounded": False}
+    if len(growth) < GROWTH_MIN_POINTS or not (np.all(np.isfinite(vals)) and np.all(vals > 0) and np.all(params > 0)):
+        fit["why_not"] = f"need >= {GROWTH_MIN_POINTS} finite positive points"
+        return fit
+    order = np.argsort(params)
+    params, vals = params[order], vals[order]
+    lr = linregress(np.log(params), np.log(vals))
+    fit.update(slope=float(lr.slope), slope_stderr=float(lr.stderr))
+    increasing = bool(np.all(np.diff(vals) > 0))
+    steep = lr.slope - GROWTH_SE_FACTOR * lr.stderr >= GROWTH_MIN_SLOPE
+    fit["unbounded"] = bool(increasing and steep)
+    if not fit["unbounded"]:
+        fit["why_not"] = "not strictly increasing" if not increasing else "slope not clearly positive"
+    return fit
+
+
+def big_o(
+    ctx: Context,
+    st: Statement,
+    measurements: Sequence[Measurement],
+    *,
+    growth: Sequence[tuple[float, Measurement]] = (),
+    growth_parameter: str = "",
+    failures: int = 0,
+    failure_examples: Sequence[str] = (),
+    power_ok: bool = True,
+    power_note: str = "",
+    evidence: dict | None = None,
+    data: dict | None = None,
+) -> ClaimResult:
+    r"""Decide an :math:`O(\cdot)` statement: ``ratio = actual / printed rate``, threshold = the derivation's constant.
+
+    * ``holds``: the worst ratio is at most the derived constant ``st.threshold.value`` (+ tolerance), no failures,
+      ``power_ok``; a finite sup ratio supports an :math:`O(\cdot)` (the constant it hides is then at most that).
+    * ``violated`` (no universal constant works), two ways, each with a counterexample that reruns:
+      a measurement of ``+inf`` with a replay (e.g. the algorithm provably never reaches eps: a 2-cycle), or a
+      ``growth`` family ``[(t, Measurement), ...]`` inside the class whose ratio grows without bound in ``t``
+      (strictly increasing, log-log slope >= ``GROWTH_MIN_SLOPE`` by ``GROWTH_SE_FACTOR`` standard errors, at least
+      ``GROWTH_MIN_POINTS`` points); then ``measured`` is null with ``unbounded`` true, the fit is in
+      ``evidence['growth']`` and the counterexample is the family's last member (its finite ratio reruns).
+    * ``inconclusive``: a finite worst ratio above the derived constant without unbounded growth (a constant may
+      still exist, larger than the derivation's), or any failure or lack of power.
+    """
+    evidence = dict(evidence or {})
+    fit = _growth_fit(growth) if growth else None
+    if fit is not None:
+        evidence["growth"] = {"parameter": growth_parameter, **fit}
+    if any(m.value == math.inf and m.replay is not None for m in measurements):
+        return decide(
+            ctx,
+            st,
+            measurements,
+            failures=failures,
+            failure_examples=failure_examples,
+            power_ok=power_ok,
+            power_note=power_note,
+            evidence=evidence,
+            data=data,
+        )
+    if fit is not None and fit["unbounded"]:
+        t_last, m_last = max(growth, key=lambda tm: tm[0])
+        if m_last.replay is None:
+            raise ValueError("every member of a growth family needs a Replay (the counterexample must rerun)")
+        base = decide(ctx, st, measurements, failures=failures, failure_examples=failure_examples, evidence=evidence)
+        return ClaimResult(
+            st,
+            "violated",
+            None,
+            unbounded=True,
+            decision=f"violated: the ratio grows without bound in {growth_parameter or 'the family parameter'} "
+            f"(log-log slope {fit['slope']:.3g} +- {fit['slope_stderr']:.2g}, up to {_fmt(m_last.value)} at "
+            f"{growth_parameter or 't'} = {t_last:.6g}): no universal constant works",
+            evidence=base.evidence,
+            counterexample={
+                "instance": {**m_last.instance, (growth_parameter or "t"): t_last},
+                "replay": m_last.replay.to_json(),
+                "value": float(m_last.value),
+                "unbounded": False,
+                "family": [
+                    {"t": t, "value": float(m.value), "replay": m.replay.to_json() if m.replay else None}
+                    for t, m in sorted(growth, key=lambda tm: tm[0])
+                ],
+            },
+            data=data or {},
+        )
+    r = decide(
+        ctx,
+        st,
+        measurements,
+        failures=failures,
+        failure_examples=failure_examples,
+        power_ok=power_ok,
+        power_note=power_note,
+        evidence=evidence,
+        data=data,
+    )
+    if r.status == "violated":
+        r.status = "inconclusive"
+        r.counterexample = None
+        r.decision = (
+            f"inconclusive: worst {_fmt(r.measured if r.measured is not None else math.inf)} exceeds the derived "
+            f"constant {st.threshold.value:.6g}, but no unbounded growth was shown (an O(.) fails only when no "
+            "constant works)"
+        )
+    return r

@@ -10,14 +10,22 @@ __all__ = ["Constants", "TaskFamily"]
 class Constants(NamedTuple):
     """Constants of a task family, uniform over its tasks (the paper's assumptions say "for all tasks").
 
-    lam:   the proximal weight lambda of eq. (6).
-    Lhat1: smoothness of every training objective fhat_i (Assumption 1): max_i ||grad^2 fhat_i||.
-    Lhat2: Lipschitz constant of the training Hessians (Assumption 1); 0 for quadratics.
-    L0:    Lipschitz constant of every test objective f_i (Assumption 2); ``inf`` where f_i is not
-           globally Lipschitz (quadratics).
-    L1:    smoothness of every test objective (Assumption 2): max_i ||grad^2 f_i||.
-    mu:    exact strong convexity of every inner problem fhat_i + lam/2 ||.||^2 (Assumption 3);
-           the paper's sufficient value is lam - Lhat1 <= mu.
+    Attributes
+    ----------
+    lam
+        the proximal weight lambda of eq. (6).
+    Lhat1
+        smoothness of every training objective fhat_i (Assumption 1): max_i ||grad^2 fhat_i||.
+    Lhat2
+        Lipschitz constant of the training Hessians (Assumption 1); 0 for quadratics.
+    L0
+        Lipschitz constant of every test objective f_i (Assumption 2); ``inf`` where f_i is not
+        globally Lipschitz (quadratics).
+    L1
+        smoothness of every test objective (Assumption 2): max_i ||grad^2 f_i||.
+    mu
+        exact strong convexity of every inner problem fhat_i + lam/2 ||.||^2 (Assumption 3);
+        the paper's sufficient value is lam - Lhat1 <= mu.
     """
 
     lam: float

@@ -1,0 +1,105 @@
+r"""Assumption 3's remark: :math:`\lambda>\hat L_1` gives :math:`\mu=\lambda-\hat L_1`, and eq. (9) is uniquely solvable on
+:math:`\mathcal V_0=(-\mu/L_1,\mu/L_1)`.
+
+**As printed** (Chayti & Jaggi, Section 4.1, after Assumption 3): "under Assumption 1, :math:`\hat f_i` is
+:math:`\hat L_1` smooth, which means that taking :math:`\lambda>\hat L_1` will ensure Assumption 3 holds with
+:math:`\mu=\lambda-\hat L_1`. We can also show that the perturbed problem (9) will have a unique solution as long as
+:math:`\nu\in\mathcal V_0=(-\frac{\mu}{L_1},\frac{\mu}{L_1})`."
+
+**Standing assumptions.** Assumptions 1-3 (Section 4.1); quadratic tasks (:class:`~bmaml_theory.tasks.QuadraticTasks`),
+for which both the strong-convexity constant :math:`\mu` and the exact interval of :math:`\nu` on which (9) is strongly
+convex (:math:`1+\nu\gamma_{ij}>0`) are known in closed form.
+
+**Measured.** For each family (the five corners :data:`bmaml_theory.tasks.generate.KINDS` in several dimensions, and
+the extremal family :math:`\hat A=-\hat L_1I`, :math:`A=L_1I` on which :math:`\mathcal V_0` is tight), the larger of
+(i) the paper's half-width :math:`\mu/L_1` over the exact half-width, on each side, and (ii)
+:math:`(\lambda-\hat L_1)/\mu` (at most 1 iff :math:`\mu\ge\lambda-\hat L_1`).  Both are at most 1 iff the remark holds on
+the family; the extremal family gives exactly 1 (the interval cannot be enlarged in general).
+
+**Tolerance** 1e-6 (the eigenvalues are exact to ~1e-15; fixed before the run).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from bmaml_theory import theory
+from bmaml_theory.claims import runners
+from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
+from bmaml_theory.claims.chayti_jaggi.section4._common import BOUND_TOL
+from bmaml_theory.tasks.generate import KINDS, random_family
+from bmaml_theory.tasks.quadratic import QuadraticTasks
+
+STATEMENT = Statement(
+    id="assumption3-uniqueness",
+    source="Chayti & Jaggi, Section 4.1 (the remark after Assumption 3)",
+    statement="taking lam > Lhat1 will ensure Assumption 3 holds with mu = lam - Lhat1. We can also show that the "
+    "perturbed problem (9) will have a unique solution as long as nu in V0 = (-mu/L1, mu/L1).",
+    form="the remark as printed (both sentences), on quadratic tasks where mu and the exact interval are closed-form",
+    assumptions="Assumptions 1-3; quadratic training and test objectives (five corners of the class in n = 2..20, "
+    "M = 4 tasks) and the extremal family Ahat = -Lhat1 I, A = L1 I",
+    kind="upper_bound",
+    measure="max over families of max(paper half-width mu/L1 / exact half-width (each side), (lam - Lhat1)/mu); "
+    "dimensionless, <= 1 iff the remark holds",
+    threshold=Threshold(1.0, "<="),
+    tolerance=Tolerance(BOUND_TOL, "eigenvalues exact to ~1e-15; 1e-6 fixed before the run"),
+    group="cj-section4-search",
+)
+
+M_TASKS = 4  # several tasks, so mu and L1 are minima/maxima over tasks
+DIMS_DEFAULT = (2, 5, 10, 20)
+DIMS_QUICK = (3, 8)
+EXTREMAL_LAM = 2.0  # lam = 2 Lhat1 with Lhat1 = 1: mu = 1
+EXTREMAL_L1 = 0.7  # any L1 > 0: the interval's edge -mu/L1 is where (9) becomes singular
+
+
+def extremal_family(n: int) -> QuadraticTasks:
+    r"""One task with :math:`\hat A=-I` (:math:`\hat L_1=1`), :math:`\lambda=2`, :math:`A=0.7I`: at
+    :math:`\nu=-\mu/L_1` the Hessian :math:`\lambda I+\hat A+\nu A` of (9) is singular, so :math:`\mathcal V_0` is tight."""
+    return QuadraticTasks(
+        -np.eye(n)[None], np.ones((1, n)), EXTREMAL_LAM, EXTREMAL_L1 * np.eye(n)[None], np.ones((1, n))
+    )
+
+
+def interval_ratio(kind: str, n: int, seed: int = 0) -> float:
+    r"""max(paper half-width / exact half-width on each side, :math:`(\lambda-\hat L_1)/\mu`) for the family ``kind``
+    (one of :data:`~bmaml_theory.tasks.generate.KINDS` with M = 4, or ``"extremal"``) in dimension ``n``."""
+    t = extremal_family(n) if kind == "extremal" else random_family(kind, M_TASKS, n, seed)[0]
+    c = t.constants()
+    lo, hi = t.nu_interval()
+    plo, phi_ = theory.assumption3_interval(c)
+    r = max(abs(plo) / abs(lo) if math.isfinite(lo) else 0.0, phi_ / hi if math.isfinite(hi) else 0.0)
+    return max(r, (c.lam - c.Lhat1) / c.mu)
+
+
+def edge_eigenvalue(n: int) -> float:
+    """Smallest eigenvalue of eq. (9)'s Hessian at nu = -mu/L1 on the extremal family (0: the edge is singular)."""
+    t = extremal_family(n)
+    c = t.constants()
+    S = t.A_train[0] + t.lam * np.eye(n) - c.mu / c.L1 * t.A_test[0]
+    return float(np.linalg.eigvalsh(S)[0])
+
+
+@claim(STATEMENT)
+def check(ctx: Context) -> ClaimResult:
+    """Interval and mu ratios over the families, decided against 1."""
+    dims = DIMS_QUICK if ctx.quick else DIMS_DEFAULT
+    cases = [(k, n, ctx.seed) for k in KINDS for n in dims] + [("extremal", 3, 0)]
+    ms = []
+    for kind, n, seed in cases:
+        ctx.check_time()
+        kw = {"kind": kind, "n": n, "seed": seed}
+        ms.append(Measurement(interval_ratio(**kw), kw, Replay(f"{__name__}:interval_ratio", kw)))
+    return runners.decide(
+        ctx,
+        STATEMENT,
+        ms,
+        evidence={
+            "families": len(cases),
+            "per_family": [{**m.instance, "ratio": m.value} for m in ms],
+            "tight": f"the extremal family has ratio {interval_ratio('extremal', 3):.12g}; at nu = -mu/L1 the Hessian "
+            f"of (9) has smallest eigenvalue {edge_eigenvalue(3):.3g} (singular), so V0 cannot be enlarged in general",
+        },
+    )

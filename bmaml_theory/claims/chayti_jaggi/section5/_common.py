@@ -1,0 +1,20 @@
+"""Shared criteria of the Section 5 claims (Figure 1, Table 1), fixed before the runs with their reasons."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+SOURCE = "Chayti & Jaggi (arXiv 2409.03682)"
+UPTICK = 1.05  # an increase of < 5% between consecutive K is finite-difference round-off, not a trend
+PLATEAU = 1e-2  # "not the case" for FO-MAML / Reptile: their relative error stays >= 1e-2 at the largest K
+COMPETITIVE = 2.0  # "compares favorably" / "competitive": not worse than a factor 2 (errors, iterations, losses)
+# float64 limit of a forward difference: truncation nu vs round-off eps/nu balance at ~sqrt(eps) = 1.5e-8; errors
+# within a decade of it are at the arithmetic's floor, where no method can be asked to improve or to win
+FD_FLOOR = 10 * math.sqrt(float(np.finfo(np.float64).eps))
+
+
+def sentence(text: str, regime: str, contradicted: bool, **numbers) -> dict:
+    """One sentence of the paper scored in one regime, with the numbers that decide it."""
+    return {"sentence": text, "regime": regime, "contradicted": bool(contradicted), **numbers}

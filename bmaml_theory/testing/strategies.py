@@ -1,0 +1,141 @@
+r"""Hypothesis strategies for meta-learning problems whose answers are known exactly.
+
+Spectra are drawn directly (eigenvalues + a Haar-random basis from a drawn seed), never by filtering, so every
+corner of the class the paper's assumptions admit is reached: indefinite training Hessians, train != test, test
+spectra with condition numbers up to 1e6 and either sign, :math:`\lambda` from its threshold :math:`2\hat L_1`
+upwards (Propositions 2 and 3).  Every draw is reproducible from the Hypothesis example alone (the basis comes from
+a drawn integer seed), and a problem's ``repr`` rebuilds it exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from hypothesis import strategies as st
+
+from bmaml_theory.tasks.generate import random_symmetric
+from bmaml_theory.testing.problems import ELL2_MAX, LogisticProblem, QuadraticProblem
+
+__all__ = ["family_data", "logistic_problems", "quadratic_problems", "spectra"]
+
+
+@st.composite
+def spectra(draw, n: int, *, max_decades: float = 6.0, signed: bool = True):
+    """n eigenvalues of magnitude in [10^-d, 1] (d <= max_decades drawn), random signs if ``signed``."""
+    d = draw(st.floats(0.0, max_decades))
+    logs = draw(st.lists(st.floats(-d, 0.0), min_size=n, max_size=n))
+    mags = 10.0 ** np.array(logs)
+    if signed:
+        signs = np.array(draw(st.lists(st.sampled_from([-1.0, 1.0]), min_size=n, max_size=n)))
+        return mags * signs
+    return mags
+
+
+def _check_range(lo: int, hi: int, name: str) -> None:
+    if int(lo) != lo or int(hi) != hi or lo < 1 or hi < lo:
+        raise ValueError(f"{name}: need integers 1 <= min_{name} <= max_{name}, got {lo!r}, {hi!r}.")
+
+
+@st.composite
+def family_data(
+    draw,
+    *,
+    max_n: int = 6,
+    max_M: int = 3,
+    same: bool | None = None,
+    lam_factor=None,
+    min_n: int = 1,
+    min_M: int = 1,
+    max_decades_train: float = 3.0,
+    max_decades_test: float = 6.0,
+    indefinite: bool = True,
+    scales: Sequence[float] = (1e-2, 1.0, 1e2),
+    lam_factors: Sequence[float] = (1.0, 1.5, 4.0, 50.0),
+    theta_scales: Sequence[float] = (0.1, 1.0, 10.0),
+):
+    r"""Plain NumPy data ``(A_train, b_train, lam, A_test, b_test, theta)`` of a quadratic family.
+
+    n in [min_n, max_n], M in [min_M, max_M]; training spectra over up to ``max_decades_train`` decades, test
+    spectra over up to ``max_decades_test`` decades, both signed when ``indefinite``, each scaled by one of
+    ``scales``; ``same`` (drawn when None) makes the test objective the training one (Appendix B);
+    :math:`\lambda=2\hat L_1\cdot` ``lam_factor`` (drawn from ``lam_factors`` when None; 1 is the threshold).
+    """
+    _check_range(min_n, max_n, "n")
+    _check_range(min_M, max_M, "M")
+    n = draw(st.integers(min_n, max_n))
+    M = draw(st.integers(min_M, max_M))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    scale_tr = draw(st.sampled_from(list(scales)))
+    eig_tr = np.stack([draw(spectra(n, max_decades=max_decades_train, signed=indefinite)) for _ in range(M)])
+    A_train = random_symmetric(rng, eig_tr * scale_tr)
+    same = draw(st.booleans()) if same is None else same
+    b_train = rng.standard_normal((M, n))
+    if same:
+        A_test, b_test = A_train, b_train
+    else:
+        scale_te = draw(st.sampled_from(list(scales)))
+        eig_te = np.stack([draw(spectra(n, max_decades=max_decades_test, signed=indefinite)) for _ in range(M)])
+        A_test = random_symmetric(rng, eig_te * scale_te)
+        b_test = rng.standard_normal((M, n))
+    Lhat1 = float(np.max(np.abs(np.linalg.eigvalsh(A_train))))
+    fac = draw(st.sampled_from(list(lam_factors))) if lam_factor is None else lam_factor
+    lam = 2.0 * Lhat1 * fac
+    theta = rng.standard_normal(n) * draw(st.sampled_from(list(theta_scales)))
+    return A_train, b_train, lam, A_test, b_test, theta
+
+
+def quadratic_problems(**kw) -> st.SearchStrategy[QuadraticProblem]:
+    r"""Strategy for :class:`QuadraticProblem`: the keyword arguments of :func:`family_data`.
+
+    Convention: :math:`\hat f_i(\phi)=\phi^\top\hat A_i\phi/2+\hat b_i^\top\phi`, :math:`f_i` likewise with the test
+    arrays; :math:`\lambda\ge2\hat L_1` (the threshold of Propositions 2 and 3) with the default ``lam_factors``.
+    Example: ``quadratic_problems(min_M=2, max_n=4, same=False, lam_factors=[1.0])``.
+    """
+    return family_data(**kw).map(lambda d: QuadraticProblem(d[0], d[1], d[3], d[4], float(d[2]), d[5]))
+
+
+@st.composite
+def logistic_problems(
+    draw,
+    *,
+    min_n: int = 1,
+    max_n: int = 4,
+    min_M: int = 1,
+    max_M: int = 3,
+    max_points: int = 5,
+    data_scales: Sequence[float] = (0.3, 1.0, 3.0),
+    quadratic_scales: Sequence[float] = (0.0, 0.1, 1.0),
+    lam_factors: Sequence[float] = (1.0, 1.5, 4.0, 50.0),
+    theta_scales: Sequence[float] = (0.1, 1.0, 3.0),
+) -> LogisticProblem:
+    r"""Strategy for :class:`LogisticProblem` (non-quadratic tasks; eq. (9)'s solutions found by Newton).
+
+    Points are Gaussian times one of ``data_scales``, labels random signs, 1..``max_points`` points per task for
+    training and test (train != test); ``Q`` has a signed spectrum (indefinite training objective) of magnitude
+    one of ``quadratic_scales``; :math:`\lambda=2\hat L_1\cdot` a factor from ``lam_factors`` with the bound
+    :math:`\hat L_1` of :attr:`LogisticProblem.Lhat1`.
+    """
+    _check_range(min_n, max_n, "n")
+    _check_range(min_M, max_M, "M")
+    n = draw(st.integers(min_n, max_n))
+    M = draw(st.integers(min_M, max_M))
+    mh = draw(st.integers(1, max_points))
+    m = draw(st.integers(1, max_points))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    sx = draw(st.sampled_from(list(data_scales)))
+    X_train = sx * rng.standard_normal((M, mh, n))
+    X_test = sx * rng.standard_normal((M, m, n))
+    y_train = rng.choice([-1.0, 1.0], (M, mh))
+    y_test = rng.choice([-1.0, 1.0], (M, m))
+    sq = draw(st.sampled_from(list(quadratic_scales)))
+    Q = random_symmetric(rng, np.stack([draw(spectra(n, max_decades=2.0)) for _ in range(M)]) * sq)
+    q = rng.standard_normal((M, n))
+    r = rng.standard_normal((M, n)) * 0.5
+    P = np.swapaxes(X_train, -1, -2) @ X_train / mh
+    evQ = np.linalg.eigvalsh(Q)
+    Lhat1 = float(np.max(np.maximum(np.linalg.eigvalsh(Q + ELL2_MAX * P)[:, -1], -evQ[:, 0])))
+    lam = 2.0 * max(Lhat1, 1e-6) * draw(st.sampled_from(list(lam_factors)))
+    theta = rng.standard_normal(n) * draw(st.sampled_from(list(theta_scales)))
+    return LogisticProblem(X_train, y_train, X_test, y_test, Q, q, r, float(lam), theta)

@@ -1,0 +1,224 @@
+"""Chayti & Jaggi, Section 4 and Appendix A: quick statuses, the derivations' exact extremal numbers (through the
+replay functions), counterexamples that rerun, a can-fail test and a fault test."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from bmaml_theory import theory
+from bmaml_theory.claims import REGISTRY, Context, groups, run_claim, run_group, runners
+from bmaml_theory.claims._core import Measurement, Replay, Threshold
+from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
+from bmaml_theory.claims.chayti_jaggi.section4 import (
+    a4_steps,
+    assumption3_uniqueness,
+    cor1,
+    cor2,
+    cor3,
+    cor3_smoothness,
+    prop2,
+    prop2_explicit,
+    prop3,
+)
+from bmaml_theory.studies import convergence
+
+SECTION = "bmaml_theory.claims.chayti_jaggi.section4"
+QUICK_STATUS = {
+    "assumption3-uniqueness": "holds",
+    "prop2": "holds",
+    "prop2-explicit": "violated",
+    "cor1": "violated",
+    "cor1-explicit": "violated",
+    "prop3": "violated",
+    "cor2": "violated",
+    "cor3": "holds",
+    "cor3-smoothness": "violated",
+    "thm1": "violated",
+    "thm1-explicit": "violated",
+    "thm2": "violated",
+    "a4-steps": "holds",
+}
+
+
+@pytest.fixture(scope="module")
+def quick_results():
+    ids = [c for c in REGISTRY if REGISTRY[c].module.startswith(SECTION)]
+    out = {}
+    for _, g in groups(ids).items():
+        for r in run_group(g, quick=True):
+            out[r.id] = r
+    return out
+
+
+def test_every_section4_claim_is_pinned():
+    assert {c for c in REGISTRY if REGISTRY[c].module.startswith(SECTION)} == set(QUICK_STATUS)
+
+
+@pytest.mark.parametrize("cid", sorted(QUICK_STATUS))
+def test_quick_status(quick_results, cid):
+    r = quick_results[cid]
+    assert r.error is None, r.error
+    assert r.status == QUICK_STATUS[cid], r.decision
+
+
+@pytest.mark.parametrize("cid", sorted(c for c, s in QUICK_STATUS.items() if s == "violated"))
+def test_counterexample_reruns(quick_results, cid):
+    ce = quick_results[cid].counterexample
+    assert ce is not None
+    v = Replay(ce["replay"]["target"], ce["replay"]["kwargs"]).run()
+    if ce["unbounded"]:
+        assert v == math.inf
+    else:
+        assert v == pytest.approx(ce["value"], rel=1e-9)
+
+
+def test_unbounded_claims_report_null_not_inf(quick_results):
+    for cid in ("cor1", "thm1", "thm1-explicit", "thm2"):
+        r = quick_results[cid]
+        assert r.measured is None and r.unbounded
+        assert r.to_json()["measured"] is None
+
+
+# ------------------------------------------------------------------ the derivations' exact extremal numbers
+@pytest.mark.parametrize("a", [5.0, 100.0, 1000.0])
+def test_prop2_extremal_ratio_is_four_times_half_plus_a_over_one_plus_a(a):
+    """Errata E4: B_nu/(A nu) -> 4(1/2 + a)/(1 + a) as nu -> 0 on the extremal family."""
+    assert prop2_explicit.extremal_ratio(a, 1e-7) == pytest.approx(4 * (0.5 + a) / (1 + a), rel=2e-6)
+
+
+def test_prop2_extremal_ratio_tends_to_four():
+    r = prop2_explicit.extremal_ratio(1e4, 1e-8)
+    assert 3.9995 < r < 4.0
+
+
+def test_prop2_corrected_bound_holds_on_the_extremal_pin():
+    assert prop2_explicit.ratio_corrected(cm.pin([prop2_explicit.PIN_NU])) <= 1 + cm.BOUND_TOL
+
+
+@pytest.mark.parametrize(("fn", "expected"), [(prop3.ratio, 4.0), (cor2.ratio, 16.0), (cor3_smoothness.ratio, 16.0)])
+def test_smoothness_extremal_ratios(fn, expected):
+    """Errata E5-E7: local smoothness 4 L1 at the extremal instance; printed constants 1 (Prop. 3), 1/4 (Cor. 2)."""
+    assert fn(cm.pin(prop3.PIN_PAIR)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_smoothness_corrected_is_tight_on_the_extremal_pin():
+    for fn in (prop3.ratio_corrected, cor2.ratio_corrected, cor3_smoothness.ratio_corrected):
+        v = fn(cm.pin(prop3.PIN_PAIR))
+        assert 1 - 1e-5 < v <= 1 + cm.BOUND_TOL
+
+
+def test_cor3_G_is_attained():
+    assert cor3.ratio(cor3.extremal_encoding()) == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("mult", [1.0, 10.0, 100.0, 1000.0])
+def test_cor1_ratio_is_two_lam_plus_prop2_term(mult):
+    """Errata E1-E2: at the main text's nu the worst-case ratio to sqrt(A delta) is 2 lam + (11/12)(lam/mu)^2 + O(nu)."""
+    p = cm.pin([0.0])
+    c = cor1.with_lam(p, mult).constants()
+    predicted = 2 * c.lam + 11 / 12 * (c.lam / c.mu) ** 2
+    assert cor1.ratio_at_lam(p.tolist(), mult) == pytest.approx(predicted, rel=1e-3)
+
+
+def test_assumption3_interval_is_tight_on_the_extremal_family():
+    assert assumption3_uniqueness.interval_ratio("extremal", 3) == 1.0
+    assert abs(assumption3_uniqueness.edge_eigenvalue(3)) < 1e-12
+
+
+def test_thm1_printed_constants_end_on_a_two_cycle_and_corrected_reach_eps():
+    args = (0.0, 1.0, [3.0, 1.0])
+    assert convergence.steps_ratio(*args, "NormalizedGD", "stated", 0.1, "thm1_rate") == math.inf
+    assert convergence.steps_ratio(*args, "GD", "stated", 0.1, "thm2_rate") == math.inf
+    assert convergence.steps_to_eps(*args, "NormalizedGD", "corrected", 1e-3) == 4.0
+    r = convergence.run_one(*args, "NormalizedGD", "corrected", eps=[1e-3])
+    assert convergence.steps_ratio(*args, "NormalizedGD", "corrected", 1e-3, "a4_bound") == pytest.approx(
+        4.0 / theory.a4_steps(r["calL0"], r["calL1"], r["Delta"], 1e-3)
+    )
+
+
+# ------------------------------------------------------------------ the runners can fail
+def test_a_too_small_bound_is_violated_with_a_counterexample_that_reruns():
+    """cor3's ratio (sup 1) checked against a bound too small by 2: violated, and the counterexample reruns."""
+    st = dataclasses.replace(cor3.STATEMENT, id="cor3-wrong", threshold=Threshold(0.5, "<="))
+    ctx = Context(quick=True)
+    res = cm.run_search(ctx, "wrong", cor3.ratio, 12, [cor3.extremal_encoding()], 0)
+    r = runners.decide(ctx, st, cm.search_measurement(res, cor3.ratio))
+    assert r.status == "violated"
+    ce = r.counterexample
+    assert Replay(ce["replay"]["target"], ce["replay"]["kwargs"]).run() == pytest.approx(ce["value"], rel=1e-12)
+    assert ce["value"] > 0.5
+
+
+def test_big_o_above_the_constant_without_growth_is_inconclusive():
+    """An O(.) is refuted only when no constant works: prop2's sup (~3.8) against a constant 2 is inconclusive."""
+    st = dataclasses.replace(prop2.STATEMENT, id="prop2-wrong", threshold=Threshold(2.0, "<="))
+    ctx = Context(quick=True)
+    res = prop2_explicit.search_result(ctx)
+    r = runners.big_o(ctx, st, cm.search_measurement(res, prop2_explicit.ratio))
+    assert r.status == "inconclusive" and r.counterexample is None
+
+
+def test_big_o_unbounded_growth_is_violated_and_its_family_reruns():
+    st = dataclasses.replace(prop2.STATEMENT, id="growth")
+    p = cm.pin([0.0]).tolist()
+    fam = []
+    for m in cor1.LAM_FAMILY:
+        kw = {"p": p, "lam_mult": m}
+        fam.append((m, Measurement(cor1.ratio_at_lam(**kw), {}, Replay(f"{cor1.__name__}:ratio_at_lam", kw))))
+    r = runners.big_o(Context(), st, [fam[0][1]], growth=fam, growth_parameter="lam")
+    assert r.status == "violated" and r.measured is None and r.unbounded
+    for f in r.counterexample["family"]:
+        assert Replay(f["replay"]["target"], f["replay"]["kwargs"]).run() == pytest.approx(f["value"], rel=1e-12)
+
+
+def test_big_o_bounded_family_is_not_growth():
+    st = dataclasses.replace(prop2.STATEMENT, id="flat")
+    fam = [
+        (t, Measurement(3.0 + 1e-3 * i, {}, Replay("math:sqrt", {"x": 1.0}))) for i, t in enumerate((1, 10, 100, 1e3))
+    ]
+    r = runners.big_o(Context(), st, [fam[0][1]], growth=fam)
+    assert r.status == "holds" and not r.evidence["growth"]["unbounded"]
+
+
+def test_a_bound_that_raises_gives_inconclusive(monkeypatch):
+    """Fault test: Prop. 2's bound raising inside the search makes prop2 and prop2-explicit inconclusive, never holds."""
+
+    def boom(c, nu):
+        raise RuntimeError("bound failed")
+
+    monkeypatch.setattr(theory, "prop2_bound_stated", boom)
+    ctx = Context(quick=True)
+    for cid in ("prop2", "prop2-explicit"):
+        r = run_claim(cid, ctx)
+        assert r.status == "inconclusive", r.decision
+        assert r.evidence.get("failures", 0) > 0 or r.error
+
+
+def test_a_convergence_study_that_raises_gives_inconclusive(monkeypatch):
+    def boom(*a, **k):
+        raise FloatingPointError("diverged")
+
+    monkeypatch.setattr(convergence, "run_one", boom)
+    r = run_claim("a4-steps", Context(quick=True))
+    assert r.status == "inconclusive" and "diverged" in r.error
+
+
+def test_growth_needs_enough_points():
+    fam = [(t, Measurement(t, {}, None)) for t in (1.0, 10.0)]
+    assert not runners._growth_fit(fam)["unbounded"]
+    assert np.isfinite(runners.GROWTH_MIN_SLOPE)
+
+
+@pytest.mark.parametrize("module", [assumption3_uniqueness, a4_steps])
+def test_claims_that_used_to_crash_now_report_a_rerunnable_counterexample(monkeypatch, module):
+    """assumption3-uniqueness and a4-steps used to pass counterexample=None; with a threshold made too small on
+    purpose they must report violated with a counterexample whose replay gives the same number."""
+    monkeypatch.setattr(module, "STATEMENT", dataclasses.replace(module.STATEMENT, threshold=Threshold(1e-3, "<=")))
+    r = module.check(Context(quick=True))
+    assert r.status == "violated"
+    ce = r.counterexample
+    assert Replay(ce["replay"]["target"], ce["replay"]["kwargs"]).run() == pytest.approx(ce["value"], rel=1e-12)
