@@ -1,0 +1,1 @@
+"""Testing kit: reusable strategies and the fuzz catalogue (:mod:`bmaml_theory.testing.fuzz`)."""
