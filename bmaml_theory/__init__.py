@@ -5,11 +5,13 @@ Chayti & Jaggi, "A New First-Order Meta-Learning Algorithm with Convergence Guar
 """
 
 from bmaml_theory import estimators, inexact, outer, rates, search, solvers, stencils, sweeps, theory
+from bmaml_theory._validation import AccuracyWarning
 from bmaml_theory.tasks import Constants, LogisticTasks, QuadraticTasks, TaskFamily
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AccuracyWarning",
     "Constants",
     "LogisticTasks",
     "QuadraticTasks",

@@ -111,7 +111,7 @@ def solver_study(ctx: Context, st: Stencil) -> dict:
         for j, kind in enumerate(kinds):
             tasks, theta = random_family(kind, 4, 5, s["seed"])
             nus = sweeps.nu_grid(tasks, st, decades=s["nu_decades"], per_decade=5)
-            for solver in (solvers.GD(1.0), solvers.Nesterov(1.0)):
+            for solver in (solvers.GDSolver(1.0), solvers.NesterovSolver(1.0)):
                 ctx.progress(f"{st.name} {solver.name} sweep {j + 1}/{len(kinds)} ({kind})")
                 g = sweeps.solver_bias_grid(tasks, theta, nus, st, deltas, solver)
                 b = sweeps.best_nu(g)
@@ -364,9 +364,9 @@ def inexact_term(ctx: Context) -> ClaimResult:
                         Adversarial(d),
                         Adversarial(d, align="mean"),
                         RandomDirection(d, seed=j),
-                        solvers.GD(d),
-                        solvers.Nesterov(d),
-                        solvers.CG(d),
+                        solvers.GDSolver(d),
+                        solvers.NesterovSolver(d),
+                        solvers.CGSolver(d),
                     ]
                     for src in sources:
                         g = estimators.estimate(tasks, theta, nu, st, inner=src).per_task

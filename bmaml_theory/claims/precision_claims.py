@@ -155,7 +155,7 @@ def _mp_rate_claim(ctx: Context, cid: str, order: int, stated: float, statement:
             "per_instance": summaries,
             "float64_decades_same_instances": {"min": min(f64_dec), "max": max(f64_dec)},
             "delta_grid": [float(study["deltas"][0]), float(study["deltas"][-1]), len(study["deltas"])],
-            "model": "adversarial errors of norm delta (the worst case of eq. 13), best nu by scan + golden section",
+            "model": "adversarial errors of norm delta (the worst case of eq. 13), best nu by scan + bounded Brent minimiser",
             "tolerance_reason": "fixed before the fit: round-off >= 100x below every fitted point at this precision; "
             "nu*rho*max|t_k| <= 1e-2 bounds the pre-asymptotic slope change by ~1e-2; 0.01 separates n/(n+1) for n <= 6",
         },
