@@ -220,6 +220,11 @@ class MPQuadraticTask:
         _check_stencil(st)
         delta = check_positive(delta, "delta")
         if scan is None:
+            if delta >= self.nu_search_max(st):
+                raise ValueError(
+                    f"delta={delta:g} is above the largest nu searched ({self.nu_search_max(st):g}); the bias-minimising "
+                    "nu is searched over nu >= delta: pass a smaller delta."
+                )
             scan = self.scan(st, delta)
         xs, ts = scan
         keep = xs >= math.log10(delta) - 1e-12
