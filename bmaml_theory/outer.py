@@ -167,7 +167,8 @@ def run(
     cycled = False
     for k in range(int(max_iter) + 1):
         g_exact = checked(exact, "exact_grad" if exact_grad is not None else "grad", theta)
-        nk = float(np.linalg.norm(g_exact))
+        with np.errstate(over="ignore", invalid="ignore"):
+            nk = float(np.linalg.norm(g_exact))
         if not np.isfinite(nk):
             raise FloatingPointError(
                 f"grad: the gradient became non-finite at iteration {k}; the step (eta of opt) is too large."

@@ -22,7 +22,7 @@ import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from bmaml_theory._validation import check_constants, check_finite_result, finite_scalar
+from bmaml_theory._validation import check_constants, finite_scalar
 from bmaml_theory.tasks._protocol import Constants
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -64,12 +64,21 @@ def _validated(fn: _F) -> _F:
             if rule == "nonneg" and v < 0:
                 raise ValueError(f"{name} must be >= 0, got {v}.")
             bound.arguments[name] = v
-        out = fn(*bound.args, **bound.kwargs)
+        what = ", ".join(f"{k}={v!r:.80}" for k, v in bound.arguments.items())
+        try:
+            out = fn(*bound.args, **bound.kwargs)
+        except (OverflowError, ZeroDivisionError) as exc:
+            raise FloatingPointError(
+                f"theory.{fn.__name__}: {exc} for {what}; the arguments are too large or small for float64."
+            ) from exc
         c = bound.arguments.get("c")
         unbounded = c is not None and math.isinf(c.L0)  # quadratics: L0 = inf makes some bounds inf, legitimately
         for x in out if isinstance(out, tuple) else (out,):
             if math.isnan(x) or (math.isinf(x) and not unbounded and fn.__name__ != "assumption3_interval"):
-                check_finite_result(x, f"theory.{fn.__name__} (constants too large for float64, or 0 * inf)")
+                raise FloatingPointError(
+                    f"theory.{fn.__name__} is not finite ({x}) for {what}: the arguments are too large for float64 "
+                    "(or a 0 * inf with L0 = inf)."
+                )
         return out
 
     return wrapper  # type: ignore[return-value]

@@ -67,6 +67,20 @@ def _d3(s: np.ndarray) -> np.ndarray:
     return _sig(s) * _sig(-s) * (_sig(-s) - _sig(s))
 
 
+def _quiet_overflow(fn: Any) -> Any:
+    """Run a Newton-based method with NumPy's overflow/invalid warnings off: far from the solution (extreme theta)
+    the line search's trial values may overflow, which the search handles (it backtracks, or the step is already
+    at round-off); the method's *result* is checked finite before it is returned."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 def _points(X: Any, y: Any, M: int | None, name: str) -> np.ndarray:
     X = real_array(X, name, ndim=(2, 3))
     if X.ndim == 2:
@@ -244,6 +258,7 @@ class LogisticTasks(FamilyChecks):
         return (-float(self._mu_task.min()) / L1 if L1 > 0 else -math.inf), math.inf
 
     # ------------------------------------------------------------------ objectives
+    @_quiet_overflow
     def _train_parts(self, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """value, gradient, Hessian of fhat_i at phi (M, ..., n)."""
         Zh = self.Zh.reshape(self.M, *([1] * (phi.ndim - 2)), *self.Zh.shape[1:])
@@ -257,6 +272,7 @@ class LogisticTasks(FamilyChecks):
         hess = np.einsum("...j,...ja,...jb->...ab", _d2(s), Zh, Zh) / mh + Q
         return val, grad, hess
 
+    @_quiet_overflow
     def _test_parts(self, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         Z = self.Z.reshape(self.M, *([1] * (phi.ndim - 2)), *self.Z.shape[1:])
         r = self.r.reshape(self.M, *([1] * (phi.ndim - 2)), self.n)
@@ -312,6 +328,7 @@ class LogisticTasks(FamilyChecks):
         hess = tH + nu[..., None, None] * fH + self.lam * np.eye(self.n)
         return val, grad, hess
 
+    @_quiet_overflow
     def inner_solution(self, theta: Any, nu: Any = 0.0) -> np.ndarray:
         r"""Exact :math:`\phi^*_{i,\nu}(\theta)` of eq. (9) by damped Newton to machine precision: (M, n) or (M, G, n).
 
@@ -353,7 +370,7 @@ class LogisticTasks(FamilyChecks):
                 self._newton_failure(nus, theta, "no convergence to machine precision in 200 iterations")
             )
         if not np.all(np.isfinite(phi)):
-            raise FloatingPointError("non-finite inner solution; check the task data and nu.")
+            raise FloatingPointError(self._newton_failure(nus, theta, "non-finite inner solution"))
         return phi[:, 0, :] if scalar else phi
 
     @staticmethod
@@ -372,6 +389,7 @@ class LogisticTasks(FamilyChecks):
         H = Hh + self.lam * np.eye(self.n)
         return phi, H, g, Ht
 
+    @_quiet_overflow
     def meta_gradient(self, theta: Any, per_task: bool = False) -> np.ndarray:
         r"""Eq. (7): :math:`\nabla F_i(\theta)=\lambda(\lambda I+\nabla^2\hat f_i(\phi^*_i))^{-1}\nabla f_i(\phi^*_i)`."""
         per_task = check_bool(per_task, "per_task")
@@ -379,6 +397,7 @@ class LogisticTasks(FamilyChecks):
         G = check_finite_result(self.lam * np.linalg.solve(H, g[..., None])[..., 0], "the meta-gradient", np)
         return G if per_task else G.mean(0)
 
+    @_quiet_overflow
     def meta_hessian(self, theta: Any, per_task: bool = False) -> np.ndarray:
         r"""Differentiating eq. (7): :math:`\nabla^2F_i=\lambda^2H^{-1}(\nabla^2f_i-\nabla^3\hat f_i[v])H^{-1}`.
 
@@ -395,6 +414,7 @@ class LogisticTasks(FamilyChecks):
         out = check_finite_result((out + out.swapaxes(-1, -2)) / 2, "the meta-Hessian", np)
         return out if per_task else out.mean(0)
 
+    @_quiet_overflow
     def meta_objective(self, theta: Any, per_task: bool = False) -> Any:
         r""":math:`F(\theta)=\frac1M\sum_if_i(\phi^*_i(\theta))`, eq. (5)."""
         per_task = check_bool(per_task, "per_task")
@@ -420,13 +440,17 @@ class LogisticTasks(FamilyChecks):
     def mu_nu(self, nu: Any) -> np.ndarray:
         r"""Certified strong convexity of (9): :math:`\mu_i` for :math:`\nu\ge0`, :math:`\mu_i-|\nu|L_{1,i}` below."""
         nus, scalar = self._nus(nu)
-        out = self._mu_task[:, None] - np.maximum(-nus, 0.0)[None, :] * self._L1_task[:, None]
+        with np.errstate(over="ignore"):
+            out = self._mu_task[:, None] - np.maximum(-nus, 0.0)[None, :] * self._L1_task[:, None]
+        check_finite_result(out, "mu_nu(nu) (|nu| too large for float64)", np)
         return out[:, 0] if scalar else out
 
     def L_nu(self, nu: Any) -> np.ndarray:
         r"""Smoothness bound of (9): :math:`\lambda+\hat L_{1,i}+|\nu|L_{1,i}`."""
         nus, scalar = self._nus(nu)
-        out = self.lam + self._Lhat1_task[:, None] + np.abs(nus)[None, :] * self._L1_task[:, None]
+        with np.errstate(over="ignore"):
+            out = self.lam + self._Lhat1_task[:, None] + np.abs(nus)[None, :] * self._L1_task[:, None]
+        check_finite_result(out, "L_nu(nu) (|nu| too large for float64)", np)
         return out[:, 0] if scalar else out
 
     def __repr__(self) -> str:

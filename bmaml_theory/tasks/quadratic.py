@@ -41,8 +41,7 @@ from bmaml_theory.tasks._protocol import Constants
 
 __all__ = ["QuadraticTasks"]
 
-# eps * cond(S) above this: the eigenbasis path has lost more than half the digits of float64 -> AccuracyWarning
-COND_WARN_REL = 1e-8
+# cond(S) above eps**-1/2: more than half the significant digits of the dtype are lost -> AccuracyWarning
 
 
 def _as_task_batch(A: Any, b: Any, *, xp: Any, dtype: Any, names: tuple[str, str]) -> tuple[Any, Any]:
@@ -176,7 +175,7 @@ class QuadraticTasks(FamilyChecks):
             )
         self._factor()
         e = eps(xp, self.dtype)
-        if e * self._condS > COND_WARN_REL:
+        if self._condS > 1.0 / math.sqrt(e):
             warn_accuracy(
                 f"cond(lam I + A_train) = {self._condS:.3g}: about {math.log10(self._condS):.1f} of the "
                 f"{-math.log10(e):.1f} significant digits are lost (estimated relative error ~ eps*cond = "
@@ -370,7 +369,7 @@ class QuadraticTasks(FamilyChecks):
         fac = xp.min(1.0 + nus[None, :, None] * self.gamma[:, None, :], axis=-1)
         a = fac * self._mu_task[:, None]
         b = self._mu_task[:, None] - xp.abs(nus)[None, :] * self._L1_task[:, None]
-        out = xp.maximum(a, b)
+        out = check_finite_result(xp.maximum(a, b), "mu_nu(nu) (|nu| too large for float64)", xp)
         return out[:, 0] if scalar else out
 
     def L_nu(self, nu: Any) -> Any:
@@ -378,6 +377,7 @@ class QuadraticTasks(FamilyChecks):
         xp = self.xp
         nus, scalar = self._nus(nu)
         out = self.lam + self._Lhat1_task[:, None] + xp.abs(nus)[None, :] * self._L1_task[:, None]
+        check_finite_result(out, "L_nu(nu) (|nu| too large for float64)", xp)
         return out[:, 0] if scalar else out
 
     def constants(self) -> Constants:
