@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from bmaml_theory._backend import to_numpy
-from bmaml_theory._validation import check_int, check_nu_values, check_positive, real_array
+from bmaml_theory._validation import check_finite_result, check_int, check_nu_values, check_positive, real_array
 from bmaml_theory.estimators import check_tasks, roundoff_estimate
 from bmaml_theory.rates import RateFit, fit_order
 from bmaml_theory.stencils import Stencil
@@ -162,6 +162,8 @@ def bias_grid(
         scale = xp.asarray(lam_d_nu, dtype=tasks.dtype)
         v = bvec[:, :, None, :] + scale[None, :, :, None] * s[:, None, None, :]
         total = to_numpy(xp.linalg.vector_norm(v, axis=-1))
+    for arr in (to_numpy(exact), to_numpy(exact_mean), total):
+        check_finite_result(arr, "the bias grid (theta or nus too large for float64)", np)
     return BiasGrid(st, model, nus, deltas, to_numpy(exact), to_numpy(exact_mean), roundoff, total, _rho(tasks))
 
 

@@ -430,7 +430,8 @@ class LogisticTasks(FamilyChecks):
         """
         phi, nus = self._pair(phi, nu)
         theta = self.check_theta(theta)
-        return nus * self.test_grad(phi) + self.train_grad(phi) + self.lam * (phi - theta)
+        out = nus * self.test_grad(phi) + self.train_grad(phi) + self.lam * (phi - theta)
+        return check_finite_result(out, "inner_grad (phi, theta or nu too large for float64)", np)
 
     def inner_hvp(self, phi: Any, v: Any, nu: Any) -> np.ndarray:
         r"""Hessian-vector product of (9) at phi: :math:`(\nu\nabla^2f_i+\nabla^2\hat f_i+\lambda I)v`."""

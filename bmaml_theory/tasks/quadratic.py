@@ -344,7 +344,8 @@ class QuadraticTasks(FamilyChecks):
         """
         phi, nus = self._pair(phi, nu)
         theta = self.check_theta(theta)
-        return nus * self.test_grad(phi) + self.train_grad(phi) + self.lam * (phi - theta)
+        out = nus * self.test_grad(phi) + self.train_grad(phi) + self.lam * (phi - theta)
+        return check_finite_result(out, "inner_grad (phi, theta or nu too large for float64)", self.xp)
 
     def inner_hvp(self, phi: Any, v: Any, nu: Any) -> Any:
         r"""Hessian-vector product of (9): :math:`(\nu A_i+\hat A_i+\lambda I)v` (independent of phi)."""
