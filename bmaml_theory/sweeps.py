@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from bmaml_theory._backend import to_numpy
+from bmaml_theory._backend import safe_norm, to_numpy
 from bmaml_theory._validation import check_finite_result, check_int, check_nu_values, check_positive, real_array
 from bmaml_theory.estimators import check_tasks, roundoff_estimate
 from bmaml_theory.rates import RateFit, fit_order
@@ -117,7 +117,7 @@ def _exact_parts(tasks: Any, theta: Any, nus: np.ndarray, st: Stencil, phis_fn: 
     coeffs = xp.asarray(np.array(st.weights)[:, None] / nus[None, :], dtype=tasks.dtype)  # (K, G)
     cshape = (1, K, G) + (1,) * (phis.ndim - 3)
     g = -tasks.lam * xp.sum(xp.reshape(coeffs, cshape) * phis, axis=1)
-    phinorm = xp.max(xp.linalg.vector_norm(phis, axis=-1), axis=1)  # (M, G[, D])
+    phinorm = xp.max(safe_norm(phis, xp=xp), axis=1)  # (M, G[, D]); no overflow of the squares
     return g, tasks.meta_gradient(theta, per_task=True), phinorm
 
 
@@ -162,7 +162,7 @@ def bias_grid(
         scale = xp.asarray(lam_d_nu, dtype=tasks.dtype)
         v = bvec[:, :, None, :] + scale[None, :, :, None] * s[:, None, None, :]
         total = to_numpy(xp.linalg.vector_norm(v, axis=-1))
-    for arr in (to_numpy(exact), to_numpy(exact_mean), total):
+    for arr in (to_numpy(exact), to_numpy(exact_mean), total, roundoff):
         check_finite_result(arr, "the bias grid (theta or nus too large for float64)", np)
     return BiasGrid(st, model, nus, deltas, to_numpy(exact), to_numpy(exact_mean), roundoff, total, _rho(tasks))
 
