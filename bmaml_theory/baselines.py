@@ -113,7 +113,10 @@ def maml(
     acc = 0.0 * v
     for k in range(K - 1, -1, -1):
         acc = acc + lr * tasks.lam * v
-        v = v - lr * (tasks.train_hvp(traj[k], v) + tasks.lam * v)
+        with np.errstate(over="ignore", invalid="ignore"):
+            v = v - lr * (tasks.train_hvp(traj[k], v) + tasks.lam * v)
+        if not bool(tasks.xp.all(tasks.xp.isfinite(v))):
+            raise FloatingPointError(f"MAML's reverse pass through the inner GD diverged: lower lr={lr:g}.")
         c.hvps += 1
         c.hold(len(traj) + 3)
     return _out(v + acc, per_task, tasks.xp)
