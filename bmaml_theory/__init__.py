@@ -5,6 +5,7 @@ Chayti & Jaggi, "A New First-Order Meta-Learning Algorithm with Convergence Guar
 """
 
 from bmaml_theory import estimators, inexact, outer, rates, search, solvers, stencils, sweeps, theory
+from bmaml_theory._validation import AccuracyWarning
 from bmaml_theory.tasks import Constants, LogisticTasks, QuadraticTasks, TaskFamily
 
 
@@ -34,6 +35,7 @@ def _version() -> str:
 __version__ = _version()
 
 __all__ = [
+    "AccuracyWarning",
     "Constants",
     "LogisticTasks",
     "QuadraticTasks",

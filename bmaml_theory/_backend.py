@@ -17,12 +17,12 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-__all__ = ["as_array", "eps", "namespace", "resolve_backend", "to_numpy"]
+__all__ = ["as_array", "eps", "namespace", "resolve_backend", "safe_norm", "to_numpy"]
 
 
 def namespace(*arrays: Any) -> Any:
     """The array-API namespace shared by ``arrays`` (NumPy for Python scalars / lists)."""
-    arrs = [a for a in arrays if a is not None and not isinstance(a, (int, float, list, tuple))]
+    arrs = [a for a in arrays if array_api_compat.is_array_api_obj(a) and not isinstance(a, np.generic)]
     if not arrs:
         return array_api_compat.array_namespace(np.empty(0))
     return array_api_compat.array_namespace(*arrs)
@@ -60,17 +60,23 @@ def resolve_backend(backend: str | None) -> Any:
 
 
 def as_array(x: Any, *, xp: Any, dtype: Any = None, name: str = "array") -> Any:
-    """``x`` as an array of ``xp`` with floating ``dtype`` (float64 by default), checked finite."""
-    dt = xp.float64 if dtype is None else dtype
-    if not array_api_compat.is_array_api_obj(x):
-        x = np.asarray(x, dtype=np.float64)
-    try:
-        arr = xp.asarray(x, dtype=dt)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} could not be converted to a {dt} array of the backend: {exc}") from exc
-    if not bool(xp.all(xp.isfinite(arr))):
-        raise ValueError(f"{name} has non-finite entries (NaN or inf); pass finite values.")
-    return arr
+    """``x`` as a finite real array of ``xp`` with floating ``dtype`` (float64 by default).
+
+    The rules of :func:`bmaml_theory._validation.real_array` apply (integers cast; bool, complex, object,
+    strings, None and non-finite entries rejected with an error naming ``name``).
+    """
+    from bmaml_theory._validation import real_array
+
+    return real_array(x, name, xp=xp, dtype=dtype, allow_empty=True)
+
+
+def safe_norm(x: Any, *, xp: Any = None, axis: int = -1) -> Any:
+    """Euclidean norms along ``axis`` without overflow/underflow of the squares: ``m * ||x / m||``, m = max |x|."""
+    xp = namespace(x) if xp is None else xp
+    m = xp.max(xp.abs(x), axis=axis, keepdims=True)
+    safe = xp.where(m > 0, m, xp.ones_like(m))
+    out = xp.linalg.vector_norm(x / safe, axis=axis, keepdims=True) * safe
+    return xp.squeeze(out, axis=axis)
 
 
 def eps(xp: Any, dtype: Any) -> float:

@@ -24,7 +24,16 @@ from typing import Any
 
 import numpy as np
 
-from bmaml_theory._validation import check_positive
+from bmaml_theory._backend import safe_norm
+from bmaml_theory._validation import (
+    ACCURACY_WARN_REL,
+    check_bool,
+    check_int,
+    check_nu_values,
+    check_positive,
+    warn_accuracy,
+    warn_near_edge,
+)
 from bmaml_theory.stencils import FORWARD, Stencil
 
 __all__ = ["Oracle", "fo_bmaml", "fo_maml", "hf_maml", "imaml", "maml", "reptile"]
@@ -36,18 +45,27 @@ class Oracle:
 
     grads: int = 0
     hvps: int = 0
-    vectors: int = 0
     peak_vectors: int = 0
 
     def hold(self, k: int) -> None:
-        self.vectors = k
+        """Record that k n-vectors per task are held at once."""
         self.peak_vectors = max(self.peak_vectors, k)
 
 
-def _check(steps: int, lr: float) -> tuple[int, float]:
-    if int(steps) != steps or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1 (inner GD steps K), got {steps!r}.")
-    return int(steps), check_positive(lr, "lr")
+MAX_STEPS = 10**6  # inner GD steps; MAML stores all of them
+
+
+def _check(tasks: Any, theta: Any, steps: Any, lr: Any, per_task: Any, counter: Any) -> tuple:
+    """The common arguments, validated: (tasks, theta, K, lr, per_task, counter)."""
+    from bmaml_theory.estimators import check_tasks
+
+    tasks = check_tasks(tasks)
+    K = check_int(steps, "steps", lo=1, hi=MAX_STEPS)
+    lr = check_positive(lr, "lr")
+    per_task = check_bool(per_task, "per_task")
+    if counter is not None and not isinstance(counter, Oracle):
+        raise TypeError(f"counter must be an Oracle or None, got {type(counter).__name__}.")
+    return tasks, tasks.check_theta(theta), K, lr, per_task, (counter if counter is not None else Oracle())
 
 
 def _inner(tasks: Any, theta: Any, K: int, lr: float, c: Oracle, store: bool = False, nu: float = 0.0):
@@ -56,12 +74,18 @@ def _inner(tasks: Any, theta: Any, K: int, lr: float, c: Oracle, store: bool = F
     phi = xp.broadcast_to(theta, (tasks.M, tasks.n)) * 1.0
     traj = [phi] if store else None
     for _ in range(K):
-        g = tasks.train_grad(phi) + tasks.lam * (phi - theta)
-        c.grads += 1
-        if nu != 0.0:
-            g = g + nu * tasks.test_grad(phi)
+        try:
+            g = tasks.train_grad(phi) + tasks.lam * (phi - theta)
             c.grads += 1
-        phi = phi - lr * g
+            if nu != 0.0:
+                g = g + nu * tasks.test_grad(phi)
+                c.grads += 1
+        except FloatingPointError as exc:
+            raise FloatingPointError(f"GD on the inner problem diverged (gradient overflow): lower lr={lr:g}.") from exc
+        with np.errstate(over="ignore", invalid="ignore"):
+            phi = phi - lr * g
+        if not bool(xp.all(xp.isfinite(phi))):
+            raise FloatingPointError(f"GD on the inner problem diverged (non-finite iterate): lower lr={lr:g}.")
         if store:
             traj.append(phi)
         c.hold((len(traj) if store else 1) + 2)  # iterate(s), theta, gradient
@@ -82,16 +106,17 @@ def maml(
     :math:`J_K^\top u` with :math:`J_{k+1}=(I-\alpha(\nabla^2\hat f_i(\phi_k)+\lambda I))J_k+\alpha\lambda I`, :math:`J_0=I`.
     Memory: the K+1 iterates (Table 1: :math:`\mathrm{Mem}(\nabla f_i)\cdot K`).
     """
-    K, lr = _check(steps, lr)
-    c = counter if counter is not None else Oracle()
-    theta = tasks._theta(theta)
+    tasks, theta, K, lr, per_task, c = _check(tasks, theta, steps, lr, per_task, counter)
     phiK, traj = _inner(tasks, theta, K, lr, c, store=True)
     v = tasks.test_grad(phiK)
     c.grads += 1
     acc = 0.0 * v
     for k in range(K - 1, -1, -1):
         acc = acc + lr * tasks.lam * v
-        v = v - lr * (tasks.train_hvp(traj[k], v) + tasks.lam * v)
+        with np.errstate(over="ignore", invalid="ignore"):
+            v = v - lr * (tasks.train_hvp(traj[k], v) + tasks.lam * v)
+        if not bool(tasks.xp.all(tasks.xp.isfinite(v))):
+            raise FloatingPointError(f"MAML's reverse pass through the inner GD diverged: lower lr={lr:g}.")
         c.hvps += 1
         c.hold(len(traj) + 3)
     return _out(v + acc, per_task, tasks.xp)
@@ -121,15 +146,12 @@ def imaml(
     tasks: Any, theta: Any, steps: int, lr: float, cg: int, *, per_task: bool = False, counter: Oracle | None = None
 ) -> Any:
     r"""iMAML: ``cg`` CG steps on eq. (8), :math:`(I+\nabla^2\hat f_i(\phi_K)/\lambda)v=\nabla f_i(\phi_K)`, from v = 0."""
-    K, lr = _check(steps, lr)
-    if int(cg) != cg or cg < 0:
-        raise ValueError(f"cg must be an integer >= 0 (conjugate-gradient steps), got {cg!r}.")
-    c = counter if counter is not None else Oracle()
-    theta = tasks._theta(theta)
+    tasks, theta, K, lr, per_task, c = _check(tasks, theta, steps, lr, per_task, counter)
+    cg = check_int(cg, "cg", lo=0, hi=MAX_STEPS)
     phiK, _ = _inner(tasks, theta, K, lr, c)
     b = tasks.test_grad(phiK)
     c.grads += 1
-    v = _cg(lambda p: p + tasks.train_hvp(phiK, p) / tasks.lam, b, int(cg), c)
+    v = _cg(lambda p: p + tasks.train_hvp(phiK, p) / tasks.lam, b, cg, c)
     return _out(v, per_task, tasks.xp)
 
 
@@ -146,20 +168,34 @@ def hf_maml(
 ) -> Any:
     r"""Hessian-free variant: iMAML's CG with :math:`\nabla^2\hat f_i(\phi)p\approx(\nabla\hat f_i(\phi+\delta p)-\nabla\hat f_i(\phi-\delta p))/(2\delta)`
     (Fallah et al.'s HF-MAML product; error :math:`\le\hat L_2\delta\|p\|^2/2`, claim ``fallah-hfmaml-error``)."""
-    K, lr = _check(steps, lr)
+    tasks, theta, K, lr, per_task, c = _check(tasks, theta, steps, lr, per_task, counter)
+    cg = check_int(cg, "cg", lo=0, hi=MAX_STEPS)
     delta = check_positive(delta, "delta")
-    c = counter if counter is not None else Oracle()
-    theta = tasks._theta(theta)
     phiK, _ = _inner(tasks, theta, K, lr, c)
     b = tasks.test_grad(phiK)
     c.grads += 1
+
+    xp = tasks.xp
+    # the perturbation delta * p is represented with absolute error ~ eps ||phi||: relative error of the product
+    rel = (
+        float(xp.finfo(tasks.dtype).eps)
+        * max(float(xp.max(safe_norm(phiK, xp=xp))), 1.0)
+        / (delta * max(float(xp.min(safe_norm(b, xp=xp))), 1e-300))
+    )
+    if rel > ACCURACY_WARN_REL:
+        warn_accuracy(
+            f"delta={delta:g} is at the round-off floor of the central difference: phi +- delta*p resolves delta*p "
+            f"only to a relative {rel:.1e} (eps*||phi||/(delta*||p||)); raise delta (its truncation error is "
+            "Lhat2*delta*||p||^2/2).",
+            stacklevel=2,
+        )
 
     def apply(p):
         c.grads += 2  # two gradient calls replace the Hessian-vector product
         d = (tasks.train_grad(phiK + delta * p) - tasks.train_grad(phiK - delta * p)) / (2 * delta)
         return p + d / tasks.lam
 
-    v = _cg(apply, b, int(cg), c, hvp=False)
+    v = _cg(apply, b, cg, c, hvp=False)
     return _out(v, per_task, tasks.xp)
 
 
@@ -167,9 +203,7 @@ def fo_maml(
     tasks: Any, theta: Any, steps: int, lr: float, *, per_task: bool = False, counter: Oracle | None = None
 ) -> Any:
     r"""FO-MAML, eq. (3): :math:`\nabla f_i(\phi_K(\theta))`."""
-    K, lr = _check(steps, lr)
-    c = counter if counter is not None else Oracle()
-    theta = tasks._theta(theta)
+    tasks, theta, K, lr, per_task, c = _check(tasks, theta, steps, lr, per_task, counter)
     phiK, _ = _inner(tasks, theta, K, lr, c)
     c.grads += 1
     return _out(tasks.test_grad(phiK), per_task, tasks.xp)
@@ -179,9 +213,7 @@ def reptile(
     tasks: Any, theta: Any, steps: int, lr: float, *, per_task: bool = False, counter: Oracle | None = None
 ) -> Any:
     r"""Reptile, eq. (4): :math:`(\theta-\phi_K(\theta))/(K\alpha)`."""
-    K, lr = _check(steps, lr)
-    c = counter if counter is not None else Oracle()
-    theta = tasks._theta(theta)
+    tasks, theta, K, lr, per_task, c = _check(tasks, theta, steps, lr, per_task, counter)
     phiK, _ = _inner(tasks, theta, K, lr, c)
     return _out((theta - phiK) / (K * lr), per_task, tasks.xp)
 
@@ -199,15 +231,31 @@ def fo_bmaml(
 ) -> Any:
     r"""FO-B-MAML (Algorithm 1) with K GD steps on each perturbed problem (9) of the stencil, from theta:
     :math:`-\frac\lambda\nu\sum_kw_k\phi_{K,t_k\nu}`.  Memory: one iterate per stencil node (run in turn: 2)."""
-    K, lr = _check(steps, lr)
+    tasks, theta, K, lr, per_task, c = _check(tasks, theta, steps, lr, per_task, counter)
     nu = check_positive(nu, "nu")
-    c = counter if counter is not None else Oracle()
-    theta = tasks._theta(theta)
+    if not isinstance(st, Stencil):
+        raise TypeError(f"st must be a Stencil (see bmaml_theory.stencils), got {type(st).__name__}.")
+    node_nus = [t * nu for t, w in zip(st.nodes, st.weights, strict=True) if w != 0]
+    check_nu_values(node_nus, tasks.nu_interval(), what="nu * stencil node")
+    warn_near_edge(node_nus, tasks.nu_interval(), what="nu * stencil node")
+    from bmaml_theory.estimators import roundoff_estimate
+
+    xp = tasks.xp
     g = 0.0
+    phin = 1.0
     for t, w in zip(st.nodes, st.weights, strict=True):
         if w == 0:
             continue
         phi, _ = _inner(tasks, theta, K, lr, c, nu=float(t) * nu)
+        phin = max(phin, float(xp.max(safe_norm(phi, xp=xp))))
         g = g - tasks.lam * float(w) / nu * phi
         c.hold(4)  # running sum, iterate, theta, gradient
-    return _out(g, per_task, tasks.xp)
+    out = _out(g, per_task, xp)
+    err, gn = roundoff_estimate(tasks, st, nu, phin), float(xp.max(safe_norm(g, xp=xp)))
+    if err > ACCURACY_WARN_REL * max(gn, 1e-300):
+        warn_accuracy(
+            f"nu={nu:g} is at or below the round-off floor of the difference quotient (estimated round-off "
+            f"{err:.2e} against an estimate of norm {gn:.2e}); raise nu.",
+            stacklevel=2,
+        )
+    return out

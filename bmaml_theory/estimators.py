@@ -12,7 +12,7 @@ finite-difference stencil (see :mod:`bmaml_theory.stencils`) turns solutions of 
 
 Every estimator takes ``inner=``: ``None`` for exact solutions, an inexactness model
 (:class:`~bmaml_theory.inexact.Adversarial`, :class:`~bmaml_theory.inexact.RandomDirection`) or a
-certified solver (:class:`~bmaml_theory.solvers.GD`, ``Nesterov``, ``CG``).  The result is averaged
+certified solver (:class:`~bmaml_theory.solvers.GDSolver`, ``NesterovSolver``, ``CGSolver``).  The result is averaged
 over tasks, shape (n,) (line 9 of Algorithm 1), or (M, n) with ``per_task=True``.
 
 Example
@@ -32,11 +32,22 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from bmaml_theory._validation import check_nu_values, check_positive
+from bmaml_theory._backend import eps, safe_norm
+from bmaml_theory._validation import (
+    ACCURACY_WARN_REL,
+    check_bool,
+    check_finite_result,
+    check_int,
+    check_nu_values,
+    check_positive,
+    warn_accuracy,
+    warn_near_edge,
+)
 from bmaml_theory.inexact import Exact
-from bmaml_theory.stencils import FORWARD, SYMMETRIC, Stencil, stencil
+from bmaml_theory.stencils import FORWARD, MAX_ORDER, SYMMETRIC, Stencil, stencil
+from bmaml_theory.tasks._protocol import TaskFamily
 
-__all__ = ["Estimate", "estimate", "forward", "order_n", "symmetric"]
+__all__ = ["Estimate", "check_tasks", "estimate", "forward", "order_n", "roundoff_estimate", "symmetric"]
 
 
 class Estimate(NamedTuple):
@@ -50,37 +61,78 @@ class Estimate(NamedTuple):
     info: dict
 
 
+def check_tasks(tasks: Any, name: str = "tasks") -> Any:
+    """``tasks`` if it implements :class:`~bmaml_theory.tasks.TaskFamily`, else a ``TypeError`` naming it."""
+    if not isinstance(tasks, TaskFamily):
+        raise TypeError(
+            f"{name} must be a task family (QuadraticTasks, LogisticTasks or any TaskFamily), got {type(tasks).__name__}."
+        )
+    return tasks
+
+
+def roundoff_estimate(tasks: Any, st: Stencil, nu: float, phi_norm: Any) -> Any:
+    r"""A-priori round-off of the difference quotient: :math:`\lambda\|w\|_1\,\varepsilon\,\mathrm{cond}(S)\,\|\phi\|/\nu`.
+
+    Each solution carries a relative error of about :math:`\varepsilon\,\mathrm{cond}(S)`; the stencil sums them
+    with weights :math:`\lambda w_k/\nu`.  ``phi_norm`` is the largest solution norm (any shape).
+    """
+    return tasks.lam * st.w_l1 * eps(tasks.xp, tasks.dtype) * tasks.cond_S * phi_norm / nu
+
+
+def _warn_roundoff(tasks: Any, st: Stencil, nu: float, phis: Any, g: Any) -> None:
+    xp = tasks.xp
+    phin = float(xp.max(safe_norm(phis, xp=xp)))
+    gn = float(xp.max(safe_norm(g, xp=xp)))
+    err = roundoff_estimate(tasks, st, nu, max(phin, 1.0))
+    if err > ACCURACY_WARN_REL * max(gn, 1e-300):
+        warn_accuracy(
+            f"nu={nu:g} is at or below the round-off floor of the {st.name} difference quotient: estimated "
+            f"round-off error {err:.2e} against an estimate of norm {gn:.2e} (relative {err / max(gn, 1e-300):.1e} "
+            f"> {ACCURACY_WARN_REL:g}); raise nu (the floor falls as 1/nu, the truncation bias rises as nu^{st.order}).",
+            stacklevel=4,
+        )
+
+
 def estimate(tasks: Any, theta: Any, nu: float, st: Stencil = FORWARD, *, inner: Any = None) -> Estimate:
-    r""":math:`g_{i,\nu}=-\frac\lambda\nu\sum_kw_k\tilde\phi_{i,t_k\nu}(\theta)` for any stencil; the rich result."""
+    r""":math:`g_{i,\nu}=-\frac\lambda\nu\sum_kw_k\tilde\phi_{i,t_k\nu}(\theta)` for any stencil; the rich result.
+
+    Warns (:class:`~bmaml_theory.AccuracyWarning`) when nu is at the round-off floor or some node
+    :math:`t_k\nu` is within 1e-3 (relative) of an end of the uniqueness interval.
+    """
+    tasks = check_tasks(tasks)
     nu = check_positive(nu, "nu")
     if not isinstance(st, Stencil):
         raise TypeError(f"st must be a Stencil (see bmaml_theory.stencils), got {type(st).__name__}.")
     source = Exact() if inner is None else inner
-    if not hasattr(source, "solutions"):
+    if not callable(getattr(source, "solutions", None)):
         raise TypeError(
             "inner must be None (exact), an inexactness model (Adversarial, RandomDirection) or a solver "
-            f"(GD, Nesterov, CG); got {type(inner).__name__}."
+            f"(GDSolver, NesterovSolver, CGSolver); got {type(inner).__name__}."
         )
-    check_nu_values([t * nu for t in st.nodes], tasks.nu_interval(), what="nu * stencil node")
+    node_nus = [t * nu for t in st.nodes]
+    check_nu_values(node_nus, tasks.nu_interval(), what="nu * stencil node")
+    warn_near_edge(node_nus, tasks.nu_interval(), what="nu * stencil node")
     xp = tasks.xp
-    theta = tasks._theta(theta) if hasattr(tasks, "_theta") else theta
-    nus = xp.asarray([t * nu for t in st.nodes], dtype=tasks.dtype)
+    theta = tasks.check_theta(theta)
+    nus = xp.asarray(node_nus, dtype=tasks.dtype)
     coeffs = xp.asarray([w / nu for w in st.weights], dtype=tasks.dtype)
     phis, info = source.solutions(tasks, theta, nus, coeffs)
     g = -tasks.lam * xp.sum(coeffs[None, :, None] * phis, axis=1)
-    if not bool(xp.all(xp.isfinite(g))):
-        raise FloatingPointError(f"the estimate is not finite (nu={nu:g}); check the task data and nu.")
+    check_finite_result(g, f"the estimate (nu={nu:g})", xp)
+    _warn_roundoff(tasks, st, nu, phis, g)
     return Estimate(xp.mean(g, axis=0), g, phis, st, nu, info)
 
 
 def forward(tasks: Any, theta: Any, nu: float, *, inner: Any = None, per_task: bool = False) -> Any:
     r"""Forward estimator, eq. (10): :math:`-\lambda(\tilde\phi_{i,\nu}-\tilde\phi_{i,0})/\nu`."""
+    per_task = check_bool(per_task, "per_task")
     e = estimate(tasks, theta, nu, FORWARD, inner=inner)
     return e.per_task if per_task else e.value
 
 
 def symmetric(tasks: Any, theta: Any, nu: float, *, inner: Any = None, per_task: bool = False) -> Any:
     r"""Symmetric estimator, eq. (11): :math:`-\lambda(\tilde\phi_{i,\nu}-\tilde\phi_{i,-\nu})/(2\nu)`."""
+    per_task = check_bool(per_task, "per_task")
     e = estimate(tasks, theta, nu, SYMMETRIC, inner=inner)
     return e.per_task if per_task else e.value
 
@@ -90,6 +142,8 @@ def order_n(tasks: Any, theta: Any, nu: float, order: int, *, inner: Any = None,
 
     The stencil is :func:`bmaml_theory.stencils.stencil` ``(order)``.
     """
+    per_task = check_bool(per_task, "per_task")
+    order = check_int(order, "order", lo=1, hi=MAX_ORDER)
     e = estimate(tasks, theta, nu, stencil(order), inner=inner)
     return e.per_task if per_task else e.value
 

@@ -16,14 +16,28 @@ Inexactness models perturb the exact solutions by errors of norm exactly ``delta
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from bmaml_theory._validation import check_positive
+from bmaml_theory._backend import to_numpy
+from bmaml_theory._validation import check_int, check_positive
 
-__all__ = ["Adversarial", "Exact", "RandomDirection"]
+__all__ = ["Adversarial", "Exact", "RandomDirection", "adversarial_errors"]
+
+
+def adversarial_errors(u: Any, coeffs: Sequence[Any], delta: Any) -> list[Any]:
+    r"""The worst case of eq. (13): :math:`e_k=\mathrm{sign}(c_k)\,\delta\,\hat u` for each stencil coefficient.
+
+    ``u`` is the unit direction of the exact estimator's bias (any object that a scalar multiplies: a backend
+    array of rows, an mpmath matrix); ``coeffs`` are the estimator's weights (floats, Fractions or mpf).  Then
+    :math:`g=-\lambda\sum_kc_k(\phi_k+e_k)` moves by :math:`\lambda\delta\sum_k|c_k|` along the bias - the bound
+    that the paper's :math:`2\lambda\delta/\nu` term (forward) states, attained.  Shared by :class:`Adversarial` and
+    :class:`bmaml_theory.precision.MPQuadraticTask`.
+    """
+    return [((c > 0) - (c < 0)) * delta * u for c in coeffs]
 
 
 @dataclass(frozen=True)
@@ -46,8 +60,8 @@ class Adversarial:
     align: str = "task"
 
     def __post_init__(self) -> None:
-        check_positive(self.delta, "delta")
-        if self.align not in ("task", "mean"):
+        object.__setattr__(self, "delta", check_positive(self.delta, "delta"))
+        if not isinstance(self.align, str) or self.align not in ("task", "mean"):
             raise ValueError(f"align must be 'task' or 'mean', got {self.align!r}.")
 
     def solutions(self, tasks: Any, theta: Any, nus: Any, coeffs: Any) -> tuple[Any, dict]:
@@ -58,8 +72,7 @@ class Adversarial:
         if self.align == "mean":
             bias = xp.broadcast_to(xp.mean(bias, axis=0)[None, :], bias.shape)
         u = _unit_rows(bias, xp)
-        sign = xp.sign(coeffs)
-        e = self.delta * sign[None, :, None] * u[:, None, :]
+        e = xp.stack(adversarial_errors(u, [float(c) for c in to_numpy(coeffs)], self.delta), axis=1)  # (M, K, n)
         return phis + e, {"source": "adversarial", "delta": self.delta, "align": self.align}
 
 
@@ -71,7 +84,8 @@ class RandomDirection:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        check_positive(self.delta, "delta")
+        object.__setattr__(self, "delta", check_positive(self.delta, "delta"))
+        object.__setattr__(self, "seed", check_int(self.seed, "seed", lo=0))
 
     def solutions(self, tasks: Any, theta: Any, nus: Any, coeffs: Any) -> tuple[Any, dict]:
         xp = tasks.xp

@@ -6,6 +6,8 @@ r"""Outer optimisers of Section 4.3 on the meta-objective F, and iteration count
   :math:`\beta=\mathcal L_0/\mathcal L_1`)
 * :class:`Adam`          Kingma & Ba, for comparison (no theorem in the paper).
 
+(The inner solvers of eq. (9) are :mod:`bmaml_theory.solvers`' ``GDSolver``, ``NesterovSolver``, ``CGSolver``.)
+
 :func:`run` iterates one of them with a gradient oracle ``grad(theta)`` (the exact :math:`\nabla F` or an
 FO-B-MAML estimate) and reports the first iteration with :math:`\|\nabla F\|\le\varepsilon` for each eps.
 
@@ -23,7 +25,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from bmaml_theory._validation import check_positive
+from bmaml_theory._validation import check_int, check_positive, finite_scalar, real_array
 
 __all__ = ["GD", "Adam", "ClippedGD", "NormalizedGD", "OuterRun", "run"]
 
@@ -36,7 +38,7 @@ class GD:
     name = "GD"
 
     def __post_init__(self) -> None:
-        check_positive(self.eta, "eta")
+        object.__setattr__(self, "eta", check_positive(self.eta, "eta"))
 
     def step(self, g: np.ndarray, state: Any, k: int) -> tuple[np.ndarray, Any]:
         return self.eta * g, state
@@ -51,8 +53,8 @@ class ClippedGD:
     name = "ClippedGD"
 
     def __post_init__(self) -> None:
-        check_positive(self.eta, "eta")
-        check_positive(self.c, "c")
+        object.__setattr__(self, "eta", check_positive(self.eta, "eta"))
+        object.__setattr__(self, "c", check_positive(self.c, "c"))
 
     def step(self, g: np.ndarray, state: Any, k: int) -> tuple[np.ndarray, Any]:
         ng = float(np.linalg.norm(g))
@@ -68,8 +70,8 @@ class NormalizedGD:
     name = "NormalizedGD"
 
     def __post_init__(self) -> None:
-        check_positive(self.eta, "eta")
-        check_positive(self.beta, "beta")
+        object.__setattr__(self, "eta", check_positive(self.eta, "eta"))
+        object.__setattr__(self, "beta", check_positive(self.beta, "beta"))
 
     def step(self, g: np.ndarray, state: Any, k: int) -> tuple[np.ndarray, Any]:
         return self.eta * g / (self.beta + float(np.linalg.norm(g))), state
@@ -86,7 +88,13 @@ class Adam:
     name = "Adam"
 
     def __post_init__(self) -> None:
-        check_positive(self.eta, "eta")
+        object.__setattr__(self, "eta", check_positive(self.eta, "eta"))
+        for name in ("b1", "b2"):
+            v = finite_scalar(getattr(self, name), name)
+            if not 0 <= v < 1:
+                raise ValueError(f"{name} must lie in [0, 1) (an exponential moving-average factor), got {v}.")
+            object.__setattr__(self, name, v)
+        object.__setattr__(self, "eps_adam", check_positive(self.eps_adam, "eps_adam"))
 
     def step(self, g: np.ndarray, state: Any, k: int) -> tuple[np.ndarray, Any]:
         m, v = state if state is not None else (np.zeros_like(g), np.zeros_like(g))
@@ -125,13 +133,32 @@ def run(
     With ``cycle_tol > 0`` the run also stops when :math:`\|\theta_k-\theta_{k-2}\|\le` ``cycle_tol``
     :math:`(1+\|\theta_k\|)` (GD-type maps with exact gradients are deterministic, so the orbit repeats).
     """
-    eps = [check_positive(e, "eps") for e in eps]
-    if int(max_iter) < 0:
-        raise ValueError(f"max_iter must be >= 0, got {max_iter}.")
+    if not callable(getattr(opt, "step", None)):
+        raise TypeError(
+            f"opt must be an outer optimiser (GD, ClippedGD, NormalizedGD, Adam), got {type(opt).__name__}."
+        )
+    if not callable(grad):
+        raise TypeError(f"grad must be a callable theta -> gradient, got {type(grad).__name__}.")
+    if exact_grad is not None and not callable(exact_grad):
+        raise TypeError(f"exact_grad must be a callable or None, got {type(exact_grad).__name__}.")
+    if isinstance(eps, (str, bytes)):
+        raise TypeError(f"eps must be a float or a sequence of floats > 0, got the string {eps!r}.")
+    eps = [check_positive(e, "eps") for e in (list(eps) if hasattr(eps, "__iter__") and np.ndim(eps) > 0 else [eps])]
+    if not eps:
+        raise ValueError("eps is empty; pass at least one stationarity target eps > 0.")
+    max_iter = check_int(max_iter, "max_iter", lo=0)
+    cycle_tol = finite_scalar(cycle_tol, "cycle_tol")
+    if cycle_tol < 0:
+        raise ValueError(f"cycle_tol must be >= 0, got {cycle_tol}.")
     exact = exact_grad or grad
-    theta = np.array(theta0, dtype=np.float64)
-    if not np.all(np.isfinite(theta)):
-        raise ValueError("theta0 must be finite.")
+    theta = np.array(real_array(theta0, "theta0", ndim=1), dtype=np.float64)
+
+    def checked(fn: Callable[[np.ndarray], np.ndarray], name: str, th: np.ndarray) -> np.ndarray:
+        g = np.asarray(fn(th))
+        if g.shape != th.shape or g.dtype.kind not in "fiu":
+            raise ValueError(f"{name}(theta) must return a real array of shape {th.shape}, got {g.dtype} {g.shape}.")
+        return g.astype(np.float64)
+
     norms: list[float] = []
     hit: list[int | None] = [None] * len(eps)
     state = None
@@ -139,10 +166,13 @@ def run(
     prev: list[np.ndarray] = []
     cycled = False
     for k in range(int(max_iter) + 1):
-        g_exact = exact(theta)
-        nk = float(np.linalg.norm(g_exact))
+        g_exact = checked(exact, "exact_grad" if exact_grad is not None else "grad", theta)
+        with np.errstate(over="ignore", invalid="ignore"):
+            nk = float(np.linalg.norm(g_exact))
         if not np.isfinite(nk):
-            raise FloatingPointError(f"the gradient became non-finite at iteration {k}; the step is too large.")
+            raise FloatingPointError(
+                f"grad: the gradient became non-finite at iteration {k}; the step (eta of opt) is too large."
+            )
         norms.append(nk)
         for j, e in enumerate(eps):
             if hit[j] is None and nk <= e:
@@ -157,7 +187,9 @@ def run(
             cycled = True
             break
         prev = [*prev[-1:], theta.copy()]  # theta_{k-1}, theta_k
-        g = g_exact if grad is exact else grad(theta)
+        g = g_exact if grad is exact else checked(grad, "grad", theta)
+        if not np.all(np.isfinite(g)):
+            raise FloatingPointError(f"grad returned a non-finite gradient at iteration {k}.")
         d, state = opt.step(g, state, k)
         theta = theta - d
     return OuterRun(theta, np.asarray(norms), hit, list(eps), cycled)

@@ -18,7 +18,8 @@ converted exactly (every float64 is a binary rational, represented exactly in mp
 * the adversarial delta-inexact solutions of eq. (13) (:class:`~bmaml_theory.inexact.Adversarial`:
   :math:`e_k=\mathrm{sign}(w_k)\,\delta\,\hat u`, :math:`\hat u` along the exact estimator's bias);
 * :meth:`MPQuadraticTask.best_nu`: the minimiser of the bias over nu, by a coarse scan in
-  :math:`\log\nu` then golden-section refinement, reported as bracketed or not.
+  :math:`\log\nu` then SciPy's bounded scalar minimiser (Brent) around the scan's best point, reported as a
+  :class:`~bmaml_theory.sweeps.BestNu` (bracketed or not).
 
 :func:`delta_study` and :func:`nu_study` run these over grids and fit the observed order with
 :func:`bmaml_theory.rates.fit_order` on an a-priori window.
@@ -32,13 +33,18 @@ from typing import Any, NamedTuple
 
 import mpmath
 import numpy as np
+from scipy.optimize import minimize_scalar
 
 from bmaml_theory._backend import to_numpy
+from bmaml_theory._validation import check_int, check_positive, finite_scalar, real_array
+from bmaml_theory.inexact import adversarial_errors
 from bmaml_theory.rates import RateFit, fit_order
 from bmaml_theory.stencils import Stencil
-from bmaml_theory.sweeps import ASYMPTOTIC_NU_RHO, FLOOR_FACTOR
+from bmaml_theory.sweeps import ASYMPTOTIC_NU_RHO, FLOOR_FACTOR, BestNu, _check_stencil
 
-__all__ = ["BestNu", "DeltaStudy", "MPQuadraticTask", "NuStudy", "delta_study", "dps_for", "nu_study"]
+__all__ = ["DeltaStudy", "MPQuadraticTask", "NuStudy", "delta_study", "dps_for", "nu_study"]
+
+MAX_DPS = 5000  # mpmath cost grows ~ dps^1.6 per operation; beyond this a study takes hours
 
 # digits kept beyond the smallest quantity measured: the factorisation loses ~log10(cond) digits and
 # the difference quotient log10(1/nu) more; 10 digits cover the factorisation's loss (checked at
@@ -53,18 +59,10 @@ def dps_for(smallest: float) -> int:
     :math:`\lambda\delta/\nu` while the difference quotient's round-off is :math:`10^{-\mathrm{dps}}\lambda\|w\|_1\|\phi\|/\nu`.
     For the exact-solution nu study it is :math:`\nu_{min}^{p+1}` (bias :math:`\nu^p` above round-off :math:`/\nu`).
     """
-    if not (isinstance(smallest, (int, float)) and 0 < smallest < 1):
+    smallest = finite_scalar(smallest, "smallest")
+    if not 0 < smallest < 1:
         raise ValueError(f"smallest must be a number in (0, 1), got {smallest!r}.")
     return math.ceil(-math.log10(smallest)) + 3 * GUARD_DIGITS
-
-
-class BestNu(NamedTuple):
-    """The bias-minimising nu for one delta: ``bracketed`` is False when the minimiser is at a search end."""
-
-    nu: float
-    bias: float
-    roundoff: float
-    bracketed: bool
 
 
 class MPQuadraticTask:
@@ -83,16 +81,18 @@ class MPQuadraticTask:
     """
 
     def __init__(self, tasks: Any, i: int, theta: Any, *, dps: int) -> None:
-        if not isinstance(dps, int) or dps < 20:
-            raise ValueError(f"dps must be an integer >= 20 (digits of precision), got {dps!r}.")
-        if not 0 <= int(i) < tasks.M:
-            raise ValueError(f"i must index a task, 0 <= i < {tasks.M}, got {i!r}.")
+        from bmaml_theory.tasks.quadratic import QuadraticTasks
+
+        if not isinstance(tasks, QuadraticTasks):
+            raise TypeError(
+                f"tasks must be a QuadraticTasks family (the mpmath path is exact), got {type(tasks).__name__}."
+            )
+        dps = check_int(dps, "dps", lo=20, hi=MAX_DPS)
+        i = check_int(i, "i", lo=0, hi=tasks.M - 1)
         self.dps = dps
         self.n = tasks.n
-        self.i = int(i)
-        theta = np.asarray(to_numpy(theta), dtype=np.float64).reshape(-1)
-        if theta.shape != (self.n,) or not np.all(np.isfinite(theta)):
-            raise ValueError(f"theta must be a finite vector of length n={self.n}, got shape {theta.shape}.")
+        self.i = i
+        theta = np.asarray(to_numpy(tasks.check_theta(theta)), dtype=np.float64)
         with mpmath.workdps(dps):
             conv = lambda a: mpmath.matrix([[mpmath.mpf(float(v)) for v in row] for row in np.atleast_2d(a)])  # noqa: E731
             col = lambda a: mpmath.matrix([mpmath.mpf(float(v)) for v in np.asarray(a).reshape(-1)])  # noqa: E731
@@ -128,8 +128,21 @@ class MPQuadraticTask:
 
     # -- exact solutions and the estimator ------------------------------------------------------------
 
+    def _check_nu(self, st: Stencil | None, nu: Any) -> float:
+        """nu finite, non-zero, with every node t_k nu inside the uniqueness interval (1 + t nu gamma_j > 0)."""
+        v = finite_scalar(nu, "nu")
+        nodes = (1,) if st is None else st.nodes
+        if any(1 + t * v * float(g) <= 0 for t in nodes for g in self.gamma):
+            raise ValueError(
+                f"nu={v:g} puts a node t_k nu outside the uniqueness interval of (9) (some 1 + t_k nu gamma_j <= 0); "
+                "choose a smaller |nu|."
+            )
+        return v
+
     def inner_solution(self, nu: Any) -> mpmath.matrix:
         r""":math:`\phi^*_\nu=V(c-\nu d)/(1+\nu\gamma)` (eq. 9), at the working precision."""
+        if not isinstance(nu, mpmath.mpf):
+            self._check_nu(None, nu)
         with mpmath.workdps(self.dps):
             nu = mpmath.mpf(nu)
             z = mpmath.matrix([(self.c[k] - nu * self.d[k]) / (1 + nu * self.gamma[k]) for k in range(self.n)])
@@ -159,7 +172,12 @@ class MPQuadraticTask:
             bias = self.grad - g
             nb = mpmath.norm(bias)
             u = bias / nb if nb > 0 else mpmath.matrix([1] + [0] * (self.n - 1))
-            return g - self.lam / nu * sum(abs(wk) for wk in w) * delta * u
+            # inexact.Adversarial's rule: e_k = sign(w_k) delta u, so -lam/nu sum_k w_k e_k moves g along -u
+            e = adversarial_errors(u, w, delta)
+            shift = e[0] * w[0]
+            for ek, wk in zip(e[1:], w[1:], strict=True):
+                shift = shift + ek * wk
+            return g - self.lam / nu * shift
 
     def bias(self, st: Stencil, nu: Any, delta: Any = 0) -> float:
         r""":math:`\|\nabla F_i-g\|` with the estimator of :meth:`estimate`, as a float (far inside float64's range).
@@ -169,9 +187,16 @@ class MPQuadraticTask:
         the inexactness term: :meth:`estimate` with ``delta`` > 0 gives the same number through perturbed
         solutions, which the tests check.
         """
+        _check_stencil(st)
+        nu = self._check_nu(st, nu)
+        if nu == 0:
+            raise ValueError("nu must be non-zero (the estimator divides by nu).")
+        delta = finite_scalar(delta, "delta")
+        if delta < 0:
+            raise ValueError(f"delta must be >= 0 (0: exact solutions), got {delta}.")
         with mpmath.workdps(self.dps):
             b = float(mpmath.norm(self.grad - self.estimate(st, nu)))
-        return b + float(self.lam) * st.w_l1 * float(delta) / float(nu)
+        return b + float(self.lam) * st.w_l1 * delta / abs(nu)
 
     def roundoff(self, st: Stencil, nu: float) -> float:
         r"""A-priori round-off of the difference quotient: :math:`10^{-(\mathrm{dps}-10)}\lambda\|w\|_1\max(\|\phi\|,1)/\nu`."""
@@ -187,40 +212,38 @@ class MPQuadraticTask:
 
     def best_nu(self, st: Stencil, delta: float, *, scan: tuple[np.ndarray, np.ndarray] | None = None) -> BestNu:
         r"""The nu minimising the adversarial bias at ``delta``: a scan of :math:`\log_{10}\nu` every 1/2 decade
-        over [delta, :meth:`nu_search_max`], then golden section to 1e-4 decades.
+        over [delta, :meth:`nu_search_max`], then SciPy's bounded Brent minimiser to 1e-4 decades.
 
         ``scan`` = (log10 nu grid, exact-solution bias on it) reuses one scan for many deltas (the exact
         bias does not depend on delta).  ``bracketed`` is False when the scan's minimum is at either end.
         """
-        delta = float(delta)
-        if not delta > 0:
-            raise ValueError(f"delta must be positive, got {delta!r}.")
+        _check_stencil(st)
+        delta = check_positive(delta, "delta")
         if scan is None:
+            if delta >= self.nu_search_max(st):
+                raise ValueError(
+                    f"delta={delta:g} is above the largest nu searched ({self.nu_search_max(st):g}); the bias-minimising "
+                    "nu is searched over nu >= delta: pass a smaller delta."
+                )
             scan = self.scan(st, delta)
         xs, ts = scan
         keep = xs >= math.log10(delta) - 1e-12
         xs, ts = xs[keep], ts[keep]
         if xs.size < 3:
-            raise ValueError("the scan covers fewer than 3 points above delta; widen it.")
+            raise ValueError(
+                f"delta={delta:g} leaves fewer than 3 scan points of nu above it (nu >= delta is searched); pass a "
+                "smaller delta, or a scan from a smaller delta_min."
+            )
         term = float(self.lam) * st.w_l1 * delta
         fs = ts + term / 10.0**xs
         k = int(np.argmin(fs))
         bracketed = 0 < k < xs.size - 1
-        f = lambda x: self.bias(st, 10.0**x, delta)  # noqa: E731
         a, b = sorted((float(xs[max(k - 1, 0)]), float(xs[min(k + 1, xs.size - 1)])))
-        g = (math.sqrt(5) - 1) / 2
-        x1, x2 = b - g * (b - a), a + g * (b - a)
-        f1, f2 = f(x1), f(x2)
-        while b - a > 1e-4:  # 1e-4 decades: the bias is then within ~1e-8 relative of its minimum
-            if f1 <= f2:
-                b, x2, f2 = x2, x1, f1
-                x1 = b - g * (b - a)
-                f1 = f(x1)
-            else:
-                a, x1, f1 = x1, x2, f2
-                x2 = a + g * (b - a)
-                f2 = f(x2)
-        x, fx = (x1, f1) if f1 <= f2 else (x2, f2)
+        # 1e-4 decades: the bias is then within ~1e-8 relative of its minimum
+        res = minimize_scalar(
+            lambda x: self.bias(st, 10.0**x, delta), bounds=(a, b), method="bounded", options={"xatol": 1e-4}
+        )
+        x, fx = float(res.x), float(res.fun)
         if fs[k] < fx:
             x, fx = float(xs[k]), float(fs[k])
         nu = 10.0**x
@@ -228,7 +251,14 @@ class MPQuadraticTask:
 
     def scan(self, st: Stencil, delta_min: float, per_decade: int = 2) -> tuple[np.ndarray, np.ndarray]:
         """(log10 nu, exact-solution bias) on a grid from delta_min to :meth:`nu_search_max`."""
+        _check_stencil(st)
+        delta_min = check_positive(delta_min, "delta_min")
+        per_decade = check_int(per_decade, "per_decade", lo=1, hi=100)
         hi = math.log10(self.nu_search_max(st))
+        if math.log10(delta_min) >= hi:
+            raise ValueError(
+                f"delta_min={delta_min:g} is above the largest nu searched {10**hi:g}; pass a smaller one."
+            )
         xs = np.linspace(hi, math.log10(delta_min), math.ceil((hi - math.log10(delta_min)) * per_decade) + 1)
         return xs, np.array([self.bias(st, 10.0**x) for x in xs])
 
@@ -252,7 +282,14 @@ def delta_study(
     (nu * rho * max|t_k| <= 1e-2), and its bias exceeds 100x the round-off estimate; the fit needs
     ``min_decades`` decades of delta (the issue asks for >= 20).
     """
-    deltas = np.sort(np.asarray(deltas, dtype=float))[::-1]
+    if not isinstance(task, MPQuadraticTask):
+        raise TypeError(f"task must be an MPQuadraticTask, got {type(task).__name__}.")
+    _check_stencil(st)
+    deltas = real_array(deltas, "deltas", ndim=1)
+    if np.any(deltas <= 0):
+        raise ValueError("deltas must be > 0.")
+    min_decades = finite_scalar(min_decades, "min_decades")
+    deltas = np.sort(deltas)[::-1]
     scan = task.scan(st, float(deltas[-1]))
     bests = [task.best_nu(st, float(d), scan=scan) for d in deltas]
     nu = np.array([b.nu for b in bests])
@@ -273,6 +310,13 @@ class NuStudy(NamedTuple):
 
 def nu_study(task: MPQuadraticTask, st: Stencil, *, decades: float = 20.0, per_decade: int = 2) -> NuStudy:
     """Exact-solution bias over ``decades`` decades of nu below the a-priori window's end; fitted order."""
+    if not isinstance(task, MPQuadraticTask):
+        raise TypeError(f"task must be an MPQuadraticTask, got {type(task).__name__}.")
+    _check_stencil(st)
+    decades = check_positive(decades, "decades")
+    if decades > 300:
+        raise ValueError(f"decades must be <= 300, got {decades:g}.")
+    per_decade = check_int(per_decade, "per_decade", lo=1, hi=100)
     hi = task.nu_max(st)
     nus = hi * np.logspace(0, -decades, int(decades * per_decade) + 1)
     bias = np.array([task.bias(st, v) for v in nus])

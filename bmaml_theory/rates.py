@@ -16,11 +16,61 @@ with the reason: the rate is then not measurable, which a claim reports as incon
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+from scipy import stats
 
-__all__ = ["RateFit", "fit_order"]
+from bmaml_theory._validation import check_int, check_positive, finite_scalar, real_array
+
+__all__ = ["PowerLaw", "RateFit", "fit_order", "fit_power_law"]
+
+
+class PowerLaw(NamedTuple):
+    r"""Result of :func:`fit_power_law`: :math:`y\approx10^{\mathrm{intercept}}x^{\mathrm{exponent}}`.
+
+    ``stderr`` is the standard error of the exponent (least squares on :math:`\log_{10}`, n - 2 degrees of
+    freedom); ``max_residual`` the largest :math:`|\log_{10}y-\text{fit}|`; ``n_points`` the number of points.
+    """
+
+    exponent: float
+    stderr: float
+    intercept: float
+    max_residual: float
+    n_points: int
+
+
+def _monotone(x: np.ndarray, name: str) -> None:
+    d = np.diff(x)
+    if not (np.all(d > 0) or np.all(d < 0)):
+        raise ValueError(
+            f"{name} must be strictly monotone (sorted ascending or descending, no repeats); sort the points "
+            "together first, e.g. i = np.argsort(x); x, y = x[i], y[i]."
+        )
+
+
+def fit_power_law(x: Any, y: Any) -> PowerLaw:
+    r"""Exponent p and its standard error of :math:`y=Cx^p`: least squares of :math:`\log_{10}y` on :math:`\log_{10}x`.
+
+    :func:`scipy.stats.linregress` on the logs.  ``x`` and ``y`` are 1-D, of equal length >= 3, finite and > 0;
+    ``x`` strictly monotone (a rate is read along an ordered sweep).  The one rate fit of the package:
+    :func:`fit_order` fits its window with it, and ``verify bench`` its scaling exponents.
+    """
+    x = real_array(x, "x", ndim=1)
+    y = real_array(y, "y", ndim=1)
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have the same length, got {x.shape[0]} and {y.shape[0]}.")
+    if x.shape[0] < 3:
+        raise ValueError(f"x and y need at least 3 points for an exponent and its standard error, got {x.shape[0]}.")
+    if np.any(x <= 0):
+        raise ValueError("x must be > 0 (a power law is fitted on log x).")
+    if np.any(y <= 0):
+        raise ValueError("y must be > 0 (a power law is fitted on log y); drop zero errors (e.g. at round-off).")
+    _monotone(x, "x")
+    lx, ly = np.log10(x), np.log10(y)
+    r = stats.linregress(lx, ly)
+    res = float(np.max(np.abs(ly - (r.slope * lx + r.intercept))))
+    return PowerLaw(float(r.slope), float(r.stderr), float(r.intercept), res, int(x.shape[0]))
 
 
 class RateFit(NamedTuple):
@@ -35,6 +85,7 @@ class RateFit(NamedTuple):
     max_residual: float | None
     reason: str
     mask: np.ndarray
+    stderr: float | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -78,22 +129,41 @@ def fit_order(
 ) -> RateFit:
     r"""Slope p of :math:`\log e=p\log x+c` on the asymptotic window (see the module docstring).
 
-    ``x`` must be sorted (either direction); ``floor`` is an array like ``err`` or a scalar.
+    ``x`` must be finite, > 0 and strictly monotone (either direction); ``err`` may hold NaN/inf/0 (such
+    points are simply not admissible); ``floor`` is an array like ``err`` or a scalar.  The fit itself is
+    :func:`fit_power_law` on the window; ``RateFit.stderr`` is the exponent's standard error.
     """
-    x = np.asarray(x, dtype=float)
-    err = np.asarray(err, dtype=float)
-    if x.shape != err.shape or x.ndim != 1:
+    x = real_array(x, "x", ndim=1)
+    err = _err_array(err)
+    if x.shape != err.shape:
         raise ValueError(f"x and err must be 1-D of the same length, got {x.shape} and {err.shape}.")
-    ok = np.isfinite(err) & (err > 0) & np.isfinite(x) & (x > 0) & (x <= x_max) & (x >= x_min)
+    if np.any(x <= 0):
+        raise ValueError("x must be > 0 (the order is a slope in log x).")
+    if x.shape[0] > 1:
+        _monotone(x, "x")
+    x_max = float(x_max) if x_max == np.inf else finite_scalar(x_max, "x_max")
+    x_min = finite_scalar(x_min, "x_min")
+    floor_factor = check_positive(floor_factor, "floor_factor")
+    min_points = check_int(min_points, "min_points", lo=3)
+    min_decades = finite_scalar(min_decades, "min_decades")
+    if min_decades < 0:
+        raise ValueError(f"min_decades must be >= 0, got {min_decades}.")
+    ok = np.isfinite(err) & (err > 0) & (x <= x_max) & (x >= x_min)
     if floor is not None:
-        ok &= err > floor_factor * np.broadcast_to(np.asarray(floor, dtype=float), err.shape)
+        fl = real_array(floor, "floor", ndim=(0, 1))
+        if fl.ndim == 1 and fl.shape != err.shape:
+            raise ValueError(f"floor must be a scalar or have the shape of err {err.shape}, got {fl.shape}.")
+        ok &= err > floor_factor * np.broadcast_to(fl, err.shape)
     if valid is not None:
-        ok &= np.asarray(valid, dtype=bool)
+        v = np.asarray(valid)
+        if v.dtype.kind != "b" or v.shape != err.shape:
+            raise TypeError(f"valid must be a boolean array of the shape of err {err.shape}, got {v.dtype} {v.shape}.")
+        ok &= v
     run = _longest_run(ok)
     n = int(run.sum())
     if n == 0:
         return RateFit(False, None, None, None, 0, 0.0, None, "no point in the asymptotic window", run)
-    lx, le = np.log10(x[run]), np.log10(err[run])
+    lx = np.log10(x[run])
     decades = float(lx.max() - lx.min())
     if n < min_points or decades < min_decades:
         return RateFit(
@@ -108,16 +178,29 @@ def fit_order(
             f">= {min_points} points over >= {min_decades} decades)",
             run,
         )
-    p, c = np.polyfit(lx, le, 1)
-    res = float(np.max(np.abs(le - (p * lx + c))))
+    pl = fit_power_law(x[run], err[run])
     return RateFit(
         True,
-        float(p),
-        float(c),
+        pl.exponent,
+        pl.intercept,
         (float(x[run].min()), float(x[run].max())),
         n,
         decades,
-        res,
+        pl.max_residual,
         "",
         run,
+        pl.stderr,
     )
+
+
+def _err_array(err: Any) -> np.ndarray:
+    """err as a 1-D real float array; NaN/inf allowed (they mark inadmissible points), other types rejected."""
+    if err is None or isinstance(err, (str, bytes)):
+        raise TypeError(f"err must be a 1-D real array, got {type(err).__name__}.")
+    a = np.asarray(err)
+    if a.dtype.kind not in "fiu":
+        raise TypeError(f"err must be a real array, got dtype {a.dtype}.")
+    a = a.astype(float)
+    if a.ndim != 1:
+        raise ValueError(f"err must be 1-D, got shape {a.shape}.")
+    return a

@@ -9,21 +9,29 @@ All problems (M tasks x G perturbations) run batched in lock-step from the same 
 (``theta``, the natural warm start of Algorithm 1); :meth:`Solver.solve_path` records, for a whole
 decreasing list of deltas at once, the first certified iterate of each.
 
-* :class:`GD`: step :math:`1/L_\nu`.
-* :class:`Nesterov`: constant momentum :math:`(\sqrt\kappa-1)/(\sqrt\kappa+1)`, :math:`\kappa=L_\nu/\mu_\nu`;
+* :class:`GDSolver`: step :math:`1/L_\nu`.
+* :class:`NesterovSolver`: constant momentum :math:`(\sqrt\kappa-1)/(\sqrt\kappa+1)`, :math:`\kappa=L_\nu/\mu_\nu`;
   certified at the extrapolated point where the gradient is evaluated.
-* :class:`CG`: linear conjugate gradients (quadratic inner problems only).
+* :class:`CGSolver`: linear conjugate gradients (quadratic inner problems only).
+
+(The outer optimisers of Section 4.3 live in :mod:`bmaml_theory.outer`: ``outer.GD``, ``outer.NormalizedGD``, ...)
+
+Fail fast: a delta below the certificate's round-off floor :math:`\varepsilon L_\nu\max(\|\phi\|,\|\theta\|,1)/\mu_\nu`
+is rejected before iterating, and a run whose best certificate has not halved over the last
+:math:`100+10\lceil\kappa\rceil` iterations (:math:`\kappa=\max L_\nu/\mu_\nu`; GD contracts by :math:`1-1/\kappa` per step,
+so a healthy run halves in under :math:`\kappa`) stops with ``RuntimeError`` naming delta.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from bmaml_theory._backend import namespace, to_numpy
-from bmaml_theory._validation import check_positive
+from bmaml_theory._backend import eps, safe_norm, to_numpy
+from bmaml_theory._validation import check_int, check_positive, real_array
 
-__all__ = ["CG", "GD", "Nesterov", "SolvePath", "Solver"]
+__all__ = ["CGSolver", "GDSolver", "NesterovSolver", "SolvePath", "Solver"]
 
 
 class SolvePath(NamedTuple):
@@ -44,9 +52,8 @@ class Solver:
     max_iter: int = 100_000
 
     def __post_init__(self) -> None:
-        check_positive(self.delta, "delta")
-        if int(self.max_iter) < 1:
-            raise ValueError(f"max_iter must be >= 1, got {self.max_iter}.")
+        object.__setattr__(self, "delta", check_positive(self.delta, "delta"))
+        object.__setattr__(self, "max_iter", check_int(self.max_iter, "max_iter", lo=1))
 
     name = "solver"
 
@@ -62,19 +69,34 @@ class Solver:
         }
 
     def solve(self, tasks: Any, theta: Any, nu: Any) -> Any:
-        """Certified solution(s) of (9): (M, n) for a float nu, (M, G, n) for G values."""
-        xp = tasks.xp
-        scalar = not hasattr(nu, "shape") or getattr(nu, "ndim", 0) == 0
-        nus = xp.reshape(xp.asarray(nu, dtype=tasks.dtype), (-1,))
+        """Certified solution(s) of (9): (M, n) for a float nu, (M, G, n) for a 1-D array or list of G values."""
+        from bmaml_theory.estimators import check_tasks
+
+        tasks = check_tasks(tasks)
+        nus = real_array(nu, "nu", xp=tasks.xp, dtype=tasks.dtype, ndim=(0, 1))
+        scalar = nus.ndim == 0
+        nus = tasks.xp.reshape(nus, (-1,))
         phi = self.solve_path(tasks, theta, nus, (self.delta,)).phi[:, :, 0, :]
         return phi[:, 0, :] if scalar else phi
 
-    def solve_path(self, tasks: Any, theta: Any, nus: Any, deltas: tuple[float, ...]) -> SolvePath:
-        """First certified iterate for each of the decreasing ``deltas``, all problems batched."""
+    def solve_path(self, tasks: Any, theta: Any, nus: Any, deltas: Any) -> SolvePath:
+        """First certified iterate for each of the decreasing ``deltas``, all problems batched.
+
+        ``nus`` is a non-empty 1-D array of perturbations inside the uniqueness interval; ``deltas`` a
+        non-empty sequence of certified precisions > 0 above the certificate's round-off floor.
+        """
+        from bmaml_theory.estimators import check_tasks
+
+        tasks = check_tasks(tasks)
+        if isinstance(deltas, (str, bytes)) or not hasattr(deltas, "__iter__"):
+            raise TypeError(f"deltas must be a sequence of floats > 0, got {type(deltas).__name__}.")
         deltas = tuple(sorted((check_positive(d, "delta") for d in deltas), reverse=True))
-        xp = namespace(nus)
-        theta = tasks._theta(theta) if hasattr(tasks, "_theta") else theta
-        mu = tasks.mu_nu(nus)  # (M, G)
+        if not deltas:
+            raise ValueError("deltas is empty; pass at least one certified precision delta > 0.")
+        xp = tasks.xp
+        nus = real_array(nus, "nus", xp=xp, dtype=tasks.dtype, ndim=1)
+        theta = tasks.check_theta(theta)
+        mu = tasks.mu_nu(nus)  # (M, G); checks nus against the uniqueness interval
         if not bool(xp.all(mu > 0)):
             raise ValueError(
                 "some nu makes the perturbed inner problem (9) not certifiably strongly convex "
@@ -84,12 +106,30 @@ class Solver:
         M, G, D = tasks.M, int(nus.shape[0]), len(deltas)
         shape = (M, G, tasks.n)
         phi0 = xp.broadcast_to(theta, shape) + xp.zeros(shape, dtype=tasks.dtype)
+        # round-off floor of the certificate ||grad h||/mu: the gradient is computed with relative error ~ eps at
+        # the scale L ||phi|| of its terms, with phi ~ phi0 = theta and the solution (bounded through the first
+        # gradient: ||phi* - theta|| <= ||grad h(theta)||/mu)
+        g0 = tasks.inner_grad(phi0, theta, nus)
+        scale = float(xp.max(L / mu * (safe_norm(phi0, xp=xp) + safe_norm(g0, xp=xp) / mu)))
+        floor = eps(xp, tasks.dtype) * max(scale, 1.0)
+        if deltas[-1] < floor:
+            raise ValueError(
+                f"delta={deltas[-1]:g} is below the round-off floor {floor:.2g} of the certificate ||grad h||/mu "
+                f"(eps * L/mu * ||phi||); no iterate can be certified that precisely in {tasks.dtype}: raise delta."
+            )
+        kappa = float(xp.max(L / mu))
+        window = 100 + 10 * math.ceil(kappa)
         out = xp.zeros((M, G, D, tasks.n), dtype=tasks.dtype)
         its = xp.full((M, G, D), -1, dtype=xp.int64)
         certs = xp.full((M, G, D), xp.inf, dtype=tasks.dtype)
         dvec = xp.asarray(deltas, dtype=tasks.dtype)
+        best, best_at = math.inf, 0
         for k, (point, grad) in enumerate(self._iterates(tasks, theta, nus, phi0, mu, L)):
-            cert = xp.linalg.vector_norm(grad, axis=-1) / mu  # (M, G)
+            cert = safe_norm(grad, xp=xp) / mu  # (M, G)
+            if not bool(xp.all(xp.isfinite(cert))):
+                raise FloatingPointError(
+                    f"{self.name} diverged (non-finite certificate at iteration {k}); check the task data and nu."
+                )
             newly = (cert[..., None] <= dvec) & (its < 0)  # (M, G, D)
             if bool(xp.any(newly)):
                 out = xp.where(newly[..., None], point[:, :, None, :], out)
@@ -97,8 +137,15 @@ class Solver:
                 certs = xp.where(newly, cert[..., None], certs)
             if bool(xp.all(its >= 0)):
                 return SolvePath(out, its, certs, deltas)
+            worst = float(xp.max(xp.where(its[..., -1] < 0, cert, xp.zeros_like(cert))))
+            if worst <= 0.5 * best:
+                best, best_at = worst, k
+            elif k - best_at > window:
+                raise RuntimeError(
+                    f"{self.name} stagnated: the worst certificate {worst:.3g} has not halved in {window} iterations "
+                    f"(stuck near round-off); delta={deltas[-1]:g} is not reachable: raise delta."
+                )
             if k >= self.max_iter:
-                worst = float(xp.max(cert))
                 raise RuntimeError(
                     f"{self.name} did not certify delta={deltas[-1]:g} within max_iter={self.max_iter} "
                     f"iterations (worst certificate {worst:.3g}); raise max_iter or delta."
@@ -110,7 +157,7 @@ class Solver:
 
 
 @dataclass(frozen=True)
-class GD(Solver):
+class GDSolver(Solver):
     r"""Gradient descent :math:`\phi\leftarrow\phi-\nabla h_\nu(\phi)/L_\nu`, certified at each iterate."""
 
     name = "gd"
@@ -125,7 +172,7 @@ class GD(Solver):
 
 
 @dataclass(frozen=True)
-class Nesterov(Solver):
+class NesterovSolver(Solver):
     r"""Nesterov's AGD for strongly convex problems (constant momentum), certified at the gradient point."""
 
     name = "nesterov"
@@ -146,7 +193,7 @@ class Nesterov(Solver):
 
 
 @dataclass(frozen=True)
-class CG(Solver):
+class CGSolver(Solver):
     r"""Linear conjugate gradients on :math:`(\nu A_i+\hat A_i+\lambda I)\phi=\lambda\theta-\hat b_i-\nu b_i`.
 
     Needs a quadratic inner problem (``tasks.is_quadratic``); the residual is :math:`-\nabla h_\nu`.
@@ -155,8 +202,11 @@ class CG(Solver):
     name = "cg"
 
     def _iterates(self, tasks, theta, nus, phi0, mu, L):
-        if not getattr(tasks, "is_quadratic", False):
-            raise TypeError("CG solves linear systems: it needs a quadratic inner problem; use GD or Nesterov.")
+        if not tasks.is_quadratic:
+            raise TypeError(
+                "tasks must be a quadratic family for CGSolver (it solves linear systems); use GDSolver or "
+                "NesterovSolver."
+            )
         xp = tasks.xp
         x = phi0
         r = -tasks.inner_grad(x, theta, nus)

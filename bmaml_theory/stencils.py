@@ -25,9 +25,17 @@ from __future__ import annotations
 
 from fractions import Fraction
 from math import factorial
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-__all__ = ["FORWARD", "SYMMETRIC", "Stencil", "make_stencil", "stencil"]
+from bmaml_theory._validation import check_int
+
+__all__ = ["FORWARD", "MAX_NODE", "MAX_ORDER", "SYMMETRIC", "Stencil", "make_stencil", "stencil"]
+
+# Bounds that keep the exact rational solve fast (O(K^3) Fraction operations) and the weights meaningful in
+# float64 (the weights of an order-n central stencil grow like 2^n / n; at n = 24 the sum |w| is ~ 1e1 but the
+# round-off floor of the difference quotient already exceeds any truncation error at float64).
+MAX_ORDER = 24
+MAX_NODE = 1000
 
 
 class Stencil(NamedTuple):
@@ -59,11 +67,21 @@ def _solve_weights(nodes: tuple[int, ...]) -> list[Fraction]:
     return [rows[k][K] for k in range(K)]
 
 
-def make_stencil(nodes: tuple[int, ...] | list[int], name: str | None = None) -> Stencil:
-    """The stencil of highest order on the given distinct integer ``nodes`` (at least two)."""
-    nodes = tuple(int(t) for t in nodes)
-    if len(nodes) < 2 or len(set(nodes)) != len(nodes):
-        raise ValueError(f"nodes must be at least two distinct integers, got {nodes}.")
+def make_stencil(nodes: Any, name: str | None = None) -> Stencil:
+    """The stencil of highest order on the given distinct integer ``nodes`` (2 to MAX_ORDER + 1 of them, |t| <= 1000).
+
+    Non-integer nodes are rejected (never truncated): the estimator evaluates phi at t_k nu with integer t_k.
+    """
+    if isinstance(nodes, (str, bytes)) or not hasattr(nodes, "__iter__") or getattr(nodes, "ndim", 1) != 1:
+        raise TypeError(f"nodes must be a sequence of distinct integers, got {type(nodes).__name__} {nodes!r:.40}.")
+    nodes = tuple(nodes)
+    if not 2 <= len(nodes) <= MAX_ORDER + 1:
+        raise ValueError(f"nodes must hold 2 to {MAX_ORDER + 1} distinct integers, got {len(nodes)}.")
+    nodes = tuple(check_int(t, "nodes[k]", lo=-MAX_NODE, hi=MAX_NODE) for t in nodes)
+    if len(set(nodes)) != len(nodes):
+        raise ValueError(f"nodes must be distinct integers, got {nodes}.")
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a string or None, got {type(name).__name__}.")
     w = _solve_weights(nodes)
     keep = [(t, wk) for t, wk in zip(nodes, w, strict=True) if wk != 0]
     j = len(nodes)
@@ -88,8 +106,7 @@ def stencil(order: int) -> Stencil:
     Even n = 2m: nodes +-1..+-m (exactly central, n solves).  Odd n = 2m - 1: nodes -(m-1)..m
     (n + 1 solves).  n = 1 is the forward stencil of eq. (10), n = 2 the symmetric one of eq. (11).
     """
-    if isinstance(order, bool) or not isinstance(order, int) or order < 1:
-        raise ValueError(f"order must be an integer >= 1, got {order!r}.")
+    order = check_int(order, "order", lo=1, hi=MAX_ORDER)
     m = (order + 1) // 2
     if order % 2 == 0:
         nodes = tuple(range(-m, 0)) + tuple(range(1, m + 1))

@@ -24,8 +24,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from bmaml_theory._backend import eps, to_numpy
-from bmaml_theory._validation import check_nu_values
+from bmaml_theory._backend import safe_norm, to_numpy
+from bmaml_theory._validation import check_finite_result, check_int, check_nu_values, check_positive, real_array
+from bmaml_theory.estimators import check_tasks, roundoff_estimate
 from bmaml_theory.rates import RateFit, fit_order
 from bmaml_theory.stencils import Stencil
 
@@ -72,9 +73,14 @@ def nu_grid(tasks: Any, st: Stencil, *, decades: float = 10.0, per_decade: int =
     r"""Log-spaced nu from :math:`\nu_{\max}=\tfrac12 r/\max_k|t_k|` down ``decades`` decades (descending).
 
     r is the distance from 0 to the nearer end of :meth:`nu_interval`, so every node lies inside it.
+    ``decades`` in (0, 300] (float64 spans ~ 630 decades), ``per_decade`` an integer in [1, 1000].
     """
-    if not (np.isfinite(decades) and decades > 0) or int(per_decade) < 1:
-        raise ValueError(f"decades must be > 0 and per_decade >= 1, got {decades} and {per_decade}.")
+    tasks = check_tasks(tasks)
+    _check_stencil(st)
+    decades = check_positive(decades, "decades")
+    if decades > 300:
+        raise ValueError(f"decades must be <= 300 (the grid would leave float64's range), got {decades:g}.")
+    per_decade = check_int(per_decade, "per_decade", lo=1, hi=1000)
     lo, hi = tasks.nu_interval()
     r = min(-lo, hi)
     r = 1.0 if not np.isfinite(r) else r
@@ -82,13 +88,19 @@ def nu_grid(tasks: Any, st: Stencil, *, decades: float = 10.0, per_decade: int =
     return np.logspace(np.log10(top), np.log10(top) - decades, int(decades * per_decade) + 1)
 
 
+def _check_stencil(st: Any) -> Stencil:
+    if not isinstance(st, Stencil):
+        raise TypeError(f"st must be a Stencil (see bmaml_theory.stencils), got {type(st).__name__}.")
+    return st
+
+
 def _check_grid(nus: Any, deltas: Any) -> tuple[np.ndarray, np.ndarray]:
-    nus = np.asarray(nus, dtype=float)
-    deltas = np.asarray(deltas, dtype=float).reshape(-1)
-    if nus.ndim != 1 or nus.size == 0 or np.any(~np.isfinite(nus)) or np.any(nus <= 0):
-        raise ValueError("nus must be a non-empty 1-D array of finite values > 0 (see nu_grid).")
-    if np.any(~np.isfinite(deltas)) or np.any(deltas <= 0):
-        raise ValueError("deltas must be finite and > 0.")
+    nus = real_array(nus, "nus", ndim=1)
+    deltas = real_array(deltas, "deltas", ndim=(0, 1), allow_empty=True).reshape(-1)
+    if np.any(nus <= 0):
+        raise ValueError("nus must be > 0 (the stencil's nodes give the signs; see nu_grid).")
+    if np.any(deltas <= 0):
+        raise ValueError("deltas must be > 0 (certified precisions of eq. (13)).")
     return nus, deltas
 
 
@@ -97,7 +109,7 @@ def _exact_parts(tasks: Any, theta: Any, nus: np.ndarray, st: Stencil, phis_fn: 
     xp = tasks.xp
     K, G = len(st.nodes), len(nus)
     all_nus = np.concatenate([t * nus for t in st.nodes])
-    check_nu_values([float(all_nus.max()), float(all_nus.min())], tasks.nu_interval(), what="nu * node")
+    check_nu_values([float(all_nus.max()), float(all_nus.min())], tasks.nu_interval(), what="nus * stencil node")
     nus_x = xp.asarray(all_nus, dtype=tasks.dtype)
     phis = tasks.inner_solution(theta, nus_x) if phis_fn is None else phis_fn(nus_x)
     lead = phis.shape[:1]
@@ -105,12 +117,12 @@ def _exact_parts(tasks: Any, theta: Any, nus: np.ndarray, st: Stencil, phis_fn: 
     coeffs = xp.asarray(np.array(st.weights)[:, None] / nus[None, :], dtype=tasks.dtype)  # (K, G)
     cshape = (1, K, G) + (1,) * (phis.ndim - 3)
     g = -tasks.lam * xp.sum(xp.reshape(coeffs, cshape) * phis, axis=1)
-    phinorm = xp.max(xp.linalg.vector_norm(phis, axis=-1), axis=1)  # (M, G[, D])
+    phinorm = xp.max(safe_norm(phis, xp=xp), axis=1)  # (M, G[, D]); no overflow of the squares
     return g, tasks.meta_gradient(theta, per_task=True), phinorm
 
 
 def _rho(tasks: Any) -> np.ndarray:
-    return to_numpy(tasks.xp.max(tasks.xp.abs(tasks.gamma), axis=1)) if hasattr(tasks, "gamma") else None
+    return np.asarray(to_numpy(tasks.rho), dtype=float)
 
 
 def bias_grid(
@@ -124,18 +136,19 @@ def bias_grid(
     seed: int = 0,
 ) -> BiasGrid:
     """Per-task bias over the (nu, delta) grid for the exact solutions and an inexactness ``model``."""
+    tasks = check_tasks(tasks)
+    _check_stencil(st)
     if model not in ("adversarial", "random"):
         raise ValueError(f"model must be 'adversarial' or 'random', got {model!r}; for solvers use solver_bias_grid.")
+    seed = check_int(seed, "seed", lo=0)
     nus, deltas = _check_grid(nus, deltas)
     xp = tasks.xp
-    theta = tasks._theta(theta)
+    theta = tasks.check_theta(theta)
     g, grad, phinorm = _exact_parts(tasks, theta, nus, st)
     bvec = grad[:, None, :] - g  # (M, G, n)
     exact = xp.linalg.vector_norm(bvec, axis=-1)
     exact_mean = xp.linalg.vector_norm(xp.mean(bvec, axis=0), axis=-1)
-    e = eps(xp, tasks.dtype)
-    cond = getattr(tasks, "cond_S", 1.0)
-    roundoff = tasks.lam * st.w_l1 * e * cond * to_numpy(phinorm) / nus[None, :]
+    roundoff = roundoff_estimate(tasks, st, nus[None, :], to_numpy(phinorm))
     lam_d_nu = tasks.lam * deltas[None, :] / nus[:, None]  # (G, D)
     if deltas.size == 0:
         total = np.zeros((tasks.M, len(nus), 0))
@@ -149,6 +162,8 @@ def bias_grid(
         scale = xp.asarray(lam_d_nu, dtype=tasks.dtype)
         v = bvec[:, :, None, :] + scale[None, :, :, None] * s[:, None, None, :]
         total = to_numpy(xp.linalg.vector_norm(v, axis=-1))
+    for arr in (to_numpy(exact), to_numpy(exact_mean), total, roundoff):
+        check_finite_result(arr, "the bias grid (theta or nus too large for float64)", np)
     return BiasGrid(st, model, nus, deltas, to_numpy(exact), to_numpy(exact_mean), roundoff, total, _rho(tasks))
 
 
@@ -158,12 +173,21 @@ def solver_bias_grid(tasks: Any, theta: Any, nus: np.ndarray, st: Stencil, delta
     ``solver`` is a :class:`~bmaml_theory.solvers.Solver` instance; its own ``delta`` is ignored in
     favour of ``deltas`` (one trajectory per problem, snapshotted at each delta).
     """
+    from bmaml_theory.solvers import Solver
+
+    tasks = check_tasks(tasks)
+    _check_stencil(st)
+    if not isinstance(solver, Solver):
+        raise TypeError(
+            f"solver must be a bmaml_theory.solvers.Solver (GDSolver, NesterovSolver, CGSolver), got "
+            f"{type(solver).__name__}; for inexactness models use bias_grid."
+        )
     nus, deltas = _check_grid(nus, deltas)
     if deltas.size == 0:
-        raise ValueError("solver_bias_grid needs at least one delta.")
+        raise ValueError("deltas is empty: solver_bias_grid needs at least one delta.")
     deltas = np.sort(deltas)[::-1]
     xp = tasks.xp
-    theta = tasks._theta(theta)
+    theta = tasks.check_theta(theta)
 
     def phis_fn(nus_x: Any) -> Any:
         return solver.solve_path(tasks, theta, nus_x, tuple(float(d) for d in deltas)).phi  # (M, KG, D, n)
@@ -172,11 +196,10 @@ def solver_bias_grid(tasks: Any, theta: Any, nus: np.ndarray, st: Stencil, delta
     total = to_numpy(xp.linalg.vector_norm(grad[:, None, None, :] - g, axis=-1))
     ge, _, phin0 = _exact_parts(tasks, theta, nus, st)
     bvec = grad[:, None, :] - ge
-    cond = getattr(tasks, "cond_S", 1.0)
-    roundoff = tasks.lam * st.w_l1 * eps(xp, tasks.dtype) * cond * to_numpy(phin0) / nus[None, :]
+    roundoff = roundoff_estimate(tasks, st, nus[None, :], to_numpy(phin0))
     return BiasGrid(
         st,
-        getattr(solver, "name", type(solver).__name__),
+        solver.name,
         nus,
         deltas,
         to_numpy(xp.linalg.vector_norm(bvec, axis=-1)),
@@ -188,22 +211,35 @@ def solver_bias_grid(tasks: Any, theta: Any, nus: np.ndarray, st: Stencil, delta
 
 
 class BestNu(NamedTuple):
-    """nu (M, D): the grid nu minimising the bias per task and delta; bias (M, D) (NaN where no grid
-    point is trusted); roundoff (M, D) at that nu; interior (M, D): True where both grid neighbours of
-    the minimiser are trusted, so the true optimum is bracketed."""
+    """The bias-minimising nu, from a grid (:func:`best_nu`: arrays (M, D), per task and delta) or from a
+    search (:meth:`bmaml_theory.precision.MPQuadraticTask.best_nu`: floats, one task and delta).
 
-    nu: np.ndarray
-    bias: np.ndarray
-    roundoff: np.ndarray
-    interior: np.ndarray
+    nu: the minimiser; bias: the bias there (NaN where no grid point is trusted); roundoff: the a-priori
+    round-off estimate at that nu; bracketed: True where the minimiser is not at an end of the grid/search and,
+    for grids, both neighbours are trusted, so the true optimum is bracketed.
+    """
+
+    nu: Any
+    bias: Any
+    roundoff: Any
+    bracketed: Any
+
+
+def _check_grid_obj(grid: Any) -> BiasGrid:
+    if not isinstance(grid, BiasGrid):
+        raise TypeError(f"grid must be a BiasGrid (from bias_grid or solver_bias_grid), got {type(grid).__name__}.")
+    return grid
 
 
 def best_nu(grid: BiasGrid, *, floor_factor: float = 100.0) -> BestNu:
     """The best nu per delta, per task: the grid minimiser of the total bias among *trusted* points.
 
     A grid point is trusted when its bias exceeds ``floor_factor`` times its a-priori round-off
-    estimate, so a minimiser is never an artefact of round-off.
+    estimate, so a minimiser is never an artefact of round-off.  ``bias`` is NaN where no point is trusted
+    (and ``bracketed`` False there): a documented marker, never used as a number.
     """
+    grid = _check_grid_obj(grid)
+    floor_factor = check_positive(floor_factor, "floor_factor")
     if grid.total.shape[-1] == 0:
         raise ValueError("the grid has no deltas; pass deltas to bias_grid.")
     M, G, D = grid.total.shape
@@ -218,8 +254,14 @@ def best_nu(grid: BiasGrid, *, floor_factor: float = 100.0) -> BestNu:
     return BestNu(grid.nus[idx], bias, grid.roundoff[rows, idx], interior)
 
 
+def _task_index(grid: BiasGrid, i: Any) -> int:
+    return check_int(i, "i", lo=0, hi=grid.exact.shape[0] - 1)
+
+
 def fit_nu_order(grid: BiasGrid, i: int) -> RateFit:
     """Observed order in nu of task i's bias at exact solutions, on the a-priori window (eq. 12)."""
+    grid = _check_grid_obj(grid)
+    i = _task_index(grid, i)
     return fit_order(
         grid.nus,
         grid.exact[i],
@@ -235,7 +277,11 @@ def fit_delta_order(grid: BiasGrid, best: BestNu, i: int, *, asymptotic_nu: bool
     Points count only where the best nu is bracketed by trusted grid points and, with
     ``asymptotic_nu`` (the inexactness models), lies in the asymptotic window nu*rho <= 1e-2.
     """
-    valid = best.interior[i]
+    grid = _check_grid_obj(grid)
+    if not isinstance(best, BestNu):
+        raise TypeError(f"best must be the BestNu of best_nu(grid), got {type(best).__name__}.")
+    i = _task_index(grid, i)
+    valid = best.bracketed[i]
     if asymptotic_nu:
         valid = valid & (best.nu[i] <= ASYMPTOTIC_NU_RHO / grid.rho[i])
     return fit_order(grid.deltas, best.bias[i], floor=best.roundoff[i], floor_factor=FLOOR_FACTOR, valid=valid)

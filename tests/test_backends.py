@@ -55,9 +55,9 @@ def test_core_on_backend(backend, reference):
         Adversarial(1e-6),
         Adversarial(1e-6, align="mean"),
         RandomDirection(1e-6, seed=3),
-        solvers.GD(1e-8),
-        solvers.Nesterov(1e-8),
-        solvers.CG(1e-8),
+        solvers.GDSolver(1e-8),
+        solvers.NesterovSolver(1e-8),
+        solvers.CGSolver(1e-8),
     ],
     ids=["exact", "adversarial", "adversarial-mean", "random", "gd", "nesterov", "cg"],
 )
@@ -81,8 +81,8 @@ def test_sweeps_on_backend(backend, reference):
         a = sweeps.bias_grid(bt, bth, nus, s, deltas, model=model)
         b = sweeps.bias_grid(tasks, theta, nus, s, deltas, model=model)
         _close(a.total, b.total, tol=1e-8)
-    a = sweeps.solver_bias_grid(bt, bth, nus, s, deltas, solvers.Nesterov(1.0))
-    b = sweeps.solver_bias_grid(tasks, theta, nus, s, deltas, solvers.Nesterov(1.0))
+    a = sweeps.solver_bias_grid(bt, bth, nus, s, deltas, solvers.NesterovSolver(1.0))
+    b = sweeps.solver_bias_grid(tasks, theta, nus, s, deltas, solvers.NesterovSolver(1.0))
     _close(a.total, b.total, tol=1e-8)
 
 

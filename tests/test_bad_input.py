@@ -72,17 +72,23 @@ def test_estimators_reject(tasks):
         estimators.forward(tasks, th, nu=1e-3, inner="gd")
     with pytest.raises(TypeError, match="must be a Stencil"):
         estimators.estimate(tasks, th, 1e-3, (0, 1))
-    with pytest.raises(ValueError, match="order must be an integer >= 1"):
+    with pytest.raises(ValueError, match="order must be >= 1"):
         estimators.order_n(tasks, th, 1e-3, 0)
 
 
 def test_stencils_reject():
-    with pytest.raises(ValueError, match="order must be an integer"):
+    with pytest.raises(TypeError, match="order must be an integer, got bool"):
         stencils.stencil(True)
+    with pytest.raises(ValueError, match="order must be <= 24"):
+        stencils.stencil(200)
+    with pytest.raises(TypeError, match=r"nodes\[k\] must be an integer, got float 0.5"):
+        stencils.make_stencil((0.5, 1))
     with pytest.raises(ValueError, match="distinct integers"):
         stencils.make_stencil((1, 1))
     with pytest.raises(ValueError, match="distinct integers"):
         stencils.make_stencil((0,))
+    with pytest.raises(ValueError, match="nodes must hold 2 to 25"):
+        stencils.make_stencil(tuple(range(30)))
 
 
 def test_inexactness_models_and_solvers_reject(tasks):
@@ -93,11 +99,17 @@ def test_inexactness_models_and_solvers_reject(tasks):
     with pytest.raises(ValueError, match="delta must be finite"):
         RandomDirection(float("nan"))
     with pytest.raises(ValueError, match="delta must be > 0"):
-        solvers.GD(-1.0)
+        solvers.GDSolver(-1.0)
     with pytest.raises(ValueError, match="max_iter must be >= 1"):
-        solvers.Nesterov(1e-3, max_iter=0)
-    with pytest.raises(ValueError, match="not certifiably strongly convex"):
-        solvers.GD(1e-3).solve(tasks, np.zeros(2), np.array([-10.0]))
+        solvers.NesterovSolver(1e-3, max_iter=0)
+    with pytest.raises(ValueError, match=r"nu=-10 is outside \(-3, 3\)"):
+        solvers.GDSolver(1e-3).solve(tasks, np.zeros(2), np.array([-10.0]))
+    with pytest.raises(TypeError, match="max_iter must be an integer, got str"):
+        solvers.GDSolver(1e-3, max_iter="10")
+    with pytest.raises(ValueError, match=r"delta=1e-300 is below the round-off floor"):
+        solvers.GDSolver(1e-300).solve(tasks, np.zeros(2), 1e-3)
+    # a list of nus is a grid, not a scalar: one solution per nu
+    assert solvers.CGSolver(1e-10).solve(tasks, np.zeros(2), [0.0, 1e-3, -1e-3]).shape == (1, 3, 2)
 
 
 def test_sweeps_and_rates_reject():
@@ -107,18 +119,21 @@ def test_sweeps_and_rates_reject():
         sweeps.bias_grid(t, th, nus, stencils.FORWARD, model="gd")
     with pytest.raises(ValueError, match="nus must be"):
         sweeps.bias_grid(t, th, -nus, stencils.FORWARD)
-    with pytest.raises(ValueError, match="deltas must be finite and > 0"):
+    with pytest.raises(ValueError, match=r"deltas must be > 0"):
         sweeps.bias_grid(t, th, nus, stencils.FORWARD, deltas=[0.0])
     with pytest.raises(ValueError, match="nus must be"):
-        sweeps.solver_bias_grid(t, th, np.array([0.0]), stencils.FORWARD, [1e-3], solvers.GD(1.0))
-    with pytest.raises(ValueError, match="at least one delta"):
-        sweeps.solver_bias_grid(t, th, nus, stencils.FORWARD, [], solvers.GD(1.0))
-    with pytest.raises(ValueError, match="per_decade >= 1"):
+        sweeps.solver_bias_grid(t, th, np.array([0.0]), stencils.FORWARD, [1e-3], solvers.GDSolver(1.0))
+    with pytest.raises(ValueError, match="deltas is empty"):
+        sweeps.solver_bias_grid(t, th, nus, stencils.FORWARD, [], solvers.GDSolver(1.0))
+    with pytest.raises(ValueError, match="per_decade must be >= 1"):
         sweeps.nu_grid(t, stencils.FORWARD, per_decade=0)
     with pytest.raises(ValueError, match="no deltas"):
         sweeps.best_nu(sweeps.bias_grid(t, th, nus, stencils.FORWARD))
     with pytest.raises(ValueError, match="same length"):
         rates.fit_order(np.ones(3), np.ones(4))
+    x = np.logspace(-1, -6, 11)
+    with pytest.raises(ValueError, match="x must be strictly monotone"):
+        rates.fit_order(np.concatenate([x[::2], x[1::2]]), x**2)
 
 
 def test_backend_errors():

@@ -98,7 +98,7 @@ def test_bad_input_is_named():
     tasks, theta = random_family("same-psd", 2, 3, 0)
     with pytest.raises(ValueError, match="dps"):
         precision.MPQuadraticTask(tasks, 0, theta, dps=10)
-    with pytest.raises(ValueError, match="i must index"):
+    with pytest.raises(ValueError, match=r"i must be <= 1"):
         precision.MPQuadraticTask(tasks, 5, theta, dps=30)
     with pytest.raises(ValueError, match="theta"):
         precision.MPQuadraticTask(tasks, 0, np.ones(4), dps=30)

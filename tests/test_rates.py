@@ -53,7 +53,7 @@ def test_best_nu_uses_trusted_points_and_flags_edges():
     total = exact[:, :, None] + 2 * deltas[None, None, :] / nus[None, :, None] + roundoff[:, :, None]
     g = BiasGrid(FORWARD, "adversarial", nus, deltas, exact, exact[0], roundoff, total, np.ones(1))
     b = best_nu(g)
-    assert np.isclose(b.nu[0, 0], np.sqrt(2e-2), rtol=0.13) and b.interior[0, 0]
+    assert np.isclose(b.nu[0, 0], np.sqrt(2e-2), rtol=0.13) and b.bracketed[0, 0]
     # at delta = 1e-12 the optimum sqrt(2e-12) ~ 1.4e-6 sits where round-off is within 100x: not interior
-    assert not b.interior[0, 1]
+    assert not b.bracketed[0, 1]
     assert np.all(b.bias[0] > 100 * b.roundoff[0])

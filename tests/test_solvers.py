@@ -11,7 +11,7 @@ from strategies import family_data
 from bmaml_theory import QuadraticTasks, estimators, solvers, stencils, sweeps
 from bmaml_theory._backend import to_numpy
 
-SOLVERS = [solvers.GD, solvers.Nesterov, solvers.CG]
+SOLVERS = [solvers.GDSolver, solvers.NesterovSolver, solvers.CGSolver]
 
 
 @pytest.mark.parametrize("cls", SOLVERS)
@@ -54,7 +54,7 @@ def test_max_iter_raises_instead_of_returning_an_uncertified_point():
     A = np.stack([np.diag([1.0, -0.9])])
     tasks = QuadraticTasks(A, np.ones((1, 2)), 2.0)
     with pytest.raises(RuntimeError, match="did not certify"):
-        solvers.GD(1e-12, max_iter=3).solve(tasks, np.zeros(2), 0.0)
+        solvers.GDSolver(1e-12, max_iter=3).solve(tasks, np.zeros(2), 0.0)
 
 
 def test_cg_needs_a_quadratic_inner_problem():
@@ -62,7 +62,7 @@ def test_cg_needs_a_quadratic_inner_problem():
     tasks = QuadraticTasks(A, np.ones((1, 2)), 2.0)
     tasks.is_quadratic = False  # as a non-quadratic family would declare
     with pytest.raises(TypeError, match="quadratic"):
-        solvers.CG(1e-6).solve(tasks, np.zeros(2), 0.0)
+        solvers.CGSolver(1e-6).solve(tasks, np.zeros(2), 0.0)
 
 
 def test_solver_sweep_matches_estimator_with_the_solver():
@@ -72,11 +72,11 @@ def test_solver_sweep_matches_estimator_with_the_solver():
     st_ = stencils.FORWARD
     nus = sweeps.nu_grid(tasks, st_, decades=4, per_decade=1)
     deltas = np.array([1e-3, 1e-6])
-    grid = sweeps.solver_bias_grid(tasks, theta, nus, st_, deltas, solvers.GD(1.0))
+    grid = sweeps.solver_bias_grid(tasks, theta, nus, st_, deltas, solvers.GDSolver(1.0))
     g = tasks.meta_gradient(theta, per_task=True)
     for gi in range(len(nus)):
         for k, d in enumerate(grid.deltas):
-            est = estimators.estimate(tasks, theta, float(nus[gi]), st_, inner=solvers.GD(float(d)))
+            est = estimators.estimate(tasks, theta, float(nus[gi]), st_, inner=solvers.GDSolver(float(d)))
             assert np.allclose(
                 grid.total[:, gi, k],
                 np.linalg.norm(g - est.per_task, axis=1),

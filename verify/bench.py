@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from bmaml_theory import sweeps
+from bmaml_theory.rates import fit_power_law
 from bmaml_theory.stencils import FORWARD
 from bmaml_theory.tasks.generate import random_symmetric
 from bmaml_theory.tasks.quadratic import QuadraticTasks
@@ -117,13 +118,14 @@ def run_bench(out: Path, quick: bool) -> dict:
         scaling["M"].append(case(M, 64, 32, 32, rates, repeats=rep, baseline_points=4))
     for g in (16, 64, 256) if quick else (16, 32, 64, 128, 256):
         scaling["grid"].append(case(16, 64, g, g, rates, repeats=rep, baseline_points=4))
-    fits = {}
+    fits, fits_stderr = {}, {}
     for key, rows in scaling.items():
         x = np.array(
             [r["n"] if key == "n" else r["M"] if key == "M" else r["grid"][0] * r["grid"][1] for r in rows], float
         )
         y = np.array([r["seconds"] for r in rows])
-        fits[key] = float(np.polyfit(np.log(x), np.log(y), 1)[0])
+        pl = fit_power_law(x, y)
+        fits[key], fits_stderr[key] = pl.exponent, pl.stderr
     result = {
         "machine": {"platform": platform.platform(), "processor": platform.processor(), **rates},
         "quick": quick,
@@ -131,6 +133,7 @@ def run_bench(out: Path, quick: bool) -> dict:
         "main_case_meets_targets": bool(main["speedup"] >= 50 and main["ratio_to_floor"] <= 3),
         "cases": [main] + [r for rows in scaling.values() for r in rows],
         "scaling_exponents": fits,
+        "scaling_exponents_stderr": fits_stderr,
         "expected_exponents": {
             "n": "3 (eigh, n^3) at large n; lower while overheads dominate",
             "M": "1",

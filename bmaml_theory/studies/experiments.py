@@ -24,7 +24,7 @@ optimizer and M = 1"; its kappa is :math:`\hat\kappa=\hat L_1/\mu` (Section 4.3)
 :math:`\hat\kappa\le1`, so kappa can only be varied over decades below that threshold (Assumption 3 alone,
 mu = lam + lambda_min(A) > 0): one task, n = 20, A with eigenvalues spread over [0, 1] (0 and 1 included, so
 Lhat1 = 1 and mu = lam exactly), lam = 1/kappa.  Every method runs Nesterov's AGD exactly as
-:class:`bmaml_theory.solvers.Nesterov` (constant momentum, step 1/L, certificate ||grad h||/mu <= delta, from theta):
+:class:`bmaml_theory.solvers.NesterovSolver` (constant momentum, step 1/L, certificate ||grad h||/mu <= delta, from theta):
 
 * FO-MAML: one solve, then grad f at the certified point;
 * FO-B-MAML (forward): the nu- and 0-problems, nu = min(sqrt(delta), mu/(2 L1)) (eq. (14)'s nu ~ sqrt(delta),
@@ -267,7 +267,7 @@ def _agd(
     deltas: Sequence[float],
     store: bool,
 ) -> tuple[dict, list[np.ndarray]]:
-    """Nesterov's AGD exactly as :class:`bmaml_theory.solvers.Nesterov`; for each delta (decreasing) the index k of
+    """Nesterov's AGD exactly as :class:`bmaml_theory.solvers.NesterovSolver`; for each delta (decreasing) the index k of
     the first gradient point y_k with ||grad h(y_k)||/mu <= delta and y_k itself; the y's if ``store``."""
     beta = (math.sqrt(L / mu) - 1) / (math.sqrt(L / mu) + 1)
     x_prev = y = theta.copy()

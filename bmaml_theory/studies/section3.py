@@ -174,7 +174,7 @@ def solver_study(stencil_name: str, quick: bool, progress: Any = None) -> dict:
     for j, kind in enumerate(kinds):
         tasks, theta = random_family(kind, 4, 5, SEED)
         nus = sweeps.nu_grid(tasks, st, decades=NU_DECADES, per_decade=SOLVER_NU_PER_DECADE)
-        for solver in (solvers.GD(1.0), solvers.Nesterov(1.0)):
+        for solver in (solvers.GDSolver(1.0), solvers.NesterovSolver(1.0)):
             if progress is not None:
                 progress(f"{st.name} {solver.name} sweep {j + 1}/{len(kinds)} ({kind})")
             g = sweeps.solver_bias_grid(tasks, theta, nus, st, deltas, solver)

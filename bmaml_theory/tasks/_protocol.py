@@ -41,7 +41,14 @@ class TaskFamily(Protocol):
     """M tasks of dimension n, batched over tasks (shapes: ``phi`` is ``(M, n)`` or ``(M, G, n)``).
 
     ``nu`` arguments are a Python float or a 1-D array of G perturbations; with an array the
-    outputs gain a G axis after the task axis.
+    outputs gain a G axis after the task axis.  Everything a caller of the library uses is listed here
+    (no caller reaches for a private name); every method validates its arguments (errors name them).
+
+    Attributes: ``M``, ``n`` (sizes), ``lam`` (eq. (6)), ``xp``/``dtype`` (backend), ``is_quadratic``
+    (linear inner problems: CG applies), ``strict`` (whether lam >= 2 Lhat1 was enforced), ``cond_S``
+    (largest condition number of the inner Hessians at nu = 0, a bound for non-quadratic families),
+    ``rho`` ((M,) bound on the radius of the nu-expansion of phi*_nu: the series converges for
+    |nu| rho_i < 1).
     """
 
     M: int
@@ -50,12 +57,37 @@ class TaskFamily(Protocol):
     xp: Any
     dtype: Any
     is_quadratic: bool
+    strict: bool
+
+    @property
+    def cond_S(self) -> float: ...
+
+    @property
+    def rho(self) -> Any: ...
+
+    def check_theta(self, theta: Any) -> Any: ...
+
+    def check_phi(self, phi: Any, name: str = "phi") -> Any: ...
 
     def inner_solution(self, theta: Any, nu: Any = 0.0) -> Any: ...
 
     def meta_gradient(self, theta: Any, per_task: bool = False) -> Any: ...
 
-    def meta_objective(self, theta: Any) -> float: ...
+    def meta_hessian(self, theta: Any, per_task: bool = False) -> Any: ...
+
+    def meta_objective(self, theta: Any, per_task: bool = False) -> Any: ...
+
+    def train_value(self, phi: Any) -> Any: ...
+
+    def test_value(self, phi: Any) -> Any: ...
+
+    def train_grad(self, phi: Any) -> Any: ...
+
+    def test_grad(self, phi: Any) -> Any: ...
+
+    def train_hvp(self, phi: Any, v: Any) -> Any: ...
+
+    def test_hvp(self, phi: Any, v: Any) -> Any: ...
 
     def inner_grad(self, phi: Any, theta: Any, nu: Any) -> Any: ...
 

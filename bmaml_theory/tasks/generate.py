@@ -16,9 +16,14 @@ from typing import Any
 
 import numpy as np
 
+from bmaml_theory._validation import check_int
 from bmaml_theory.tasks.quadratic import QuadraticTasks
 
-__all__ = ["KINDS", "random_family", "random_symmetric"]
+__all__ = ["KINDS", "MAX_M", "MAX_N", "random_family", "random_symmetric"]
+
+# sizes beyond these take minutes (n^3 eigendecompositions per task) or gigabytes (M n^2 floats)
+MAX_M = 100_000
+MAX_N = 1_000
 
 KINDS = ("same-psd", "indefinite-train", "indefinite-both", "large-lam", "ill-test")
 
@@ -41,8 +46,11 @@ def _signed_logspread(rng: np.random.Generator, shape: tuple, decades: float) ->
 
 def random_family(kind: str, M: int, n: int, seed: int, **kw: Any) -> tuple[QuadraticTasks, np.ndarray]:
     """A family of ``kind`` (see :data:`KINDS`) with M tasks in dimension n, and a theta; seeded."""
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}.")
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r:.60}.")
+    M = check_int(M, "M", lo=1, hi=MAX_M)
+    n = check_int(n, "n", lo=1, hi=MAX_N)
+    seed = check_int(seed, "seed", lo=0)
     rng = np.random.default_rng([seed, KINDS.index(kind), M, n])
     b_train = rng.standard_normal((M, n))
     b_test = rng.standard_normal((M, n))

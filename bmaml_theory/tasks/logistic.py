@@ -36,7 +36,9 @@ from typing import Any
 
 import numpy as np
 
-from bmaml_theory._validation import check_nu_values, check_theta, finite_scalar
+from bmaml_theory._backend import safe_norm
+from bmaml_theory._validation import check_bool, check_finite_result, finite_scalar, real_array
+from bmaml_theory.tasks._checks import FamilyChecks
 from bmaml_theory.tasks._protocol import Constants
 
 __all__ = ["ELL2_MAX", "ELL3_MAX", "LogisticTasks"]
@@ -65,29 +67,42 @@ def _d3(s: np.ndarray) -> np.ndarray:
     return _sig(s) * _sig(-s) * (_sig(-s) - _sig(s))
 
 
+def _quiet_overflow(fn: Any) -> Any:
+    """Run a Newton-based method with NumPy's overflow/invalid warnings off: far from the solution (extreme theta)
+    the line search's trial values may overflow, which the search handles (it backtracks, or the step is already
+    at round-off); the method's *result* is checked finite before it is returned."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 def _points(X: Any, y: Any, M: int | None, name: str) -> np.ndarray:
-    X = np.asarray(X, dtype=np.float64)
+    X = real_array(X, name, ndim=(2, 3))
     if X.ndim == 2:
         X = X[None]
-    if X.ndim != 3 or X.shape[1] < 1:
+    if X.shape[1] < 1 or X.shape[2] < 1:
         raise ValueError(f"{name} must have shape (M, m, n) (m >= 1 points per task), got {X.shape}.")
     if M is not None and X.shape[0] != M:
         raise ValueError(f"{name} holds {X.shape[0]} tasks but the training data holds {M}; pass one set per task.")
+    yname = "y_train" if name == "X_train" else "y_test"
     if y is None:
         y = np.ones(X.shape[:2])
-    y = np.asarray(y, dtype=np.float64)
+    y = real_array(y, yname, ndim=(1, 2))
     if y.ndim == 1:
         y = y[None]
     if y.shape != X.shape[:2]:
-        raise ValueError(f"labels for {name} must have shape {X.shape[:2]}, got {y.shape}.")
+        raise ValueError(f"{yname} (labels for {name}) must have shape {X.shape[:2]}, got {y.shape}.")
     if not np.all(np.isin(y, (-1.0, 1.0))):
-        raise ValueError(f"labels for {name} must be -1 or +1.")
-    if not np.all(np.isfinite(X)):
-        raise ValueError(f"{name} has non-finite entries; pass finite data.")
+        raise ValueError(f"{yname} (labels for {name}) must be -1 or +1; map 0/1 labels by 2*y - 1.")
     return y[..., None] * X
 
 
-class LogisticTasks:
+class LogisticTasks(FamilyChecks):
     r"""M logistic-regression tasks with an optional (indefinite) quadratic part in training; eqs. (7), (9).
 
     Parameters
@@ -140,13 +155,25 @@ class LogisticTasks:
         self.lam = finite_scalar(lam, "lam")
         if self.lam <= 0:
             raise ValueError(f"lam must be > 0 (the proximal weight of eq. (6)), got {self.lam}.")
-        self.strict = bool(strict)
-        self._constants_per_task()
+        self.strict = check_bool(strict, "strict")
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                self._constants_per_task()
+        except np.linalg.LinAlgError as exc:
+            raise ValueError(
+                "the constants of Assumptions 1-3 cannot be computed for this data (X_train, X_test or Q too large "
+                f"for float64: {exc}); rescale X_train and X_test."
+            ) from exc
         c = self.constants()
+        if not all(math.isfinite(v) for v in (c.Lhat1, c.Lhat2, c.L0, c.L1, c.mu)):
+            raise ValueError(
+                "the constants of Assumptions 1-3 overflow for this data (X_train, X_test, Q, q, r too large: "
+                f"Lhat1={c.Lhat1:g}, Lhat2={c.Lhat2:g}, L0={c.L0:g}, L1={c.L1:g}); rescale X_train and X_test."
+            )
         if self.strict and self.lam < 2 * c.Lhat1 * (1 - 1e-12):
             raise ValueError(
-                f"lam={self.lam:g} is below 2*Lhat1={2 * c.Lhat1:g}, the threshold of Propositions 2 and 3; "
-                "raise lam or pass strict=False."
+                f"lam={self.lam:g} is below 2*Lhat1={2 * c.Lhat1:g}, the threshold of Propositions 2 and 3 (Lhat1 "
+                "from X_train and Q); raise lam (LogisticTasks.at_threshold picks it) or pass strict=False."
             )
         if c.mu <= 0:
             raise ValueError(
@@ -169,12 +196,10 @@ class LogisticTasks:
     def _mat(self, Q: Any, name: str) -> np.ndarray:
         if Q is None:
             return np.zeros((self.M, self.n, self.n))
-        Q = np.asarray(Q, dtype=np.float64)
+        Q = real_array(Q, name, ndim=(2, 3))
         Q = Q[None] if Q.ndim == 2 else Q
         if Q.shape != (self.M, self.n, self.n):
             raise ValueError(f"{name} must have shape ({self.M}, {self.n}, {self.n}), got {Q.shape}.")
-        if not np.all(np.isfinite(Q)):
-            raise ValueError(f"{name} has non-finite entries.")
         if np.max(np.abs(Q - Q.swapaxes(-1, -2))) > 1e-12 * max(1.0, np.max(np.abs(Q))):
             raise ValueError(f"{name} is not symmetric; a Hessian is symmetric: pass (Q + Q^T)/2.")
         return (Q + Q.swapaxes(-1, -2)) / 2
@@ -182,10 +207,10 @@ class LogisticTasks:
     def _vec(self, v: Any, name: str) -> np.ndarray:
         if v is None:
             return np.zeros((self.M, self.n))
-        v = np.asarray(v, dtype=np.float64)
+        v = real_array(v, name, ndim=(1, 2))
         v = v[None] if v.ndim == 1 else v
-        if v.shape != (self.M, self.n) or not np.all(np.isfinite(v)):
-            raise ValueError(f"{name} must be finite with shape ({self.M}, {self.n}), got {v.shape}.")
+        if v.shape != (self.M, self.n):
+            raise ValueError(f"{name} must have shape ({self.M}, {self.n}), got {v.shape}.")
         return v
 
     def _constants_per_task(self) -> None:
@@ -217,8 +242,15 @@ class LogisticTasks:
             mu=float(self._mu_task.min()),
         )
 
-    def _theta(self, theta: Any) -> np.ndarray:
-        return check_theta(theta, xp=np, n=self.n, dtype=np.float64)
+    @property
+    def cond_S(self) -> float:
+        r"""Bound on the condition number of the inner Hessians: :math:`\max_i(\lambda+\hat L_{1,i})/\mu_i`."""
+        return float(np.max((self.lam + self._Lhat1_task) / self._mu_task))
+
+    @property
+    def rho(self) -> np.ndarray:
+        r"""Bound on the radius of the nu-expansion: :math:`\rho_i=L_{1,i}/\mu_i\ge\|S_i^{-1}\nabla^2f_i\|`, shape (M,)."""
+        return self._L1_task / self._mu_task
 
     def nu_interval(self) -> tuple[float, float]:
         r"""Certified interval of nu with a unique solution of (9): :math:`(-\mu/L_1,\infty)` (f is convex)."""
@@ -226,6 +258,7 @@ class LogisticTasks:
         return (-float(self._mu_task.min()) / L1 if L1 > 0 else -math.inf), math.inf
 
     # ------------------------------------------------------------------ objectives
+    @_quiet_overflow
     def _train_parts(self, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """value, gradient, Hessian of fhat_i at phi (M, ..., n)."""
         Zh = self.Zh.reshape(self.M, *([1] * (phi.ndim - 2)), *self.Zh.shape[1:])
@@ -239,6 +272,7 @@ class LogisticTasks:
         hess = np.einsum("...j,...ja,...jb->...ab", _d2(s), Zh, Zh) / mh + Q
         return val, grad, hess
 
+    @_quiet_overflow
     def _test_parts(self, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         Z = self.Z.reshape(self.M, *([1] * (phi.ndim - 2)), *self.Z.shape[1:])
         r = self.r.reshape(self.M, *([1] * (phi.ndim - 2)), self.n)
@@ -249,23 +283,39 @@ class LogisticTasks:
         hess = np.einsum("...j,...ja,...jb->...ab", _d2(s), Z, Z) / m
         return val, grad, hess
 
+    def train_value(self, phi: Any) -> np.ndarray:
+        r""":math:`\hat f_i(\phi)`, shape (M,) or (M, G)."""
+        return check_finite_result(self._train_parts(self.check_phi(phi))[0], "fhat_i(phi)", np)
+
+    def test_value(self, phi: Any) -> np.ndarray:
+        r""":math:`f_i(\phi)`, shape (M,) or (M, G)."""
+        return check_finite_result(self._test_parts(self.check_phi(phi))[0], "f_i(phi)", np)
+
     def test_grad(self, phi: Any) -> np.ndarray:
         r""":math:`\nabla f_i(\phi)` for phi (M, n) or (M, G, n)."""
-        return self._test_parts(np.asarray(phi, dtype=np.float64))[1]
+        return check_finite_result(self._test_parts(self.check_phi(phi))[1], "grad f_i(phi)", np)
 
     def train_grad(self, phi: Any) -> np.ndarray:
         r""":math:`\nabla\hat f_i(\phi)` for phi (M, n) or (M, G, n)."""
-        return self._train_parts(np.asarray(phi, dtype=np.float64))[1]
+        return check_finite_result(self._train_parts(self.check_phi(phi))[1], "grad fhat_i(phi)", np)
 
     def train_hvp(self, phi: Any, v: Any) -> np.ndarray:
         r""":math:`\nabla^2\hat f_i(\phi)v`."""
-        H = self._train_parts(np.asarray(phi, dtype=np.float64))[2]
-        return np.einsum("...ab,...b->...a", H, v)
+        phi, v = self._same(phi, v)
+        H = self._train_parts(phi)[2]
+        return check_finite_result(np.einsum("...ab,...b->...a", H, v), "Hess fhat_i v", np)
 
     def test_hvp(self, phi: Any, v: Any) -> np.ndarray:
         r""":math:`\nabla^2f_i(\phi)v`."""
-        H = self._test_parts(np.asarray(phi, dtype=np.float64))[2]
-        return np.einsum("...ab,...b->...a", H, v)
+        phi, v = self._same(phi, v)
+        H = self._test_parts(phi)[2]
+        return check_finite_result(np.einsum("...ab,...b->...a", H, v), "Hess f_i v", np)
+
+    def _same(self, phi: Any, v: Any) -> tuple[np.ndarray, np.ndarray]:
+        phi, v = self.check_phi(phi), self.check_phi(v, "v")
+        if phi.shape != v.shape:
+            raise ValueError(f"v must have the shape of phi {phi.shape}, got {v.shape}.")
+        return phi, v
 
     def _h(self, phi, theta, nus):
         """value, gradient and Hessian of the perturbed inner objective (9) at phi (M, G, n)."""
@@ -278,14 +328,7 @@ class LogisticTasks:
         hess = tH + nu[..., None, None] * fH + self.lam * np.eye(self.n)
         return val, grad, hess
 
-    def _nus(self, nu: Any) -> tuple[np.ndarray, bool]:
-        scalar = np.ndim(nu) == 0
-        arr = np.reshape(np.asarray(nu, dtype=np.float64), (-1,))
-        if arr.size == 0:
-            raise ValueError("nu is empty; pass a float or a non-empty 1-D array of perturbations.")
-        check_nu_values([float(arr.min()), float(arr.max())], self.nu_interval())
-        return arr, scalar
-
+    @_quiet_overflow
     def inner_solution(self, theta: Any, nu: Any = 0.0) -> np.ndarray:
         r"""Exact :math:`\phi^*_{i,\nu}(\theta)` of eq. (9) by damped Newton to machine precision: (M, n) or (M, G, n).
 
@@ -293,7 +336,7 @@ class LogisticTasks:
         halving (round-off reached); one more step is then taken.  More than 200 iterations raise
         ``RuntimeError``.
         """
-        theta = self._theta(theta)
+        theta = self.check_theta(theta)
         nus, scalar = self._nus(nu)
         G = nus.shape[0]
         phi = np.broadcast_to(theta, (self.M, G, self.n)).copy()
@@ -302,8 +345,11 @@ class LogisticTasks:
         prev_rel = np.inf
         for _ in range(200):
             val, grad, hess = self._h(phi, theta, nus)
-            p = -np.linalg.solve(hess, grad[..., None])[..., 0]
-            small = np.linalg.norm(p, axis=-1) <= 1e-6 * (1 + np.linalg.norm(phi, axis=-1))
+            try:
+                p = -np.linalg.solve(hess, grad[..., None])[..., 0]
+            except np.linalg.LinAlgError as exc:
+                raise RuntimeError(self._newton_failure(nus, theta, f"singular Hessian ({exc})")) from exc
+            small = safe_norm(p, xp=np) <= 1e-6 * (1 + safe_norm(phi, xp=np))
             t = np.ones((self.M, G))
             for _ in range(60):  # Armijo backtracking, skipped inside the quadratic-convergence region
                 cand = phi + t[..., None] * p
@@ -312,7 +358,7 @@ class LogisticTasks:
                     break
                 t = np.where(ok, t, 0.5 * t)
             phi = phi + t[..., None] * p
-            rel = float(np.max(np.linalg.norm(p, axis=-1) / (1 + np.linalg.norm(phi, axis=-1))))
+            rel = float(np.max(safe_norm(p, xp=np) / (1 + safe_norm(phi, xp=np))))
             # converged: the step is at round-off, or (inside the quadratic region) stopped shrinking
             if rel <= 4 * eps or (rel <= 1e-10 and rel >= 0.5 * prev_rel):
                 if done_extra:
@@ -320,30 +366,44 @@ class LogisticTasks:
                 done_extra = True
             prev_rel = rel
         else:
-            raise RuntimeError("Newton on eq. (9) did not reach machine precision in 200 iterations.")
+            raise RuntimeError(
+                self._newton_failure(nus, theta, "no convergence to machine precision in 200 iterations")
+            )
         if not np.all(np.isfinite(phi)):
-            raise FloatingPointError("non-finite inner solution; check the task data and nu.")
+            raise FloatingPointError(self._newton_failure(nus, theta, "non-finite inner solution"))
         return phi[:, 0, :] if scalar else phi
 
+    @staticmethod
+    def _newton_failure(nus: np.ndarray, theta: np.ndarray, why: str) -> str:
+        return (
+            f"Newton on eq. (9) failed ({why}) for nu in [{float(nus.min()):.3g}, {float(nus.max()):.3g}] and "
+            f"||theta|| = {float(safe_norm(theta, xp=np)):.3g}; such extreme nu or theta make (9) too ill-conditioned "
+            "in float64: use moderate values."
+        )
+
     def _at_solution(self, theta: Any):
-        theta = self._theta(theta)
+        theta = self.check_theta(theta)
         phi = self.inner_solution(theta, 0.0)
         _, _, Hh = self._train_parts(phi)
         _, g, Ht = self._test_parts(phi)
         H = Hh + self.lam * np.eye(self.n)
         return phi, H, g, Ht
 
+    @_quiet_overflow
     def meta_gradient(self, theta: Any, per_task: bool = False) -> np.ndarray:
         r"""Eq. (7): :math:`\nabla F_i(\theta)=\lambda(\lambda I+\nabla^2\hat f_i(\phi^*_i))^{-1}\nabla f_i(\phi^*_i)`."""
+        per_task = check_bool(per_task, "per_task")
         _, H, g, _ = self._at_solution(theta)
-        G = self.lam * np.linalg.solve(H, g[..., None])[..., 0]
+        G = check_finite_result(self.lam * np.linalg.solve(H, g[..., None])[..., 0], "the meta-gradient", np)
         return G if per_task else G.mean(0)
 
+    @_quiet_overflow
     def meta_hessian(self, theta: Any, per_task: bool = False) -> np.ndarray:
         r"""Differentiating eq. (7): :math:`\nabla^2F_i=\lambda^2H^{-1}(\nabla^2f_i-\nabla^3\hat f_i[v])H^{-1}`.
 
         :math:`H=\lambda I+\nabla^2\hat f_i(\phi^*_i)`, :math:`v=H^{-1}\nabla f_i(\phi^*_i)=\nabla F_i/\lambda`.
         """
+        per_task = check_bool(per_task, "per_task")
         phi, H, g, Ht = self._at_solution(theta)
         v = np.linalg.solve(H, g[..., None])[..., 0]
         s = np.einsum("ijn,in->ij", self.Zh, phi)
@@ -351,39 +411,48 @@ class LogisticTasks:
         T = np.einsum("ij,ija,ijb->iab", _d3(s) * a, self.Zh, self.Zh) / self.Zh.shape[1]
         Hinv = np.linalg.inv(H)
         out = self.lam**2 * Hinv @ (Ht - T) @ Hinv
-        out = (out + out.swapaxes(-1, -2)) / 2
+        out = check_finite_result((out + out.swapaxes(-1, -2)) / 2, "the meta-Hessian", np)
         return out if per_task else out.mean(0)
 
+    @_quiet_overflow
     def meta_objective(self, theta: Any, per_task: bool = False) -> Any:
         r""":math:`F(\theta)=\frac1M\sum_if_i(\phi^*_i(\theta))`, eq. (5)."""
+        per_task = check_bool(per_task, "per_task")
         phi = self.inner_solution(theta, 0.0)
-        Fi = self._test_parts(phi[:, None, :])[0][:, 0]
+        Fi = check_finite_result(self._test_parts(phi[:, None, :])[0][:, 0], "the meta-objective F", np)
         return Fi if per_task else float(Fi.mean())
 
     # ------------------------------------------------------------------ solver protocol
     def inner_grad(self, phi: Any, theta: Any, nu: Any) -> np.ndarray:
-        r"""Gradient of (9): :math:`\nu\nabla f_i+\nabla\hat f_i+\lambda(\phi-\theta)`."""
-        phi = np.asarray(phi, dtype=np.float64)
-        nus = nu if phi.ndim == 2 else np.asarray(nu)[None, :, None]
-        return nus * self.test_grad(phi) + self.train_grad(phi) + self.lam * (phi - theta)
+        r"""Gradient of (9): :math:`\nu\nabla f_i+\nabla\hat f_i+\lambda(\phi-\theta)`.
+
+        ``phi`` is (M, n) with a float ``nu``, or (M, G, n) with ``nu`` of shape (G,).
+        """
+        phi, nus = self._pair(phi, nu)
+        theta = self.check_theta(theta)
+        out = nus * self.test_grad(phi) + self.train_grad(phi) + self.lam * (phi - theta)
+        return check_finite_result(out, "inner_grad (phi, theta or nu too large for float64)", np)
 
     def inner_hvp(self, phi: Any, v: Any, nu: Any) -> np.ndarray:
-        r"""Hessian-vector product of (9) at phi."""
-        phi = np.asarray(phi, dtype=np.float64)
-        nus = nu if phi.ndim == 2 else np.asarray(nu)[None, :, None]
-        return nus * self.test_hvp(phi, v) + self.train_hvp(phi, v) + self.lam * v
+        r"""Hessian-vector product of (9) at phi: :math:`(\nu\nabla^2f_i+\nabla^2\hat f_i+\lambda I)v`."""
+        phi, nus = self._pair(phi, nu)
+        return nus * self.test_hvp(phi, v) + self.train_hvp(phi, v) + self.lam * self.check_phi(v, "v")
 
     def mu_nu(self, nu: Any) -> np.ndarray:
         r"""Certified strong convexity of (9): :math:`\mu_i` for :math:`\nu\ge0`, :math:`\mu_i-|\nu|L_{1,i}` below."""
-        nus = np.reshape(np.asarray(nu, dtype=np.float64), (-1,))
-        out = self._mu_task[:, None] - np.maximum(-nus, 0.0)[None, :] * self._L1_task[:, None]
-        return out[:, 0] if np.ndim(nu) == 0 else out
+        nus, scalar = self._nus(nu)
+        with np.errstate(over="ignore"):
+            out = self._mu_task[:, None] - np.maximum(-nus, 0.0)[None, :] * self._L1_task[:, None]
+        check_finite_result(out, "mu_nu(nu) (|nu| too large for float64)", np)
+        return out[:, 0] if scalar else out
 
     def L_nu(self, nu: Any) -> np.ndarray:
         r"""Smoothness bound of (9): :math:`\lambda+\hat L_{1,i}+|\nu|L_{1,i}`."""
-        nus = np.reshape(np.asarray(nu, dtype=np.float64), (-1,))
-        out = self.lam + self._Lhat1_task[:, None] + np.abs(nus)[None, :] * self._L1_task[:, None]
-        return out[:, 0] if np.ndim(nu) == 0 else out
+        nus, scalar = self._nus(nu)
+        with np.errstate(over="ignore"):
+            out = self.lam + self._Lhat1_task[:, None] + np.abs(nus)[None, :] * self._L1_task[:, None]
+        check_finite_result(out, "L_nu(nu) (|nu| too large for float64)", np)
+        return out[:, 0] if scalar else out
 
     def __repr__(self) -> str:
         return f"LogisticTasks(M={self.M}, n={self.n}, lam={self.lam:g}, strict={self.strict})"

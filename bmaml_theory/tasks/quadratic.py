@@ -27,17 +27,27 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from bmaml_theory._backend import as_array, eps, namespace
-from bmaml_theory._validation import check_nu_values, check_theta, finite_scalar
+from bmaml_theory._backend import eps, namespace
+from bmaml_theory._validation import (
+    check_bool,
+    check_dtype,
+    check_finite_result,
+    finite_scalar,
+    real_array,
+    warn_accuracy,
+)
+from bmaml_theory.tasks._checks import FamilyChecks
 from bmaml_theory.tasks._protocol import Constants
 
 __all__ = ["QuadraticTasks"]
 
+# cond(S) above eps**-1/2: more than half the significant digits of the dtype are lost -> AccuracyWarning
+
 
 def _as_task_batch(A: Any, b: Any, *, xp: Any, dtype: Any, names: tuple[str, str]) -> tuple[Any, Any]:
     nA, nb = names
-    A = as_array(A, xp=xp, dtype=dtype, name=nA)
-    b = as_array(b, xp=xp, dtype=dtype, name=nb)
+    A = real_array(A, nA, xp=xp, dtype=dtype, ndim=(2, 3))
+    b = real_array(b, nb, xp=xp, dtype=dtype, ndim=(1, 2))
     if A.ndim == 2 and b.ndim == 1:  # one task
         A, b = A[None, ...], b[None, ...]
     if A.ndim != 3 or A.shape[1] != A.shape[2]:
@@ -47,9 +57,9 @@ def _as_task_batch(A: Any, b: Any, *, xp: Any, dtype: Any, names: tuple[str, str
         raise ValueError(f"{nA} must hold at least one task of dimension >= 1, got shape {tuple(A.shape)}.")
     if b.shape != (M, n):
         raise ValueError(f"{nb} must have shape ({M}, {n}) to match {nA} {tuple(A.shape)}, got {tuple(b.shape)}.")
+    scale = float(xp.max(xp.abs(A)))
     asym = float(xp.max(xp.abs(A - A.mT)))
-    scale = max(float(xp.max(xp.abs(A))), 1e-300)
-    if asym > 1e3 * eps(xp, A.dtype) * scale:
+    if asym > 1e3 * eps(xp, A.dtype) * max(scale, 1e-300):
         raise ValueError(
             f"{nA} is not symmetric (max |A - A^T| = {asym:.3g} relative to max |A| = {scale:.3g}); "
             "a Hessian is symmetric: pass (A + A^T)/2."
@@ -64,7 +74,7 @@ def _apply(Mat: Any, v: Any) -> Any:
     return v @ Mat.mT
 
 
-class QuadraticTasks:
+class QuadraticTasks(FamilyChecks):
     r"""M quadratic tasks sharing a proximal weight ``lam``; exact eq. (7) and eq. (9).
 
     Parameters
@@ -76,11 +86,20 @@ class QuadraticTasks:
     A_test, b_test : optional, same shapes
         Test objective; defaults to the training one (Appendix B).
     dtype : optional
-        Floating dtype of the backend (float64 by default).
+        Real floating dtype of the backend (float64 by default; float32 allowed).
     strict : bool
         ``True`` (default) enforces the paper's standing assumption :math:`\lambda\ge2\hat L_1`
         (Propositions 2, 3); ``False`` only requires the inner problem to be strongly convex
         (:math:`\lambda+\lambda_{\min}(\hat A_i)>0`, Assumption 3), for exploring outside the theorems.
+    dense : bool
+        ``False`` (default): every solution from the simultaneous eigenbasis (a whole nu grid in one batched
+        product).  ``True``: dense LU solves of :math:`(S_i+\nu A_i)\phi=\lambda\theta-\hat b_i-\nu b_i` and of
+        eq. (7), one per task and nu - slower, but it loses about :math:`\mathrm{cond}(S)\varepsilon` instead of
+        the eigenbasis's larger error at high cond(S) (an :class:`~bmaml_theory.AccuracyWarning` says when).
+
+    The factorisation works in a per-task scaled basis (:math:`S_i=\sigma_i\hat S_i`, :math:`\sigma_i=\lambda_{\max}(S_i)`)
+    so that data at extreme magnitudes do not overflow in intermediate products; a result that is itself not
+    representable raises ``FloatingPointError``.
 
     Examples
     --------
@@ -104,10 +123,13 @@ class QuadraticTasks:
         *,
         dtype: Any = None,
         strict: bool = True,
+        dense: bool = False,
     ) -> None:
         xp = namespace(A_train, b_train, A_test, b_test)
         self.xp = xp
-        self.dtype = xp.float64 if dtype is None else dtype
+        self.dtype = check_dtype(dtype, xp)
+        self.strict = check_bool(strict, "strict")
+        self.dense = check_bool(dense, "dense")
         self.A_train, self.b_train = _as_task_batch(
             A_train, b_train, xp=xp, dtype=self.dtype, names=("A_train", "b_train")
         )
@@ -131,7 +153,6 @@ class QuadraticTasks:
         self.lam = finite_scalar(lam, "lam")
         if self.lam <= 0:
             raise ValueError(f"lam must be > 0 (the proximal weight of eq. (6)), got {self.lam}.")
-        self.strict = bool(strict)
 
         ev_train = xp.linalg.eigvalsh(self.A_train)
         ev_test = xp.linalg.eigvalsh(self.A_test)
@@ -143,50 +164,56 @@ class QuadraticTasks:
         if self.strict and self.lam < 2 * Lhat1 * (1 - slack):
             raise ValueError(
                 f"lam={self.lam:g} is below 2*Lhat1={2 * Lhat1:g}, the threshold of Propositions 2 and 3 "
-                "(Lhat1 = largest |eigenvalue| of the training Hessians). Raise lam, or pass strict=False "
+                "(Lhat1 = largest |eigenvalue| of the training Hessians A_train). Raise lam, or pass strict=False "
                 "to explore outside the paper's assumptions."
             )
         mu = float(xp.min(self._mu_task))
-        if mu <= 0:
+        if not mu > 0:
             raise ValueError(
                 f"the inner problem fhat_i + lam/2||.||^2 is not strongly convex (lam + min eig(A_train) = {mu:g} "
                 "<= 0), so phi*_i(theta) of eq. (6) does not exist; raise lam above -min eig(A_train)."
             )
         self._factor()
+        e = eps(xp, self.dtype)
+        if self._condS > 1.0 / math.sqrt(e):
+            warn_accuracy(
+                f"cond(lam I + A_train) = {self._condS:.3g}: about {math.log10(self._condS):.1f} of the "
+                f"{-math.log10(e):.1f} significant digits are lost (estimated relative error ~ eps*cond = "
+                f"{e * self._condS:.1e}{' or more on the eigenbasis path' if not self.dense else ''}); "
+                + ("pass dense=True for LU solves (accuracy over batching)." if not self.dense else ""),
+                stacklevel=3,
+            )
 
     # ------------------------------------------------------------------ factorisation
     def _factor(self) -> None:
         xp = self.xp
         S = self.A_train + self.lam * xp.eye(self.n, dtype=self.dtype)
         s, U = xp.linalg.eigh(S)
-        S_mhalf = (U * (1.0 / xp.sqrt(s))[:, None, :]) @ U.mT
-        K = S_mhalf @ self.A_test @ S_mhalf
+        sig = s[:, -1]  # sigma_i = largest eigenvalue of S_i > 0; S_i = sigma_i Shat_i, eig(Shat_i) in (0, 1]
+        sh = s / sig[:, None]
+        Sh_mhalf = (U * (1.0 / xp.sqrt(sh))[:, None, :]) @ U.mT
+        K = (Sh_mhalf @ self.A_test @ Sh_mhalf) / sig[:, None, None]  # = S^-1/2 A S^-1/2
         gamma, W = xp.linalg.eigh((K + K.mT) / 2)
-        self.V = S_mhalf @ W  # (M, n, n): V^T S V = I, V^T A V = diag(gamma)
+        self._sig = sig  # (M,)
+        self._Vh = Sh_mhalf @ W  # (M, n, n): V = Vh / sqrt(sigma); Vh^T Shat Vh = I
         self.gamma = gamma  # (M, n), ascending
-        self._d = (self.V.mT @ self.b_test[..., None])[..., 0]  # V^T b
-        self._hb = (self.V.mT @ self.b_train[..., None])[..., 0]  # V^T bhat
+        self._dh = (self._Vh.mT @ self.b_test[..., None])[..., 0]  # sqrt(sigma) d = Vh^T b
+        self._hbh = (self._Vh.mT @ self.b_train[..., None])[..., 0]  # Vh^T bhat
         self._condS = float(xp.max(s[:, -1] / s[:, 0]))
+        check_finite_result(self.gamma, "the simultaneous diagonalisation of (A_train + lam I, A_test)", xp)
+        check_finite_result(self._Vh, "the simultaneous diagonalisation of (A_train + lam I, A_test)", xp)
 
-    def _c(self, theta: Any) -> Any:
-        """c_i = V_i^T (lam theta - bhat_i), shape (M, n)."""
-        return self.lam * (theta @ self.V) - self._hb
+    @property
+    def V(self) -> Any:
+        r""":math:`V_i=S_i^{-1/2}W_i` with :math:`V_i^\top S_iV_i=I`, :math:`V_i^\top A_iV_i=\Gamma_i` (M, n, n)."""
+        return self._Vh / self.xp.sqrt(self._sig)[:, None, None]
 
-    # ------------------------------------------------------------------ checks
-    def _theta(self, theta: Any) -> Any:
-        return check_theta(theta, xp=self.xp, n=self.n, dtype=self.dtype)
+    def _ch(self, theta: Any) -> Any:
+        """sqrt(sigma_i) c_i = Vh_i^T (lam theta - bhat_i), shape (M, n)."""
+        return self.lam * (theta @ self._Vh) - self._hbh
 
-    def _nus(self, nu: Any) -> tuple[Any, bool]:
-        """nu as a 1-D array (G,) and whether it was a scalar; checked against the interval."""
-        xp = self.xp
-        scalar = isinstance(nu, (int, float)) or (hasattr(nu, "ndim") and nu.ndim == 0)
-        arr = as_array(nu, xp=xp, dtype=self.dtype, name="nu")
-        arr = xp.reshape(arr, (-1,))
-        if arr.shape[0] == 0:
-            raise ValueError("nu is empty; pass a float or a non-empty 1-D array of perturbations.")
-        # the interval is convex: its two extreme values decide for the whole grid
-        check_nu_values([float(xp.min(arr)), float(xp.max(arr))], self.nu_interval())
-        return arr, scalar
+    def _S(self) -> Any:
+        return self.A_train + self.lam * self.xp.eye(self.n, dtype=self.dtype)
 
     # ------------------------------------------------------------------ the protocol
     def nu_interval(self) -> tuple[float, float]:
@@ -202,15 +229,29 @@ class QuadraticTasks:
         hi = -1.0 / gmin if gmin < 0 else math.inf
         return lo, hi
 
+    @property
+    def rho(self) -> Any:
+        r"""Radius of the nu-expansion of :math:`\phi^*_{i,\nu}`: :math:`\rho_i=\max_j|\gamma_{ij}|`, shape (M,)."""
+        return self.xp.max(self.xp.abs(self.gamma), axis=1)
+
     def inner_solution(self, theta: Any, nu: Any = 0.0) -> Any:
-        r"""Exact :math:`\phi^*_{i,\nu}(\theta)` of eq. (9): shape (M, n), or (M, G, n) for G values of nu."""
-        theta = self._theta(theta)
+        r"""Exact :math:`\phi^*_{i,\nu}(\theta)` of eq. (9): shape (M, n), or (M, G, n) for G values of nu.
+
+        Eigenbasis: :math:`\phi=V(c-\nu d)/(1+\nu\gamma)`; with ``dense=True`` an LU solve per task and nu.
+        """
+        xp = self.xp
+        theta = self.check_theta(theta)
         nus, scalar = self._nus(nu)
-        c = self._c(theta)
-        z = (c[:, None, :] - nus[None, :, None] * self._d[:, None, :]) / (
-            1.0 + nus[None, :, None] * self.gamma[:, None, :]
-        )
-        phi = z @ self.V.mT
+        if self.dense:
+            rhs = (self.lam * theta - self.b_train)[:, None, :] - nus[None, :, None] * self.b_test[:, None, :]
+            H = self._S()[:, None, :, :] + nus[None, :, None, None] * self.A_test[:, None, :, :]
+            phi = xp.linalg.solve(H, rhs[..., None])[..., 0]
+        else:
+            z = (self._ch(theta)[:, None, :] - nus[None, :, None] * self._dh[:, None, :]) / (
+                1.0 + nus[None, :, None] * self.gamma[:, None, :]
+            )
+            phi = (z @ self._Vh.mT) / self._sig[:, None, None]
+        check_finite_result(phi, "the inner solution phi*_nu", xp)
         return phi[:, 0, :] if scalar else phi
 
     def meta_gradient(self, theta: Any, per_task: bool = False) -> Any:
@@ -218,13 +259,21 @@ class QuadraticTasks:
 
         :math:`\nabla F_i(\theta)=(I+\hat A_i/\lambda)^{-1}\nabla f_i(\phi_i^*(\theta))`.
 
-        Evaluated as :math:`\lambda V_i(\Gamma_ic_i+d_i)`.  Shape (n,) (average over tasks, eq. (5)) or
-        (M, n) with ``per_task=True``.
+        Evaluated as :math:`\lambda V_i(\Gamma_ic_i+d_i)` (or by LU with ``dense=True``).  Shape (n,) (average
+        over tasks, eq. (5)) or (M, n) with ``per_task=True``.
         """
-        theta = self._theta(theta)
-        w = self.gamma * self._c(theta) + self._d
-        g = self.lam * _apply(self.V, w)
-        return g if per_task else self.xp.mean(g, axis=0)
+        xp = self.xp
+        theta = self.check_theta(theta)
+        per_task = check_bool(per_task, "per_task")
+        if self.dense:
+            S = self._S()
+            phi0 = xp.linalg.solve(S, (self.lam * theta - self.b_train)[..., None])
+            g = self.lam * xp.linalg.solve(S, self.A_test @ phi0 + self.b_test[..., None])[..., 0]
+        else:
+            w = self.gamma * self._ch(theta) + self._dh
+            g = (self.lam / self._sig)[:, None] * _apply(self._Vh, w)
+        check_finite_result(g, "the meta-gradient", xp)
+        return g if per_task else check_finite_result(xp.mean(g, axis=0), "the meta-gradient", xp)
 
     def meta_hessian(self, theta: Any, per_task: bool = False) -> Any:
         r"""Exact meta-Hessian (differentiating eq. (7) in theta).
@@ -233,68 +282,104 @@ class QuadraticTasks:
 
         Constant in theta for quadratics; (n, n) or (M, n, n).
         """
-        self._theta(theta)
-        H = self.lam**2 * (self.V * self.gamma[:, None, :]) @ self.V.mT
-        return H if per_task else self.xp.mean(H, axis=0)
+        xp = self.xp
+        self.check_theta(theta)
+        per_task = check_bool(per_task, "per_task")
+        if self.dense:
+            S = self._S()
+            H = self.lam**2 * xp.linalg.solve(S, xp.linalg.solve(S, self.A_test).mT)
+            H = (H + H.mT) / 2
+        else:
+            H = (self.lam * (self.lam / self._sig))[:, None, None] * ((self._Vh * self.gamma[:, None, :]) @ self._Vh.mT)
+        check_finite_result(H, "the meta-Hessian", xp)
+        return H if per_task else xp.mean(H, axis=0)
 
     def meta_objective(self, theta: Any, per_task: bool = False) -> Any:
         r""":math:`F(\theta)=\frac1M\sum_i f_i(\phi_i^*(\theta))`, eq. (5)."""
+        per_task = check_bool(per_task, "per_task")
         phi = self.inner_solution(theta)
-        Fi = self.xp.sum(phi * (0.5 * _apply(self.A_test, phi) + self.b_test), axis=-1)
-        return Fi if per_task else float(self.xp.mean(Fi))
+        Fi = check_finite_result(self._value(self.A_test, self.b_test, phi), "the meta-objective F", self.xp)
+        return Fi if per_task else float(check_finite_result(self.xp.mean(Fi), "the meta-objective F", self.xp))
+
+    def _value(self, A: Any, b: Any, phi: Any) -> Any:
+        bb = b if phi.ndim == 2 else b[:, None, :]
+        return self.xp.sum(phi * (0.5 * _apply(A, phi) + bb), axis=-1)
+
+    def train_value(self, phi: Any) -> Any:
+        r""":math:`\hat f_i(\phi)=\tfrac12\phi^\top\hat A_i\phi+\hat b_i^\top\phi`, shape (M,) or (M, G)."""
+        phi = self.check_phi(phi)
+        return check_finite_result(self._value(self.A_train, self.b_train, phi), "fhat_i(phi)", self.xp)
+
+    def test_value(self, phi: Any) -> Any:
+        r""":math:`f_i(\phi)=\tfrac12\phi^\top A_i\phi+b_i^\top\phi`, shape (M,) or (M, G)."""
+        phi = self.check_phi(phi)
+        return check_finite_result(self._value(self.A_test, self.b_test, phi), "f_i(phi)", self.xp)
 
     def test_grad(self, phi: Any) -> Any:
         r""":math:`\nabla f_i(\phi)=A_i\phi+b_i` for phi of shape (M, n) or (M, G, n)."""
+        phi = self.check_phi(phi)
         b = self.b_test if phi.ndim == 2 else self.b_test[:, None, :]
-        return _apply(self.A_test, phi) + b
+        return check_finite_result(_apply(self.A_test, phi) + b, "grad f_i(phi)", self.xp)
 
     def train_grad(self, phi: Any) -> Any:
         r""":math:`\nabla\hat f_i(\phi)=\hat A_i\phi+\hat b_i`."""
+        phi = self.check_phi(phi)
         b = self.b_train if phi.ndim == 2 else self.b_train[:, None, :]
-        return _apply(self.A_train, phi) + b
+        return check_finite_result(_apply(self.A_train, phi) + b, "grad fhat_i(phi)", self.xp)
 
     def train_hvp(self, phi: Any, v: Any) -> Any:
-        r""":math:`\nabla^2\hat f_i(\phi)v=\hat A_iv` (phi unused: quadratic)."""
-        return _apply(self.A_train, v)
+        r""":math:`\nabla^2\hat f_i(\phi)v=\hat A_iv` (phi checked, unused: quadratic)."""
+        phi, v = self.check_phi(phi), self.check_phi(v, "v")
+        return check_finite_result(_apply(self.A_train, v), "Hess fhat_i v", self.xp)
 
     def test_hvp(self, phi: Any, v: Any) -> Any:
         r""":math:`\nabla^2f_i(\phi)v=A_iv`."""
-        return _apply(self.A_test, v)
+        phi, v = self.check_phi(phi), self.check_phi(v, "v")
+        return check_finite_result(_apply(self.A_test, v), "Hess f_i v", self.xp)
 
     def inner_grad(self, phi: Any, theta: Any, nu: Any) -> Any:
         r"""Gradient of the perturbed inner objective (9): :math:`\nu\nabla f_i+\nabla\hat f_i+\lambda(\phi-\theta)`.
 
         ``phi`` is (M, n) with a float ``nu``, or (M, G, n) with ``nu`` of shape (G,).
         """
-        nus = nu if phi.ndim == 2 else nu[None, :, None]
-        return nus * self.test_grad(phi) + self.train_grad(phi) + self.lam * (phi - theta)
+        phi, nus = self._pair(phi, nu)
+        theta = self.check_theta(theta)
+        out = nus * self.test_grad(phi) + self.train_grad(phi) + self.lam * (phi - theta)
+        return check_finite_result(out, "inner_grad (phi, theta or nu too large for float64)", self.xp)
 
     def inner_hvp(self, phi: Any, v: Any, nu: Any) -> Any:
         r"""Hessian-vector product of (9): :math:`(\nu A_i+\hat A_i+\lambda I)v` (independent of phi)."""
-        nus = nu if v.ndim == 2 else nu[None, :, None]
-        return nus * _apply(self.A_test, v) + _apply(self.A_train, v) + self.lam * v
+        self.check_phi(phi)
+        v, nus = self._pair(v, nu, "v")
+        return check_finite_result(
+            nus * _apply(self.A_test, v) + _apply(self.A_train, v) + self.lam * v,
+            "the inner Hessian-vector product",
+            self.xp,
+        )
 
     def mu_nu(self, nu: Any) -> Any:
         r"""Certified lower bound on the strong convexity of (9) per task and nu: shape (M,) or (M, G).
 
         :math:`S_i+\nu A_i=V_i^{-\top}(I+\nu\Gamma_i)V_i^{-1}\succeq\min_j(1+\nu\gamma_{ij})\,S_i`, so
         :math:`\mu_{i,\nu}\ge\min_j(1+\nu\gamma_{ij})\,\mu_i`; Weyl gives :math:`\mu_i-|\nu|\,\|A_i\|`; the larger
-        of the two is returned.  Both are bounds, never computed from :math:`\phi^*`.
+        of the two is returned.  Both are bounds, never computed from :math:`\phi^*`.  nu must lie in
+        :meth:`nu_interval`.
         """
         xp = self.xp
-        nus = xp.reshape(xp.asarray(nu, dtype=self.dtype), (-1,))
+        nus, scalar = self._nus(nu)
         fac = xp.min(1.0 + nus[None, :, None] * self.gamma[:, None, :], axis=-1)
         a = fac * self._mu_task[:, None]
         b = self._mu_task[:, None] - xp.abs(nus)[None, :] * self._L1_task[:, None]
-        out = xp.maximum(a, b)
-        return out[:, 0] if getattr(nu, "ndim", 0) == 0 else out
+        out = check_finite_result(xp.maximum(a, b), "mu_nu(nu) (|nu| too large for float64)", xp)
+        return out[:, 0] if scalar else out
 
     def L_nu(self, nu: Any) -> Any:
         r"""Upper bound on the smoothness of (9): :math:`\lambda+\|\hat A_i\|+|\nu|\,\|A_i\|`, shape (M,) or (M, G)."""
         xp = self.xp
-        nus = xp.reshape(xp.asarray(nu, dtype=self.dtype), (-1,))
+        nus, scalar = self._nus(nu)
         out = self.lam + self._Lhat1_task[:, None] + xp.abs(nus)[None, :] * self._L1_task[:, None]
-        return out[:, 0] if getattr(nu, "ndim", 0) == 0 else out
+        check_finite_result(out, "L_nu(nu) (|nu| too large for float64)", xp)
+        return out[:, 0] if scalar else out
 
     def constants(self) -> Constants:
         """The constants of Assumptions 1-3 for this family (uniform over tasks); see :class:`Constants`."""

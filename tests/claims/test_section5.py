@@ -94,13 +94,13 @@ def test_table1_memory_and_first_order_counts_are_exact(quick):
 
 
 def test_table1_agd_is_the_library_nesterov():
-    """The instrumented AGD stops at the same iteration as bmaml_theory.solvers.Nesterov for every delta."""
+    """The instrumented AGD stops at the same iteration as bmaml_theory.solvers.NesterovSolver for every delta."""
     kappa = 100.0
     tasks, theta = ex.table1_problem(kappa)
     D0 = float(np.linalg.norm(tasks.inner_solution(theta)[0] - theta))
     rows = [r for r in ex.agd_meta_gradients(kappa) if r["method"] == "FO-MAML"]
     deltas = tuple(r["delta"] * D0 for r in rows)
-    path = solvers.Nesterov(delta=min(deltas)).solve_path(tasks, theta, np.zeros(1), deltas)
+    path = solvers.NesterovSolver(delta=min(deltas)).solve_path(tasks, theta, np.zeros(1), deltas)
     its = dict(zip(path.deltas, np.asarray(path.iterations)[0, 0].tolist(), strict=True))
     assert [r["grads"] - 2 for r in rows] == [its[d] for d in deltas]
 

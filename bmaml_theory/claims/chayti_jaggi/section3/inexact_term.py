@@ -79,11 +79,11 @@ def _source(name: str, delta: float, seed: int):
     if name == "random":
         return RandomDirection(delta, seed=seed)
     if name == "gd":
-        return solvers.GD(delta)
+        return solvers.GDSolver(delta)
     if name == "nesterov":
-        return solvers.Nesterov(delta)
+        return solvers.NesterovSolver(delta)
     if name == "cg":
-        return solvers.CG(delta)
+        return solvers.CGSolver(delta)
     raise ValueError(f"source must be one of {SOURCES}, got {name!r}.")
 
 

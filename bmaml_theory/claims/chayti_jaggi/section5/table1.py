@@ -17,7 +17,7 @@ terms").  Reptile shares FO-MAML's row and is not measured separately.
 over decades only below that threshold; the table is a statement about the inner solve and needs only Assumption 3.
 Instances (:func:`bmaml_theory.studies.experiments.table1`): one quadratic task, n = 20, Lhat1 = 1, mu = lambda =
 1/kappa, kappa in {1e1, 1e2, 1e3, 1e4}, relative precision delta in {1e-2, ..., 1e-12} (delta in units of
-||phi*(theta) - theta||), every method with Nesterov's AGD as :class:`bmaml_theory.solvers.Nesterov` runs it.
+||phi*(theta) - theta||), every method with Nesterov's AGD as :class:`bmaml_theory.solvers.NesterovSolver` runs it.
 
 **What "matches" means** (fixed before the run; the table omits constants and O~ hides logs):
 
