@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = ROOT / "figures"
+DEFAULT_OUT = Path("figures-mnist1d")  # beside ./figures, which `verify all` swaps in whole
 CLAIMS = ("tmlr-flat-memory", "limitations-autodiff", "hvp-cost", "tmlr-mnist1d-accuracy", "tmlr-sngdm")
 EXTRA_METHODS = ("fomaml", "reptile", "imaml", "fobmaml-sym", "fobmaml-jvp")
 
@@ -26,7 +26,9 @@ EXTRA_METHODS = ("fomaml", "reptile", "imaml", "fobmaml-sym", "fobmaml-jvp")
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m verify mnist1d", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="short runs (CI): about a minute; claims lose power")
-    p.add_argument("--out", type=Path, default=None, help="output folder (default: figures/ of the repository)")
+    p.add_argument(
+        "--out", type=Path, default=None, help="output folder (default: ./figures-mnist1d), written as one set"
+    )
     p.add_argument(
         "--cache", type=Path, default=None, help="MNIST-1D cache folder (default: $XDG_CACHE_HOME/bmaml-theory)"
     )
@@ -252,7 +254,13 @@ def seconds_per_step(widths: tuple[int, ...], reps: int, note: Any) -> list[dict
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    out = args.out if args.out is not None else DEFAULT_OUT
+    from verify._io import OutputError, OutputSet, check_out_dir
+
+    try:
+        out = check_out_dir(args.out if args.out is not None else Path.cwd() / DEFAULT_OUT)
+    except OutputError as exc:
+        print(f"bmaml-verify mnist1d: {exc}", file=sys.stderr)
+        return 2
     if args.cache is not None:
         os.environ["BMAML_THEORY_CACHE"] = str(args.cache)
     import torch
@@ -280,8 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     runs = list(_study.accuracy_runs(ctx))
     s = _study.accuracy_settings(args.quick, methods=EXTRA_METHODS if not args.quick else ("fomaml", "fobmaml-sym"))
     runs += accuracy_study(s, progress=bar.note)
-    out.mkdir(parents=True, exist_ok=True)
-    draw_accuracy(runs, out / "mnist1d_accuracy.png")
+    oset = OutputSet(out)
+    stage = oset.__enter__()  # every file goes to a staging folder, swapped in whole at the end
+    draw_accuracy(runs, stage / "mnist1d_accuracy.png")
     bar.advance()
     # -- memory: every method, widths at K = 20 and K at width 64 --
     bar.phase("memory sweep")
@@ -292,14 +301,14 @@ def main(argv: list[str] | None = None) -> int:
     for m, w, K in grid:
         bar.note(f"memory {m} w={w} K={K}")
         mem_rows.append(known.get((m, w, K)) or memory_point(m, w, K, depth=_study.MEM_DEPTH))
-    draw_memory(mem_rows, 20, 64, out / "mnist1d_memory.png")
+    draw_memory(mem_rows, 20, 64, stage / "mnist1d_memory.png")
     bar.advance()
     # -- seconds per step against width, HVP cost --
     bar.phase("seconds per step")
     step_rows = seconds_per_step((16, 32) if args.quick else (16, 32, 64, 128), 1 if args.quick else 3, bar.note)
     from bmaml_theory.claims.tmlr.hvp_cost import timings
 
-    draw_seconds(step_rows, timings(ctx), out / "mnist1d_seconds.png")
+    draw_seconds(step_rows, timings(ctx), stage / "mnist1d_seconds.png")
     bar.advance()
     bar.close()
     seconds = time.perf_counter() - t0
@@ -341,7 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     from bmaml_theory.claims._core import to_jsonable
     from verify._io import write_text
 
-    write_text(out / "mnist1d_summary.json", json.dumps(to_jsonable(summary), indent=1) + "\n")
+    write_text(stage / "mnist1d_summary.json", json.dumps(to_jsonable(summary), indent=1) + "\n")
+    oset.__exit__(None, None, None)
     width = max(len(c) for c in CLAIMS)
     for cid, r in results.items():
         meas = "None" if r.measured is None else f"{r.measured:.6g}"
