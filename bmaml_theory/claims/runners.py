@@ -176,8 +176,9 @@ GROWTH_SE_FACTOR = 3.0  # the slope must exceed GROWTH_MIN_SLOPE by 3 standard e
 
 
 def _growth_fit(growth: Sequence[tuple[float, Measurement]]) -> dict[str, Any]:
-    """Log-log fit of the ratio against the family parameter (scipy.stats.linregress) and the growth verdict."""
-    from scipy.stats import linregress
+    """Log-log fit of the ratio against the family parameter (:func:`bmaml_theory.rates.fit_power_law`, the package's
+    one rate fit) and the growth verdict."""
+    from bmaml_theory.rates import fit_power_law
 
     params = np.array([float(t) for t, _ in growth])
     vals = np.array([float(m.value) for _, m in growth])
@@ -187,10 +188,10 @@ def _growth_fit(growth: Sequence[tuple[float, Measurement]]) -> dict[str, Any]:
         return fit
     order = np.argsort(params)
     params, vals = params[order], vals[order]
-    lr = linregress(np.log(params), np.log(vals))
-    fit.update(slope=float(lr.slope), slope_stderr=float(lr.stderr))
+    lr = fit_power_law(params, vals)
+    fit.update(slope=lr.exponent, slope_stderr=lr.stderr)
     increasing = bool(np.all(np.diff(vals) > 0))
-    steep = lr.slope - GROWTH_SE_FACTOR * lr.stderr >= GROWTH_MIN_SLOPE
+    steep = lr.exponent - GROWTH_SE_FACTOR * lr.stderr >= GROWTH_MIN_SLOPE
     fit["unbounded"] = bool(increasing and steep)
     if not fit["unbounded"]:
         fit["why_not"] = "not strictly increasing" if not increasing else "slope not clearly positive"

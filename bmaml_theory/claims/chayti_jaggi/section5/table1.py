@@ -57,6 +57,7 @@ import numpy as np
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section5._common import SOURCE
+from bmaml_theory.rates import fit_power_law
 from bmaml_theory.studies import experiments as ex
 
 A_RANGE = (0.4, 0.6)  # fitted exponent of compute in kappa (stated 1/2)
@@ -109,7 +110,8 @@ def _bias_exponents(rows: list[dict], p: float) -> tuple[list[dict], bool]:
         use = [r for r in pts if r["bias"] > BIAS_FLOOR]
         e = {"kappa": kappa, "points": len(use), "exponent": None, "growth": None}
         if len(use) >= 3:
-            e["exponent"] = float(np.polyfit(np.log([r["delta"] for r in use]), np.log([r["bias"] for r in use]), 1)[0])
+            use = sorted(use, key=lambda r: r["delta"])
+            e["exponent"] = fit_power_law([r["delta"] for r in use], [r["bias"] for r in use]).exponent
         big = [r["bias"] / r["delta"] ** p for r in use if r["delta"] >= SPLIT]
         small = [r["bias"] / r["delta"] ** p for r in use if r["delta"] <= SPLIT]
         if big and small:
