@@ -169,3 +169,42 @@ def _figure(scaling: dict, fits: dict, path: Path) -> None:
     fig.suptitle("Batched eigenbasis sweep vs per-point dense solves (NumPy, float64)", fontsize=11)
     save_figure(fig, path)
     plt.close(fig)
+
+
+BENCH_START = "<!-- bench:start (written by python -m verify bench; do not edit) -->"
+BENCH_END = "<!-- bench:end -->"
+
+
+def readme_block(result: dict) -> str:
+    """The README's Performance table, from a ``bench.json`` document (the run that measured it)."""
+    rows = [
+        "| case (M tasks, n, ν × δ grid) | sweep | per-point dense solves | speedup | floor | sweep / floor |",
+        "|---|---|---|---|---|---|",
+    ]
+    for c in result["cases"]:
+        g = c["grid"]
+        grid = f"{g[0]} × {g[1]}" if isinstance(g, (list, tuple)) else str(g)
+        rows.append(
+            f"| M = {c['M']}, n = {c['n']}, {grid} | {c['seconds']:.3g} s | {c['baseline_seconds']:.3g} s | "
+            f"{c['speedup']:.0f}× | {c['floor_seconds']:.3g} s | {c['ratio_to_floor']:.2f} |"
+        )
+    ex = result.get("scaling_exponents", {})
+    se = result.get("scaling_exponents_stderr") or {}
+    parts = [f"{ex[k]:.2f}" + (f" ± {se[k]:.2f}" if k in se else "") + f" in {k}" for k in ("n", "M", "grid") if k in ex]
+    tail = (
+        f"\n\nFitted scaling exponents of the sweep: {', '.join(parts)} (grid = number of grid points). "
+        + ("Targets met on the documented case." if result.get("main_case_meets_targets") else "Targets NOT met.")
+        + f" Measured on: {result.get('machine', {}).get('platform', 'this machine')}"
+        + (" (quick run)." if result.get("quick") else ".")
+    )
+    return "\n".join(rows) + tail
+
+
+def update_readme(path: Path, result: dict) -> None:
+    """Replace README's marked Performance block with :func:`readme_block` (atomically)."""
+    text = path.read_text(encoding="utf-8")
+    if BENCH_START not in text or BENCH_END not in text:
+        raise ValueError(f"{path} lacks the markers {BENCH_START!r} ... {BENCH_END!r}")
+    head, rest = text.split(BENCH_START, 1)
+    _, tail = rest.split(BENCH_END, 1)
+    write_text(path, f"{head}{BENCH_START}\n{readme_block(result)}\n{BENCH_END}{tail}")

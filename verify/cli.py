@@ -228,6 +228,11 @@ def _bench(args: argparse.Namespace) -> int:
             f"(x{c['speedup']:.0f}), floor {c['floor_seconds']:.3f} s (x{c['ratio_to_floor']:.2f})"
         )
     print(f"scaling exponents {r['scaling_exponents']}; wrote {out}/bench.json, bench_scaling.png")
+    if _in_checkout() and args.out is None and not args.quick:
+        from verify.bench import update_readme
+
+        update_readme(REPO / "README.md", r)  # the README's Performance table is this run's
+        print("updated README.md's Performance table")
     return 0 if r["main_case_meets_targets"] else 1
 
 
