@@ -190,7 +190,9 @@ def readme_block(result: dict) -> str:
         )
     ex = result.get("scaling_exponents", {})
     se = result.get("scaling_exponents_stderr") or {}
-    parts = [f"{ex[k]:.2f}" + (f" ± {se[k]:.2f}" if k in se else "") + f" in {k}" for k in ("n", "M", "grid") if k in ex]
+    parts = [
+        f"{ex[k]:.2f}" + (f" ± {se[k]:.2f}" if k in se else "") + f" in {k}" for k in ("n", "M", "grid") if k in ex
+    ]
     tail = (
         f"\n\nFitted scaling exponents of the sweep: {', '.join(parts)} (grid = number of grid points). "
         + ("Targets met on the documented case." if result.get("main_case_meets_targets") else "Targets NOT met.")
