@@ -30,9 +30,16 @@ STYLE = {
 CLIP = 1e3  # suboptimality ratios above this (a diverging method) are drawn at the clip and marked
 
 
+REGIME_LABEL = {"assumption": r"regime $\lambda\geq2\hat L_1$", "big-kappa": r"large-$\kappa$ regime"}
+
+
+def _label(regime: str) -> str:
+    return REGIME_LABEL.get(regime, regime)
+
+
 def _title(regime: str, s: Mapping) -> str:
     return (
-        f"{regime}: $\\lambda={s['lam_factor']:g}\\,\\hat L_1$, $\\kappa=10^{{{math.log10(s['kappa']):.0f}}}$, "
+        f"{_label(regime)}: $\\lambda={s['lam_factor']:g}\\,\\hat L_1$, $\\kappa=10^{{{math.log10(s['kappa']):.0f}}}$, "
         f"$n={s['n']}$, $M={s['M']}$,\ninner lr $={s['lr_factor']:g}/(\\hat L_1+\\lambda)$"
     )
 
@@ -98,7 +105,7 @@ def fig1_right(results: Mapping[str, ClaimResult], path: Path) -> None:
             if over.any():
                 k = int(np.argmax(over))
                 ax.plot(k, CLIP, marker="^", color=c, ms=8)
-        head = _title(regime, settings[regime]["settings"]) if regime in settings else regime
+        head = _title(regime, settings[regime]["settings"]) if regime in settings else _label(regime)
         ax.set_title(head + f", $K={d['K']}$", fontsize=9)
         ax.set_xlabel("outer GD iterations")
         ax.set_ylabel(r"$(F(\theta_t)-F^*)\,/\,(F(\theta_0)-F^*)$")
