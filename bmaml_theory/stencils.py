@@ -68,7 +68,7 @@ def _solve_weights(nodes: tuple[int, ...]) -> list[Fraction]:
 
 
 def make_stencil(nodes: Any, name: str | None = None) -> Stencil:
-    """The stencil of highest order on the given distinct integer ``nodes`` (2 to MAX_ORDER + 1 of them, |t| <= 1000).
+    """The stencil of highest order on the given distinct integer ``nodes`` (2 to MAX_ORDER + 1 of them, ``|t| <= 1000``).
 
     Non-integer nodes are rejected (never truncated): the estimator evaluates phi at t_k nu with integer t_k.
     """

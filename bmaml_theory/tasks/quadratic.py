@@ -97,6 +97,8 @@ class QuadraticTasks(FamilyChecks):
         eq. (7), one per task and nu - slower, but it loses about :math:`\mathrm{cond}(S)\varepsilon` instead of
         the eigenbasis's larger error at high cond(S) (an :class:`~bmaml_theory.AccuracyWarning` says when).
 
+    Notes
+    -----
     The factorisation works in a per-task scaled basis (:math:`S_i=\sigma_i\hat S_i`, :math:`\sigma_i=\lambda_{\max}(S_i)`)
     so that data at extreme magnitudes do not overflow in intermediate products; a result that is itself not
     representable raises ``FloatingPointError``.
