@@ -182,7 +182,8 @@ def pinned_bias(which: str, stencil: str, nu: float) -> float:
     ``"test-kink"`` (:math:`A=\hat f''+\lambda=3`, :math:`\phi_\nu=2-\nu/(3+\nu)`, :math:`\phi_{-\nu}=2+\nu/3`):
     forward :math:`2\nu/(3(3+\nu))`, symmetric :math:`\nu/(3(3+\nu))`, i.e. :math:`\nu/9+O(\nu^2)` - order 1.
     ``"train-kink"`` (:math:`\phi_{\pm\nu}-\tfrac12=\mp(3-\sqrt{9-2\nu})`): forward and symmetric both
-    :math:`2(3-\sqrt{9-2\nu})/\nu-2/3=\nu/27+O(\nu^2)` - order 1.
+    :math:`2(3-\sqrt{9-2\nu})/\nu-2/3=4\nu/(3(3+\sqrt{9-2\nu})^2)=\nu/27+O(\nu^2)` - order 1
+    (the second form is free of cancellation).
     """
     _stencil(stencil)
     nu = float(nu)
@@ -191,7 +192,7 @@ def pinned_bias(which: str, stencil: str, nu: float) -> float:
     if which == "test-kink":
         return (2.0 if stencil == "forward" else 1.0) * nu / (3.0 * (3.0 + nu))
     if which == "train-kink":
-        return 2.0 * (3.0 - math.sqrt(9.0 - 2.0 * nu)) / nu - 2.0 / 3.0
+        return 4.0 * nu / (3.0 * (3.0 + math.sqrt(9.0 - 2.0 * nu)) ** 2)  # = 2(3 - sqrt(9 - 2nu))/nu - 2/3
     raise ValueError(f"which must be one of {PINNED}, got {which!r}.")
 
 
