@@ -60,7 +60,7 @@ def test_inexact_term_search_power_and_replay(results):
     for name, ext in inexact_term.EXTREMAL.items():
         srch = r.evidence["search"][name]
         assert srch["extremal"] == ext
-        assert srch["unpinned_worst"] >= inexact_term.POWER_TARGET * ext
+        assert srch["unpinned_worst"] >= 0.9 * ext and srch["power_met"]
         assert srch["failures"] == 0 and srch["evaluations"] > 0
     inst = r.evidence["worst_instance"]
     assert inexact_term.RATIOS[inst["estimator"]](inst["encoding"]) == pytest.approx(r.measured, rel=1e-12)
@@ -174,7 +174,7 @@ def test_corrected_bounds_hold_on_the_run(results):
         assert 0 < v <= 1.0
 
 
-@settings(max_examples=25, deadline=None)
+@settings(deadline=None)
 @given(
     kind=st.sampled_from(regularity.KINDS),
     n=st.integers(1, 6),
