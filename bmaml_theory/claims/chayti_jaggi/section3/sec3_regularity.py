@@ -51,6 +51,7 @@ STATED = {"nu": 2.0, "delta": 2.0 / 3.0}  # eq. (12) symmetric, eq. (14) symmetr
 CORRECTED = {"nu": 1.0, "delta": 0.5}  # the tightest orders under Assumptions 1-3 alone (errata, issue 13)
 MIN_MEASURED_FRACTION = 0.5  # as the quadratic rows: power needs half the tasks measurable, every kind represented
 PIN_NUS = tuple(np.logspace(-2, -5, 7))  # pinned growth: 3 decades where bias >> round-off (bias ~ nu/9 >= 1e-6)
+FIG_NUS = np.logspace(-1, -6, 21)  # the figure's pinned curves: 5 decades, bias >= 1e-7 >> round-off ~ 1e-10
 
 STATEMENT = Statement(
     id="sec3-regularity",
@@ -71,6 +72,7 @@ STATEMENT = Statement(
     "delta at the best nu under worst-case errors), worst over tasks and both rates (dimensionless)",
     threshold=Threshold(0.0, "<="),
     tolerance=Tolerance(RATE_TOL, RATE_TOL_REASON),
+    figure="sec3_regularity.png",
     group=GROUP,
 )
 
@@ -236,4 +238,35 @@ def check(ctx: Context) -> ClaimResult:
         "from the kink crossed at nu = 0, not from the fit",
         "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in s.items()},
     }
-    return runners.decide(ctx, STATEMENT, ms, power_ok=power_ok, power_note=note, evidence=evidence)
+    data = {
+        "pinned": {
+            which: {
+                "nus": FIG_NUS,
+                **{
+                    f"{st}_{src}": np.array(
+                        [
+                            (study.measured_pinned_bias if src == "measured" else study.pinned_bias)(which, st, v)
+                            for v in FIG_NUS
+                        ]
+                    )
+                    for st in ("symmetric", "forward")
+                    for src in ("measured", "closed")
+                },
+            }
+            for which in study.PINNED
+        },
+        "orders": {
+            kind: {
+                f"{st}_{w}": np.array(
+                    [r[f"fit_{w}"].order for r in rows if r["kind"] == kind and r["stencil"] == st and r[f"fit_{w}"].ok]
+                )
+                for st in ("symmetric", "forward")
+                for w in ("nu", "delta")
+            }
+            for kind in s["kinds"]
+        },
+        "stated": STATED,
+        "corrected": CORRECTED,
+        "tolerance": RATE_TOL,
+    }
+    return runners.decide(ctx, STATEMENT, ms, power_ok=power_ok, power_note=note, evidence=evidence, data=data)
