@@ -39,11 +39,12 @@ PINNED = ("test-kink", "train-kink")
 
 
 def settings(quick: bool) -> dict:
-    """Families and grids of a run (quick: 2 tasks, n in {2, 5}, half the grid densities)."""
+    """Families and grids of a run (quick: 2 tasks, n in {2, 5}, lam = 2 Lhat1 only, half the grid densities)."""
     return {
         "M": 2 if quick else 4,
         "dims": (2, 5) if quick else (2, 5, 10),
         "kinds": KINDS,
+        "lam_factors": (2.0,) if quick else (2.0, 20.0),  # lam / Lhat1: the threshold of Section 4 and 10x above it
         "nu_decades": NU_DECADES,
         "nu_per_decade": 10 if quick else 20,
         "delta_range": (-1.0, -15.0, 29 if quick else 57),
@@ -96,30 +97,39 @@ def study(s: dict, progress: Any = None) -> dict:
     rows, grids = [], {}
     j = -1
     for kind in s["kinds"]:
-        for n in s["dims"]:
-            j += 1
-            tasks, theta = placed_family(kind, s["M"], n, s["seed"])
-            for name, st in STENCILS.items():
-                if progress is not None:
-                    progress(f"regularity: {name} sweep ({kind}, n={n})")
-                adv, best = _grid(tasks, theta, st, s)
-                grids[(j, name)] = (adv, best)
-                for i in range(tasks.M):
-                    rows.append(
-                        {
-                            "kind": kind,
-                            "n": n,
-                            "M": s["M"],
-                            "seed": s["seed"],
-                            "family": j,
-                            "task": i,
-                            "stencil": name,
-                            "fit_nu": sweeps.fit_nu_order(adv, i),
-                            "fit_delta": sweeps.fit_delta_order(adv, best, i),
-                            "bound_ratio": _bound_ratios(tasks, adv, best, i),
-                        }
-                    )
+        for lam_factor in s["lam_factors"]:
+            for n in s["dims"]:
+                j += 1
+                _sweep_family(rows, grids, s, j, kind, n, float(lam_factor), progress)
     return {"rows": rows, "settings": s, "grids": grids}
+
+
+def _sweep_family(
+    rows: list, grids: dict, s: dict, j: int, kind: str, n: int, lam_factor: float, progress: Any
+) -> None:
+    """Sweep family j (both stencils) and append one row per task and stencil."""
+    tasks, theta = placed_family(kind, s["M"], n, s["seed"], lam_factor=lam_factor)
+    for name, st in STENCILS.items():
+        if progress is not None:
+            progress(f"regularity: {name} sweep ({kind}, lam={lam_factor:g} Lhat1, n={n})")
+        adv, best = _grid(tasks, theta, st, s)
+        grids[(j, name)] = (adv, best)
+        for i in range(tasks.M):
+            rows.append(
+                {
+                    "kind": kind,
+                    "lam_factor": lam_factor,
+                    "n": n,
+                    "M": s["M"],
+                    "seed": s["seed"],
+                    "family": j,
+                    "task": i,
+                    "stencil": name,
+                    "fit_nu": sweeps.fit_nu_order(adv, i),
+                    "fit_delta": sweeps.fit_delta_order(adv, best, i),
+                    "bound_ratio": _bound_ratios(tasks, adv, best, i),
+                }
+            )
 
 
 def fitted_order(
@@ -131,11 +141,13 @@ def fitted_order(
     task: int,
     stencil: str,
     which: str,
+    lam_factor: float = 2.0,
     nu_decades: float = NU_DECADES,
     nu_per_decade: int,
     delta_range: tuple[float, float, int] | list,
 ) -> float:
-    r"""The fitted order of task ``task`` of ``placed_family(kind, M, n, seed)``, exactly as :func:`study` fits it.
+    r"""The fitted order of task ``task`` of ``placed_family(kind, M, n, seed, lam_factor=lam_factor)``, exactly as
+    :func:`study` fits it.
 
     ``which``: ``"nu"`` (eq. 12, exact solutions) or ``"delta"`` (eq. 14, worst-case errors at the best nu).
     Returns NaN when the rate is not measurable on that task (no asymptotic window).
@@ -143,7 +155,7 @@ def fitted_order(
     if which not in ("nu", "delta"):
         raise ValueError(f"which must be 'nu' or 'delta', got {which!r}.")
     st = _stencil(stencil)
-    tasks, theta = placed_family(kind, int(M), int(n), int(seed))
+    tasks, theta = placed_family(kind, int(M), int(n), int(seed), lam_factor=float(lam_factor))
     if not 0 <= int(task) < tasks.M:
         raise ValueError(f"task must index a task of the family, 0 <= task < {tasks.M}, got {task!r}.")
     s = {"nu_decades": float(nu_decades), "nu_per_decade": int(nu_per_decade), "delta_range": tuple(delta_range)}
