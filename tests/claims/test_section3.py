@@ -66,6 +66,22 @@ def test_inexact_term_search_power_and_replay(results):
     assert inexact_term.RATIOS[inst["estimator"]](inst["encoding"]) == pytest.approx(r.measured, rel=1e-12)
 
 
+def test_inexact_term_skips_instances_beyond_float64():
+    """A tiny Lhat1 (lam = 2e-6) and a large linear test term put phi*_nu at ||phi|| ~ 5e9: the estimate's round-off
+    would be ~4% of 2 lam delta/nu, so the instance is not measurable (None, counted as skipped), never a ratio."""
+    p = inexact_term.SPACE.encode(
+        [[[1e-4, 0.0]]],
+        [[[0.0, 0.0], [0.0, 0.0]]],
+        [[[1e-4, 0.0]]],
+        [[10.0, -10.0]],
+        [0.0, 0.0],
+        2.0,
+        extra={"nu": [0.0], "delta": [-10.0], "e1": [10.0, 0.0], "e2": [-10.0, 0.0]},
+    )
+    assert inexact_term.ratio_forward(p) is None
+    assert inexact_term.ratio_symmetric(p) is None
+
+
 def test_inexact_term_wrong_bound_is_violated_with_a_replay():
     """Can-fail: the same search against a bound 10% too small (ratio <= 0.9) is violated, and the replay reruns."""
     wrong = dataclasses.replace(inexact_term.STATEMENT, threshold=Threshold(0.9, "<="))
