@@ -28,3 +28,85 @@ def maml_grad(t, w: np.ndarray, alpha: float) -> np.ndarray:
     u = W - alpha * t.train_grad(W)
     gu = t.train_grad(u)
     return (gu - alpha * t.train_hvp(W, gu))[0]
+
+
+# --- issue 13: searches over the stochastic family and Monte Carlo decisions -------------------------------------
+# CMA-ES (bmaml_theory.adversary.maximize) from random starts over StochasticSpace.  Sizes fixed from the group's
+# time budget (45 s single-core for every fallah claim), never from an outcome.
+CMA_STARTS = {"default": 12, "quick": 4}
+CMA_BUDGET = {"default": 2400, "quick": 480}
+MC_LEVEL = 0.99  # every Monte Carlo CI is a 99% normal interval (mc_mean), fixed before any run
+
+
+def stochastic_search(ctx, ratio, space, *, pins=(), key: str | None = None):
+    """CMA-ES of ``ratio`` over ``space`` from random starts (seeded by ``ctx.seed``) plus ``pins``; jobs=1 inside a
+    claim (groups already run in parallel).  Cached under ``key`` so claims of the group can share it."""
+    from bmaml_theory import adversary
+
+    size = "quick" if ctx.quick else "default"
+
+    def go():
+        return adversary.maximize(
+            ratio,
+            space,
+            starts=CMA_STARTS[size],
+            seed=ctx.seed,
+            budget=CMA_BUDGET[size],
+            pins=list(pins),
+            jobs=1,
+            check_time=ctx.check_time,
+        )
+
+    return ctx.cached(key, go) if key else go()
+
+
+def search_evidence(res, pins: int) -> dict:
+    """``evidence.search``: the worst from random starts alone beside the pinned extremal's, with the counts."""
+    return {
+        "method": f"CMA-ES (cma) from random starts over StochasticSpace, successive halving"
+        + (f", + {pins} pinned extremal instance(s)" if pins else ""),
+        "unpinned_worst": res.unpinned_worst,
+        "pinned_worst": res.pinned_worst,
+        "worst": res.worst,
+        "unpinned_over_pinned": (
+            res.unpinned_worst / res.pinned_worst if res.unpinned_worst is not None and res.pinned_worst else None
+        ),
+        "evaluations": res.evaluations,
+        "failures": res.failures,
+        "skipped": res.skipped,
+        "failure_examples": res.failure_examples,
+    }
+
+
+def mc_row(low: float, mean: float, high: float, instance: dict, replay) -> dict:
+    """One Monte Carlo ratio: its CI [low, high] around ``mean``; ``replay`` recomputes ``low``."""
+    return {"low": float(low), "mean": float(mean), "high": float(high), "instance": instance, "replay": replay}
+
+
+def mc_decide(ctx, st, rows, *, failures: int = 0, failure_examples=(), evidence=None, data=None):
+    r"""Decide a ``<=`` statement from Monte Carlo ratios with CIs: ``violated`` only when a whole CI lies above the
+    threshold (the measurement's value is the CI's LOWER end, which its replay recomputes); ``inconclusive`` when a
+    CI straddles it (its upper end above, lower end below); ``holds`` when every CI lies below."""
+    from bmaml_theory.claims import runners
+    from bmaml_theory.claims._core import Measurement
+
+    thr = st.threshold.value + st.tolerance.value
+    ms = [Measurement(r["low"], r["instance"] | {"ci": [r["low"], r["high"]], "mean": r["mean"]}, r["replay"]) for r in rows]
+    straddle = [r for r in rows if r["high"] > thr >= r["low"]]
+    ev = dict(evidence or {})
+    ev["monte_carlo"] = [{k: r[k] for k in ("low", "mean", "high")} for r in rows]
+    ev["ci_level"] = MC_LEVEL
+    return runners.decide(
+        ctx,
+        st,
+        ms,
+        failures=failures,
+        failure_examples=failure_examples,
+        power_ok=not straddle,
+        power_note=f"{len(straddle)} Monte Carlo CI(s) straddle the threshold (e.g. [{straddle[0]['low']:.4g}, "
+        f"{straddle[0]['high']:.4g}])"
+        if straddle
+        else "",
+        evidence=ev,
+        data=data,
+    )
