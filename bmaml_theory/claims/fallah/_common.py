@@ -38,9 +38,10 @@ CMA_BUDGET = {"default": 2400, "quick": 480}
 MC_LEVEL = 0.99  # every Monte Carlo CI is a 99% normal interval (mc_mean), fixed before any run
 
 
-def stochastic_search(ctx, ratio, space, *, pins=(), key: str | None = None):
+def stochastic_search(ctx, ratio, space, *, pins=(), key: str | None = None, scale: float = 1.0):
     """CMA-ES of ``ratio`` over ``space`` from random starts (seeded by ``ctx.seed``) plus ``pins``; jobs=1 inside a
-    claim (groups already run in parallel).  Cached under ``key`` so claims of the group can share it."""
+    claim (groups already run in parallel).  ``scale`` multiplies the budget (a claim whose evaluations are costly
+    uses less, fixed from the time budget).  Cached under ``key`` so claims of the group can share it."""
     from bmaml_theory import adversary
 
     size = "quick" if ctx.quick else "default"
@@ -51,7 +52,7 @@ def stochastic_search(ctx, ratio, space, *, pins=(), key: str | None = None):
             space,
             starts=CMA_STARTS[size],
             seed=ctx.seed,
-            budget=CMA_BUDGET[size],
+            budget=int(CMA_BUDGET[size] * scale),
             pins=list(pins),
             jobs=1,
             check_time=ctx.check_time,
