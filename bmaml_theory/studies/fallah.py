@@ -10,6 +10,8 @@ r"""Studies of the Fallah, Mokhtari & Ozdaglar statements on the stochastic fami
   - per task the linear term :math:`b_i` and a logit of :math:`p_i` (softmax);
   - the nonlinearity weight :math:`c=|z|`, the noise levels :math:`s_g=|z|` and (``hessian_noise=True``)
     :math:`s_H=|z|` with one direction :math:`S_i=v_iv_i^\top/\|v_i\|^2` per task (spectral norm 1);
+  - (``scale_decades`` > 0) a scale :math:`10^{-\text{scale\_decades}\cdot\mathrm{sig}(z)}` multiplying every
+    :math:`A_i` (so small L is as easy to reach as large L: the same class, a log-scale encoding of its size);
   - the point w (n), the step :math:`\alpha=\alpha_{\max}\,\mathrm{sig}(z)/L` (so :math:`\alpha\in(0,\alpha_{\max}/L)`);
   - the claim's extras (raw, clipped to the box).
 
@@ -68,6 +70,9 @@ class StochasticSpace(LogisticSpace):
 
     Examples
     --------
+    scale_decades : float
+        When > 0, one more coordinate scales every A_i by :math:`10^{-\text{scale\_decades}\cdot\mathrm{sig}(z)}`.
+
     >>> sp = StochasticSpace(extras={"u": "n"})
     >>> inst = sp.decode(sp.random_encoding(np.random.default_rng(0), Structure(2, 3, 1, 1)))
     >>> (inst.tasks.M, inst.tasks.n, inst.extra["u"].shape, 0 < inst.alpha * inst.tasks.constants().L < 1)
@@ -83,6 +88,7 @@ class StochasticSpace(LogisticSpace):
         hessian_noise: bool = False,
         nonlinear: bool = True,
         alpha_max: float = 1.0,
+        scale_decades: float = 0.0,
         extras: Any = None,
         box: float = 10.0,
         prior: str = "geometric",
@@ -92,13 +98,17 @@ class StochasticSpace(LogisticSpace):
             raise ValueError(f"alpha_max must be finite and > 0 (alpha's range in units of 1/L), got {alpha_max!r}.")
         self.per_task_A, self.hessian_noise, self.nonlinear = bool(per_task_A), bool(hessian_noise), bool(nonlinear)
         self.alpha_max = float(alpha_max)
+        if not (math.isfinite(scale_decades) and scale_decades >= 0):
+            raise ValueError(f"scale_decades must be finite and >= 0, got {scale_decades!r}.")
+        self.scale_decades = float(scale_decades)
 
     def dim(self, s: Structure) -> int:
         """Length of z for structure s."""
         tri = s.n * (s.n + 1) // 2
         nA = s.M if self.per_task_A else 1
         per_task = s.n + 1 + (s.n if self.hessian_noise else 0)
-        return nA * tri + s.M * per_task + 2 + int(self.hessian_noise) + s.n + 1 + self._extra_dim(s.n)
+        extra = 2 + int(self.hessian_noise) + int(self.scale_decades > 0)
+        return nA * tri + s.M * per_task + extra + s.n + 1 + self._extra_dim(s.n)
 
     def decode(self, p: Any) -> StochasticInstance:  # type: ignore[override]
         """The instance encoded by p (module docstring).  A degenerate instance (L = 0) raises ValueError."""
@@ -133,6 +143,8 @@ class StochasticSpace(LogisticSpace):
         c = abs(zc) if self.nonlinear else 0.0
         sg = abs(float(take(1)[0]))
         sH = abs(float(take(1)[0])) if self.hessian_noise else 0.0
+        if self.scale_decades > 0:
+            A = A * 10 ** (-self.scale_decades * _sig(float(take(1)[0])))
         S = None
         if self.hessian_noise:
             S = np.zeros((M, n, n))
