@@ -184,9 +184,14 @@ class StochasticSpace(LogisticSpace):
         }
 
 
+def _apply(T: np.ndarray, I: np.ndarray, W: np.ndarray) -> np.ndarray:
+    r""":math:`T_{I}W` for matrices T (M, n, n), task indices I (R, B), points W (R, B, n)."""
+    return np.einsum("rbjk,rbk->rbj", T[I], W)
+
+
 def _grads(t: StochasticTasks, I: np.ndarray, W: np.ndarray) -> np.ndarray:
     r""":math:`\nabla f_{I}(W)` for task indices I (R, B) at points W (R, B, n)."""
-    return np.einsum("rbjk,rbk->rbj", t.A[I], W) + t.b[I] + t.c * np.tanh(W)
+    return _apply(t.A, I, W) + t.b[I] + t.c * np.tanh(W)
 
 
 def grad_F_batch(t: StochasticTasks, W: Any, alpha: float) -> np.ndarray:
@@ -205,7 +210,7 @@ def _noisy(t: StochasticTasks, I: np.ndarray, W: np.ndarray, D: int, g: np.rando
     R, B = I.shape
     eta = g.normal(0.0, t.sH / math.sqrt(D), (R, B))
     xi = g.normal(0.0, t.sg / math.sqrt(t.n * D), (R, B, t.n))
-    return _grads(t, I, W) + eta[..., None] * np.einsum("rbjk,rbk->rbj", t.S[I], W) + xi, eta
+    return _grads(t, I, W) + eta[..., None] * _apply(t.S, I, W) + xi, eta
 
 
 def simulate(
@@ -254,8 +259,8 @@ def simulate(
         v, _ = _noisy(t, I, Wb - alpha * gin, D_o, g)
         if method == "maml":
             eta = g.normal(0.0, t.sH / math.sqrt(D_h), (runs, B))
-            H = t.A[I] + eta[..., None, None] * t.S[I] + t.c * np.einsum("rbk,kl->rbkl", 1 / np.cosh(Wb) ** 2, np.eye(t.n))
-            d = v - alpha * np.einsum("rbjk,rbk->rbj", H, v)
+            Hv = _apply(t.A, I, v) + eta[..., None] * _apply(t.S, I, v) + t.c * v / np.cosh(Wb) ** 2
+            d = v - alpha * Hv
         elif method == "fo_maml":
             d = v
         elif method == "hf_maml":
@@ -265,7 +270,7 @@ def simulate(
             xi = g.normal(0.0, t.sg / math.sqrt(t.n * D_h), (runs, B, t.n))
 
             def gh(X: np.ndarray) -> np.ndarray:  # one D_h data set, shared by both points
-                return _grads(t, I, X) + eta[..., None] * np.einsum("rbjk,rbk->rbj", t.S[I], X) + xi
+                return _grads(t, I, X) + eta[..., None] * _apply(t.S, I, X) + xi
 
             d = v - alpha * (gh(Wb + dl * v) - gh(Wb - dl * v)) / (2 * dl)
         else:
