@@ -184,33 +184,35 @@ class StochasticSpace(LogisticSpace):
         }
 
 
-def _apply(T: np.ndarray, I: np.ndarray, W: np.ndarray) -> np.ndarray:
-    r""":math:`T_{I}W` for matrices T (M, n, n), task indices I (R, B), points W (R, B, n)."""
-    return np.einsum("rbjk,rbk->rbj", T[I], W)
+def _apply(T: np.ndarray, idx: np.ndarray, W: np.ndarray) -> np.ndarray:
+    r""":math:`T_{I}W` for matrices T (M, n, n), task indices idx (R, B), points W (R, B, n)."""
+    return np.einsum("rbjk,rbk->rbj", T[idx], W)
 
 
-def _grads(t: StochasticTasks, I: np.ndarray, W: np.ndarray) -> np.ndarray:
-    r""":math:`\nabla f_{I}(W)` for task indices I (R, B) at points W (R, B, n)."""
-    return _apply(t.A, I, W) + t.b[I] + t.c * np.tanh(W)
+def _grads(t: StochasticTasks, idx: np.ndarray, W: np.ndarray) -> np.ndarray:
+    r""":math:`\nabla f_{I}(W)` for task indices idx (R, B) at points W (R, B, n)."""
+    return _apply(t.A, idx, W) + t.b[idx] + t.c * np.tanh(W)
 
 
 def grad_F_batch(t: StochasticTasks, W: Any, alpha: float) -> np.ndarray:
     r""":math:`\nabla F(w)=\sum_ip_i(I-\alpha\nabla^2f_i(w))\nabla f_i(w-\alpha\nabla f_i(w))` at every row of W (R, n)."""
     W = np.asarray(W, dtype=np.float64)
     Wm = np.broadcast_to(W[:, None], (W.shape[0], t.M, t.n))
-    I = np.broadcast_to(np.arange(t.M), (W.shape[0], t.M))
-    U = Wm - alpha * _grads(t, I, Wm)
-    G = _grads(t, I, U)
+    idx = np.broadcast_to(np.arange(t.M), (W.shape[0], t.M))
+    U = Wm - alpha * _grads(t, idx, Wm)
+    G = _grads(t, idx, U)
     HG = np.einsum("ijk,rik->rij", t.A, G) + t.c * G / np.cosh(Wm) ** 2
     return np.einsum("i,rij->rj", t.p, G - alpha * HG)
 
 
-def _noisy(t: StochasticTasks, I: np.ndarray, W: np.ndarray, D: int, g: np.random.Generator) -> np.ndarray:
+def _noisy(
+    t: StochasticTasks, idx: np.ndarray, W: np.ndarray, D: int, g: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     r"""One data set of size D per (run, task): :math:`\tilde\nabla f_I(W,D)=(A_I+\bar\eta S_I)W+b_I+\bar\xi+c\tanh W`."""
-    R, B = I.shape
+    R, B = idx.shape
     eta = g.normal(0.0, t.sH / math.sqrt(D), (R, B))
     xi = g.normal(0.0, t.sg / math.sqrt(t.n * D), (R, B, t.n))
-    return _grads(t, I, W) + eta[..., None] * _apply(t.S, I, W) + xi, eta
+    return _grads(t, idx, W) + eta[..., None] * _apply(t.S, idx, W) + xi, eta
 
 
 def simulate(
@@ -253,13 +255,13 @@ def simulate(
         J = g.choice(t.M, size=(runs, B_prime), p=t.p)
         Gb, _ = _noisy(t, J, np.broadcast_to(W[:, None], (runs, B_prime, t.n)), D_beta, g)
         Lt = 4 * L + 2 * rho * alpha * np.linalg.norm(Gb, axis=-1).mean(axis=1)
-        I = g.choice(t.M, size=(runs, B), p=t.p)
+        idx = g.choice(t.M, size=(runs, B), p=t.p)
         Wb = np.broadcast_to(W[:, None], (runs, B, t.n))
-        gin, _ = _noisy(t, I, Wb, D_in, g)
-        v, _ = _noisy(t, I, Wb - alpha * gin, D_o, g)
+        gin, _ = _noisy(t, idx, Wb, D_in, g)
+        v, _ = _noisy(t, idx, Wb - alpha * gin, D_o, g)
         if method == "maml":
             eta = g.normal(0.0, t.sH / math.sqrt(D_h), (runs, B))
-            Hv = _apply(t.A, I, v) + eta[..., None] * _apply(t.S, I, v) + t.c * v / np.cosh(Wb) ** 2
+            Hv = _apply(t.A, idx, v) + eta[..., None] * _apply(t.S, idx, v) + t.c * v / np.cosh(Wb) ** 2
             d = v - alpha * Hv
         elif method == "fo_maml":
             d = v
@@ -269,10 +271,10 @@ def simulate(
             eta = g.normal(0.0, t.sH / math.sqrt(D_h), (runs, B))
             xi = g.normal(0.0, t.sg / math.sqrt(t.n * D_h), (runs, B, t.n))
 
-            def gh(X: np.ndarray) -> np.ndarray:  # one D_h data set, shared by both points
-                return _grads(t, I, X) + eta[..., None] * _apply(t.S, I, X) + xi
-
-            d = v - alpha * (gh(Wb + dl * v) - gh(Wb - dl * v)) / (2 * dl)
+            # one D_h data set, shared by both points of the central difference
+            gp = _grads(t, idx, Wb + dl * v) + eta[..., None] * _apply(t.S, idx, Wb + dl * v) + xi
+            gm = _grads(t, idx, Wb - dl * v) + eta[..., None] * _apply(t.S, idx, Wb - dl * v) + xi
+            d = v - alpha * (gp - gm) / (2 * dl)
         else:
             raise ValueError(f"method must be 'maml', 'fo_maml' or 'hf_maml', got {method!r}.")
         W = W - d.mean(axis=1) / (C * Lt[:, None])

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from scipy import integrate, stats
 
+from bmaml_theory.adversary import Structure
 from bmaml_theory.claims import Context, Measurement, Replay, run_claim, runners
-from bmaml_theory.claims.fallah import fomaml_bias, hfmaml_error, smoothness
+from bmaml_theory.claims.fallah import (
+    _common,
+    _convergence,
+    descent,
+    estimator_bias,
+    f_fhat,
+    fomaml_bias,
+    hfmaml_error,
+    smoothness,
+    stepsize,
+)
+from bmaml_theory.studies.fallah import StochasticSpace, grad_F_batch, simulate
+from bmaml_theory.tasks.stochastic import FallahConstants, StochasticTasks
 
 QUICK_IDS = (
     "fallah-smoothness",
@@ -134,21 +150,6 @@ def test_task_family_rejects_bad_sizes():
 
 
 # --------------------------------------------------------------------------------------------- issue 13 rows
-import math  # noqa: E402
-
-from scipy import integrate, stats  # noqa: E402
-
-from bmaml_theory.adversary import Structure  # noqa: E402
-from bmaml_theory.claims.fallah import (  # noqa: E402
-    _common,
-    _convergence,
-    descent,
-    estimator_bias,
-    f_fhat,
-    stepsize,
-)
-from bmaml_theory.studies.fallah import StochasticSpace, grad_F_batch, simulate  # noqa: E402
-from bmaml_theory.tasks.stochastic import FallahConstants, StochasticTasks  # noqa: E402
 
 SIG10 = 1 / (1 + math.exp(-10))
 
@@ -169,7 +170,7 @@ def test_stepsize_pinned_first_moment_by_quadrature():
     # an independent quadrature over the n-dim Gaussian's norm written with the chi-square law
     e = integrate.quad(lambda q: stats.chi2.pdf(q, 10) / (4 + math.sqrt(q / 10)), 0, np.inf, epsabs=1e-14)[0]
     assert 0.2 / e == pytest.approx(exact, rel=1e-10)
-    lo, mid, hi = stepsize.ratio_ci(stepsize.pin().tolist(), 1, 40000, 3)
+    lo, _, hi = stepsize.ratio_ci(stepsize.pin().tolist(), 1, 40000, 3)
     assert lo <= exact <= hi and hi - lo < 0.005 * exact
 
 
@@ -228,12 +229,20 @@ def test_convergence_reference_constants_and_floors():
     k = FallahConstants(L=2.0, rho=1.0, sigma=1.0, sigma_tilde=2.0, sigma_H=0.0)
     V = 1 / 20 + 4 / 40 + 4 / 4  # sigma^2/B + sigma~^2/(B D_o) + sigma~^2/D_in with B = 20, D_o = 2, D_in = 4
     ra = 1.0 * 0.25 / 2.0  # rho alpha / L at alpha = 1/4
-    assert _convergence.floor("maml", k, 0.25, 20, 4, 2) == pytest.approx(max(math.sqrt(61 * (1 + ra) * V), 61 * ra * V))
-    assert _convergence.floor("hf_maml", k, 0.25, 20, 4, 2) == pytest.approx(max(6 * math.sqrt((1 + ra) * V), 36 * ra * V))
+    assert _convergence.floor("maml", k, 0.25, 20, 4, 2) == pytest.approx(
+        max(math.sqrt(61 * (1 + ra) * V), 61 * ra * V)
+    )
+    assert _convergence.floor("hf_maml", k, 0.25, 20, 4, 2) == pytest.approx(
+        max(6 * math.sqrt((1 + ra) * V), 36 * ra * V)
+    )
     Vfo = (1 / 20 + 20 * 0.25**2 * 4) + 4 / 40 + 4 / 4
-    assert _convergence.floor("fo_maml", k, 0.25, 20, 4, 2) == pytest.approx(max(math.sqrt(14 * (1 + ra) * Vfo), 14 * ra * Vfo))
+    assert _convergence.floor("fo_maml", k, 0.25, 20, 4, 2) == pytest.approx(
+        max(math.sqrt(14 * (1 + ra) * Vfo), 14 * ra * Vfo)
+    )
     # the rate's min: first term (L + rho alpha (sigma + eps))/eps^2 vs L B/sigma^2 + L (B D_o + D_in)/sigma~^2
-    assert _convergence.rate("maml", k, 0.25, 0.1, 20, 4, 2) == pytest.approx(min((2 + 0.25 * 1.1) / 0.01, 40 + 2 * 44 / 4))
+    assert _convergence.rate("maml", k, 0.25, 0.1, 20, 4, 2) == pytest.approx(
+        min((2 + 0.25 * 1.1) / 0.01, 40 + 2 * 44 / 4)
+    )
 
 
 def test_simulate_without_noise_is_the_notes_gradient_descent():
@@ -276,7 +285,7 @@ def test_stochastic_space_decodes_the_class():
     k = inst.tasks.constants()
     assert inst.tasks.M == 3 and inst.tasks.n == 4 and inst.extra["u"].shape == (4,)
     assert 0 < inst.alpha * k.L < 0.1 and math.isfinite(k.sigma) and k.sigma_tilde == inst.tasks.sg
-    assert np.all(inst.tasks.A == inst.tasks.A[0])  # shared mean Hessian: Assumption 4's sigma is uniform
+    assert np.all(inst.tasks.A[0] == inst.tasks.A)  # shared mean Hessian: Assumption 4's sigma is uniform
     with pytest.raises(ValueError, match="alpha_max"):
         StochasticSpace(alpha_max=0.0)
     with pytest.raises(ValueError, match="scale_decades"):

@@ -64,7 +64,7 @@ def stochastic_search(ctx, ratio, space, *, pins=(), key: str | None = None, sca
 def search_evidence(res, pins: int) -> dict:
     """``evidence.search``: the worst from random starts alone beside the pinned extremal's, with the counts."""
     return {
-        "method": f"CMA-ES (cma) from random starts over StochasticSpace, successive halving"
+        "method": "CMA-ES (cma) from random starts over StochasticSpace, successive halving"
         + (f", + {pins} pinned extremal instance(s)" if pins else ""),
         "unpinned_worst": res.unpinned_worst,
         "pinned_worst": res.pinned_worst,
@@ -92,7 +92,10 @@ def mc_decide(ctx, st, rows, *, failures: int = 0, failure_examples=(), evidence
     from bmaml_theory.claims._core import Measurement
 
     thr = st.threshold.value + st.tolerance.value
-    ms = [Measurement(r["low"], r["instance"] | {"ci": [r["low"], r["high"]], "mean": r["mean"]}, r["replay"]) for r in rows]
+    ms = [
+        Measurement(r["low"], r["instance"] | {"ci": [r["low"], r["high"]], "mean": r["mean"]}, r["replay"])
+        for r in rows
+    ]
     straddle = [r for r in rows if r["high"] > thr >= r["low"]]
     ev = dict(evidence or {})
     ev["monte_carlo"] = [{k: r[k] for k in ("low", "mean", "high")} for r in rows]

@@ -92,7 +92,8 @@ INSTANCES = [
     {"seed": 2, "M": 8, "n": 2, "alpha_frac": 1.0, "c": 1.0, "sg": 0.2, "spread": 0.1, "D_in": 8, "D_o": 2},
 ]
 RUNS = {"default": 24, "quick": 12}  # the CIs are already narrow (half-width ~1e-4 of the mean at 32 runs)
-STEPS = {"default": 2400, "quick": 1000}  # enough for every eps of the ladder on these instances; fixed before the claims ran
+# enough steps for every eps of the ladder on these instances; fixed before the claims ran
+STEPS = {"default": 2400, "quick": 1000}
 SIM_SEED = 4242
 
 
@@ -115,8 +116,13 @@ def min_F(t: StochasticTasks, alpha: float, w0: np.ndarray) -> float:
     starts = [w0, np.zeros(t.n), -np.linalg.solve(t.A[0], t.p @ t.b)]
     best = math.inf
     for s in starts:
-        r = optimize.minimize(lambda x: t.F(x, alpha), s, jac=lambda x: t.grad_F(x, alpha), method="BFGS",
-                              options={"gtol": 1e-12, "maxiter": 2000})
+        r = optimize.minimize(
+            lambda x: t.F(x, alpha),
+            s,
+            jac=lambda x: t.grad_F(x, alpha),
+            method="BFGS",
+            options={"gtol": 1e-12, "maxiter": 2000},
+        )
         best = min(best, float(r.fun))
     return best
 
@@ -129,8 +135,19 @@ def study(method: str, inst: dict[str, Any], runs: int, steps: int, seed: int = 
     sizes = batch_sizes(method, alpha, k)
     B, D_in, D_o = max(B_TASKS, sizes["B"]), int(inst["D_in"]), int(inst["D_o"])
     G = simulate(
-        t, method, w0, alpha, steps=steps, runs=runs, B=B, D_in=D_in, D_o=D_o, D_h=sizes["D_h"],
-        B_prime=sizes["B_prime"], D_beta=sizes["D_beta"], seed=seed,
+        t,
+        method,
+        w0,
+        alpha,
+        steps=steps,
+        runs=runs,
+        B=B,
+        D_in=D_in,
+        D_o=D_o,
+        D_h=sizes["D_h"],
+        B_prime=sizes["B_prime"],
+        D_beta=sizes["D_beta"],
+        seed=seed,
     )
     # per run: (1/K) sum_{k<K} ||grad F(w_k)||, K = 1..steps+1; CI across runs for every K
     X = np.cumsum(G, axis=0) / np.arange(1, G.shape[0] + 1)[:, None]
@@ -197,8 +214,11 @@ def decide(ctx, st, method: str):
                 failures += 1
                 examples.append(f"eps = {row['eps']:.3g} not reached within {steps} steps at {inst}")
                 continue
-            m = Measurement(row["implied_constant"], {"method": method, **inst, "eps": row["eps"]},
-                            Replay("bmaml_theory.claims.fallah._convergence:implied_constant", kw))
+            m = Measurement(
+                row["implied_constant"],
+                {"method": method, **inst, "eps": row["eps"]},
+                Replay("bmaml_theory.claims.fallah._convergence:implied_constant", kw),
+            )
             ms.append(m)
             fam.append((s["grad_F_w0"] / row["eps"], m))
         families.append(fam)

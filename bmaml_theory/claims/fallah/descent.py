@@ -50,8 +50,7 @@ STATEMENT = Statement(
     assumptions="Assumptions 2-3 (f_i L-smooth, rho-Lipschitz Hessian); searched: the stochastic family's exact "
     "task losses, M in [1, 8], n in [2, 10], per-task mean Hessians of any sign, c >= 0, alpha in (0, 1/L)",
     kind="upper_bound",
-    measure="sup over the searched class of |F(u) - F(w) - grad F(w)^T (u - w)| / (L(w)/2 ||u - w||^2) "
-    "(dimensionless)",
+    measure="sup over the searched class of |F(u) - F(w) - grad F(w)^T (u - w)| / (L(w)/2 ||u - w||^2) (dimensionless)",
     threshold=Threshold(1.0, "<="),
     tolerance=Tolerance(1e-6, "the remainder is measured only above 1e6 x its round-off"),
     group="fallah",
@@ -95,6 +94,4 @@ def check(ctx: Context) -> ClaimResult:
     if res.worst_encoding is not None:
         p = np.asarray(res.worst_encoding).tolist()
         ms.append(Measurement(res.worst, SPACE.instance_dict(p), Replay(f"{__name__}:ratio", {"p": p})))
-    return runners.decide(
-        ctx, STATEMENT, ms, failures=res.failures, failure_examples=res.failure_examples, evidence=ev
-    )
+    return runners.decide(ctx, STATEMENT, ms, failures=res.failures, failure_examples=res.failure_examples, evidence=ev)

@@ -121,7 +121,9 @@ def bias_sup_1d() -> tuple[float, float, float]:
 
     def h(a: float, s: float) -> float:
         f = lambda z: (np.tanh(a - s * z) - np.tanh(a)) * math.exp(-z * z / 2)  # noqa: E731
-        return abs(integrate.quad(f, -np.inf, np.inf, epsabs=1e-13, epsrel=1e-12, limit=200)[0]) / math.sqrt(2 * math.pi)
+        return abs(integrate.quad(f, -np.inf, np.inf, epsabs=1e-13, epsrel=1e-12, limit=200)[0]) / math.sqrt(
+            2 * math.pi
+        )
 
     r = optimize.minimize(
         lambda x: -h(x[0], math.exp(x[1])) / math.exp(x[1]),
@@ -157,7 +159,12 @@ def _mc_check_bias(p, N: int) -> dict:
     i, D_in = _task(t, inst.extra["task"]), _size(inst.extra["Din"])
     e = t.bias_e(i, inst.w, inst.alpha, D_in)
     est = t.bias_e_mc(i, inst.w, inst.alpha, D_in=D_in, D_o=10**6, samples=N, rng=MC_SEED, level=MC_CHECK_LEVEL)
-    return {"exact": e.tolist(), "mc_mean": np.asarray(est.mean).tolist(), "half_width": np.asarray(est.half_width).tolist(), "contains": est.contains(e)}
+    return {
+        "exact": e.tolist(),
+        "mc_mean": np.asarray(est.mean).tolist(),
+        "half_width": np.asarray(est.half_width).tolist(),
+        "contains": est.contains(e),
+    }
 
 
 def _mc_check_second(p, N: int) -> dict:
@@ -187,7 +194,11 @@ def check(ctx: Context) -> ClaimResult:
         if res.worst_encoding is None:
             continue
         p = np.asarray(res.worst_encoding).tolist()
-        ms.append(Measurement(res.worst, {"part": name} | space.instance_dict(p), Replay(f"{__name__}:{fn.__name__}", {"p": p})))
+        ms.append(
+            Measurement(
+                res.worst, {"part": name} | space.instance_dict(p), Replay(f"{__name__}:{fn.__name__}", {"p": p})
+            )
+        )
         mc[name] = chk(p, N)
         if not mc[name]["contains"]:
             failures += 1

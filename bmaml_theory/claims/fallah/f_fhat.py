@@ -117,7 +117,12 @@ def _mc_check(p, N: int) -> dict:
         X.append((np.eye(t.n) - alpha * t.batch_hess(w, bt)) @ t.task_grad(w - alpha * t.batch_grad(w, bt))[i])
     est = mc_mean(np.array(X), MC_CHECK_LEVEL)
     ex = t.grad_F_hat(w, alpha, D)
-    return {"exact": ex.tolist(), "mc_mean": est.mean.tolist(), "half_width": est.half_width.tolist(), "contains": est.contains(ex)}
+    return {
+        "exact": ex.tolist(),
+        "mc_mean": est.mean.tolist(),
+        "half_width": est.half_width.tolist(),
+        "contains": est.contains(ex),
+    }
 
 
 @claim(STATEMENT)

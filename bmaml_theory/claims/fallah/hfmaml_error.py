@@ -88,7 +88,10 @@ def family_sup() -> tuple[float, float]:
     from scipy import optimize
 
     r = optimize.minimize_scalar(
-        lambda t: -(t - math.tanh(t)) / (PSI3_MAX * t * t), bounds=(0.1, 10.0), method="bounded", options={"xatol": 1e-12}
+        lambda t: -(t - math.tanh(t)) / (PSI3_MAX * t * t),
+        bounds=(0.1, 10.0),
+        method="bounded",
+        options={"xatol": 1e-12},
     )
     return -float(r.fun), float(r.x)
 

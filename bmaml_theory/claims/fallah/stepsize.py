@@ -46,7 +46,7 @@ from scipy import integrate, stats
 from bmaml_theory.claims._core import ClaimResult, Context, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.fallah import _common as cm
 from bmaml_theory.studies.fallah import StochasticSpace
-from bmaml_theory.tasks.stochastic import PSI3_MAX, FallahConstants, batch_sizes
+from bmaml_theory.tasks.stochastic import FallahConstants, batch_sizes
 
 STATEMENT = Statement(
     id="fallah-stepsize",
@@ -64,7 +64,8 @@ STATEMENT = Statement(
     group="fallah",
 )
 
-BP_MAX = 100  # B' above this is outside the measurable class (cost linear in B'); B' <= 100 covers rho alpha sigma/L <= 14
+# B' above BP_MAX is outside the measurable class (Monte Carlo cost linear in B'); it covers rho alpha sigma/L <= 14
+BP_MAX = 100
 SAMPLES_SEARCH = 256  # draws per search evaluation (common random numbers: the search sees a deterministic function)
 SAMPLES_FINAL = {"default": 20000, "quick": 5000}  # draws at the worst instance (fresh seed)
 SEARCH_MC_SEED = 0
@@ -92,7 +93,9 @@ def moment_ratios(p, samples: int, seed: int) -> tuple | None:
     if s is None:
         return None
     t, w, alpha, rho, Bp, Db = s
-    m1, m2 = t.inv_L_tilde_moments(w, alpha, B_prime=Bp, D_beta=Db, samples=samples, rng=seed, rho=rho, level=cm.MC_LEVEL)
+    m1, m2 = t.inv_L_tilde_moments(
+        w, alpha, B_prime=Bp, D_beta=Db, samples=samples, rng=seed, rho=rho, level=cm.MC_LEVEL
+    )
     return m1, m2, t.L_of_w(w, alpha, rho=rho)
 
 
