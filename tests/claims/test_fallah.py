@@ -347,3 +347,14 @@ def test_convergence_big_o_cannot_hold_when_eps_is_not_reached():
     finally:
         _convergence.STEPS.update(old)
     assert r.status == "inconclusive" and r.evidence["failures"] >= 1
+
+
+def test_convergence_replay_reproduces_the_worst_constant(quick):
+    r = quick["fallah-hfmaml-convergence"]
+    wi = r.evidence["worst_instance"]
+    inst = {k: wi[k] for k in _convergence.INSTANCES[0]}
+    j = [row["eps"] for row in r.evidence["studies"][0]["eps_rows"]].index(wi["eps"])
+    v = _convergence.implied_constant(
+        "hf_maml", inst, j, _convergence.RUNS["quick"], _convergence.STEPS["quick"], _convergence.SIM_SEED
+    )
+    assert v == r.measured
