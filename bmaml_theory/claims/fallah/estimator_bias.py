@@ -29,11 +29,11 @@ Monte Carlo CI of the same expectation drawn from the oracle itself must contain
 
 **Derivation.**  Second moment: for c = 0, :math:`\mathbb E\|\cdot\|^2=\|\nabla f_i(u_0)\|^2+\alpha^2\mathrm{tr}(A_iCA_i)
 +s_g^2/D_o` with :math:`C=\frac{s_g^2}{nD_{in}}I`, and :math:`\mathrm{tr}(A_i^2)\le nL^2`: the ratio is exactly 1
-when :math:`\nabla f_i(u_0)=0` and :math:`A_i=\pm LI` (``PIN_SECOND``).  Bias: :math:`e_k=c(\mathbb E\tanh(a_k-sZ)-\tanh a_k)`,
+when :math:`\nabla f_i(u_0)=0` and :math:`A_i=\pm LI` (:func:`pin_second`).  Bias: :math:`e_k=c(\mathbb E\tanh(a_k-sZ)-\tanh a_k)`,
 :math:`s=\alpha s_g/\sqrt{nD_{in}}`, so the ratio is at most :math:`\frac cL\sup_{a,s}|\mathbb E\tanh(a-sZ)-\tanh a|/s`
 with the one-dimensional sup 0.21927 (at a = 1.0276, s = 1.3554; :func:`bias_sup_1d`) and :math:`c/L\le2`
 (:math:`L\ge\lambda_{\max}(A_i)+c` and :math:`L\ge-\lambda_{\min}(A_i)\ge-\lambda_{\max}(A_i)`), equality at
-:math:`A_i=-\frac c2I`: the family's sup is 0.43855 (``pin_bias``).  The family's tanh nonlinearity and Gaussian
+:math:`A_i=-\frac c2I`: the family's sup is 0.43855 (:func:`pin_bias`).  The family's tanh nonlinearity and Gaussian
 noise reach 44% of the bound, which is tight for other members of the assumed class (a gradient :math:`L|u|`
 with Rademacher noise attains it).
 
