@@ -31,7 +31,7 @@ QUICK_IDS = (
     "fallah-descent",
     "fallah-stepsize",
     "fallah-estimator-bias",
-    "fallah-F-Fhat",
+    "fallah-f-fhat",
     "fallah-maml-convergence",
     "fallah-fomaml-convergence",
     "fallah-hfmaml-convergence",
@@ -216,7 +216,7 @@ def test_f_fhat_pin_is_the_derivations_value(quick):
     """c = 0: the gap is alpha^2 sH^2/D ||S A S w|| <= the second term alone: ratio 1/(1 + 2 sqrt(D)/(alpha sigma_H))."""
     assert f_fhat.ratio(f_fhat.pin()) == pytest.approx(f_fhat.pinned_ratio(), rel=1e-10)
     assert f_fhat.pinned_ratio() == pytest.approx(0.99979995, abs=1e-7)
-    r = quick["fallah-F-Fhat"]
+    r = quick["fallah-f-fhat"]
     assert r.measured < 1.0 and r.evidence["monte_carlo"]["contains"]
     assert f_fhat.ratio(r.evidence["worst_instance"]["encoding"]) == r.measured
 

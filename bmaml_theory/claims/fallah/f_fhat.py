@@ -34,6 +34,9 @@ Carlo CI of :math:`\nabla\hat F` from the oracle must contain the closed form at
 failure: fail closed).
 
 **Tolerance** 1e-9 (closed forms, exact to round-off).
+
+**Id**: issue 13 names this row ``fallah-F-Fhat``; the ledger schema allows lower-case ids only
+(``^[a-z0-9][a-z0-9-]*$``), so the id is ``fallah-f-fhat``.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ from bmaml_theory.studies.fallah import StochasticSpace
 from bmaml_theory.tasks.stochastic import mc_mean
 
 STATEMENT = Statement(
-    id="fallah-F-Fhat",
+    id="fallah-f-fhat",
     source="Fallah, Mokhtari & Ozdaglar (arXiv 1908.10400), Theorem connecting F and F-hat (reading note)",
     statement="Theorem: Consider the objective function F and F-hat for the case that alpha in (0, 1/L] and suppose "
     "that the conditions in assuptions are satistifed, we have ||grad F-hat(w) - grad F(w)|| <= 2 alpha L "
