@@ -31,7 +31,7 @@ when the whole CI is above 1, inconclusive when it straddles).
 and :math:`\mathbb E\tilde L\le L(w)+2\rho\alpha\tilde\sigma/\sqrt{D_\beta}\le L(w)+L\le1.25L(w)`.  It is nearly
 tight when every task gradient vanishes at w, :math:`D_\beta=(2\rho\alpha\tilde\sigma/L)^2=1` and n is large:
 then :math:`\tilde L=L(4+\chi_n/\sqrt n)` and the ratio is :math:`0.2/\mathbb E[1/(4+\chi_n/\sqrt n)]`
-(:func:`pinned_first_moment_ratio`, one quadrature; 0.9889 for n = 10): the pinned extremal instance :func:`pin`.
+(:func:`pinned_first_moment_ratio`, one quadrature; 0.99313 for n = 10): the pinned extremal instance :func:`pin`.
 
 **Tolerance** 0: the Monte Carlo CI carries the uncertainty.
 """
