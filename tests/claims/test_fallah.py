@@ -200,7 +200,7 @@ def test_estimator_bias_pins_and_family_sup():
     of |E tanh(a - sZ) - tanh a|/s with c/L = 2 at A = -(c/2) I."""
     assert estimator_bias.second_moment_ratio(estimator_bias.pin_second()) == pytest.approx(1.0, rel=1e-14)
     sup, a, s = estimator_bias.bias_sup_1d()
-    assert sup == pytest.approx(0.219274545, rel=1e-7)
+    assert sup == pytest.approx(estimator_bias.BIAS_SUP_1D, rel=1e-9)
     assert (a, s) == pytest.approx((estimator_bias.BIAS_A, estimator_bias.BIAS_S), rel=1e-4)
     assert estimator_bias.bias_ratio(estimator_bias.pin_bias()) == pytest.approx(2 * sup, rel=1e-8)
 
@@ -358,3 +358,21 @@ def test_convergence_replay_reproduces_the_worst_constant(quick):
         "hf_maml", inst, j, _convergence.RUNS["quick"], _convergence.STEPS["quick"], _convergence.SIM_SEED
     )
     assert v == r.measured
+
+
+def test_search_evidence_reports_power_against_the_extremal(quick):
+    """Every searched upper bound reports unpinned_worst beside the derivation's extremal and their quotient."""
+    expect = {
+        "fallah-smoothness": smoothness.PIN_RATIO,
+        "fallah-descent": (1 + SIG10) ** 2 / 4,
+        "fallah-hfmaml-error": hfmaml_error.family_sup()[0],
+        "fallah-f-fhat": f_fhat.pinned_ratio(),
+        "fallah-stepsize": stepsize.pinned_first_moment_ratio(10),
+    }
+    for cid, ext in expect.items():
+        s = quick[cid].evidence["search"]
+        assert s["extremal"] == pytest.approx(ext, rel=1e-12)
+        assert s["power"] == pytest.approx(s["unpinned_worst"] / ext, rel=1e-12)
+        assert s["failures"] == 0 and s["evaluations"] > 0
+    s = quick["fallah-estimator-bias"].evidence["search_bias"]
+    assert s["extremal"] == pytest.approx(2 * estimator_bias.BIAS_SUP_1D, rel=1e-12)

@@ -40,17 +40,31 @@ def stochastic_search(ctx, ratio, space, *, pins=(), key: str | None = None, sca
     return ctx.cached(key, go) if key else go()
 
 
-def search_evidence(res, pins: int) -> dict:
-    """``evidence.search``: the worst from random starts alone beside the pinned extremal's, with the counts."""
+def search_evidence(res, pins: int, extremal: float | None = None, space=None) -> dict:
+    """``evidence.search``: the worst from random starts alone beside the pinned start's and the derivation's
+    ``extremal`` ratio, ``power = unpinned_worst / extremal`` against ``runners.POWER_TARGET`` (the fields of
+    ``runners.search_space_evidence``, with a description of the stochastic class), and the counts."""
+    from bmaml_theory.claims.runners import POWER_TARGET
+
+    ref = extremal if extremal is not None else res.pinned_worst
+    power = res.unpinned_worst / ref if res.unpinned_worst is not None and ref else None
+    cls = ""
+    if space is not None:
+        cls = (
+            f"; class: StochasticSpace, M in {list(space.M)}, n in {list(space.n)}, box [-{space.box:g}, {space.box:g}]"
+        )
     return {
-        "method": "CMA-ES (cma) from random starts over StochasticSpace, successive halving"
-        + (f", + {pins} pinned extremal instance(s)" if pins else ""),
+        "method": "CMA-ES (cma) from random starts (structure and z drawn at random) with successive halving"
+        + (f", + {pins} pinned extremal start(s)" if pins else "")
+        + cls,
         "unpinned_worst": res.unpinned_worst,
         "pinned_worst": res.pinned_worst,
         "worst": res.worst,
-        "unpinned_over_pinned": (
-            res.unpinned_worst / res.pinned_worst if res.unpinned_worst is not None and res.pinned_worst else None
-        ),
+        "extremal": extremal,
+        "power": power,
+        "power_reference": "extremal" if extremal is not None else ("pinned_worst" if power is not None else None),
+        "power_target": POWER_TARGET,
+        "power_met": None if power is None else bool(power >= POWER_TARGET),
         "evaluations": res.evaluations,
         "failures": res.failures,
         "skipped": res.skipped,

@@ -135,6 +135,7 @@ def bias_sup_1d() -> tuple[float, float, float]:
 
 
 BIAS_A, BIAS_S = 1.0276001803907238, 1.3553844024444925  # the maximiser of bias_sup_1d (recomputed in the tests)
+BIAS_SUP_1D = 0.21927454501518803  # bias_sup_1d()[0] (recomputed in the tests)
 
 
 def pin_bias() -> np.ndarray:
@@ -210,8 +211,8 @@ def check(ctx: Context) -> ClaimResult:
         failures=failures,
         failure_examples=examples,
         evidence={
-            "search": cm.search_evidence(rs, 1) | {"part": "second moment (the binding bound)"},
-            "search_bias": cm.search_evidence(rb, 1),
+            "search": cm.search_evidence(rs, 1, 1.0, SPACE_SECOND) | {"part": "second moment (the binding bound)"},
+            "search_bias": cm.search_evidence(rb, 1, 2 * BIAS_SUP_1D, SPACE_BIAS),
             "monte_carlo": mc,
             "bias_family_sup": "0.43855 = 2 x 0.21927 (tanh nonlinearity, Gaussian noise, c/L <= 2); the bound is tight "
             "elsewhere in the class",

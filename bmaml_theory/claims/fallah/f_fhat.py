@@ -147,7 +147,7 @@ def check(ctx: Context) -> ClaimResult:
         failures=failures,
         failure_examples=examples,
         evidence={
-            "search": cm.search_evidence(res, 1),
+            "search": cm.search_evidence(res, 1, pinned_ratio(), SPACE),
             "monte_carlo": mc,
             "pinned_ratio_predicted": pinned_ratio(),
             "slack": "for c = 0 the first term 2 alpha L sigma~/sqrt(D) is never needed (module docstring)",

@@ -121,7 +121,7 @@ def check(ctx: Context) -> ClaimResult:
         failures=res.failures,
         failure_examples=res.failure_examples,
         evidence={
-            "search": cm.search_evidence(res, 1),
+            "search": cm.search_evidence(res, 1, family_sup()[0], SPACE),
             "family_sup": family_sup()[0],
             "tighter": "Taylor's integral form gives rho delta ||v||^2 / 2: the sup over the assumed class is 1/2",
         },

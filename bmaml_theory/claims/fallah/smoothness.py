@@ -110,7 +110,7 @@ def check(ctx: Context) -> ClaimResult:
         failures=res.failures,
         failure_examples=res.failure_examples,
         evidence={
-            "search": cm.search_evidence(res, 1),
+            "search": cm.search_evidence(res, 1, PIN_RATIO, SPACE),
             "pinned_ratio_predicted": PIN_RATIO,
             "origin_of_4L": "(1 + alpha L)^2 <= 4 for alpha <= 1/L; tight at curvature -L, alpha = 1/L",
         },

@@ -163,8 +163,8 @@ def check(ctx: Context) -> ClaimResult:
     r1 = cm.stochastic_search(ctx, search_ratio1, SPACE, pins=[pin()], scale=SEARCH_SCALE)
     r2 = cm.stochastic_search(ctx, search_ratio2, SPACE, scale=SEARCH_SCALE)
     ev = {
-        "search": cm.search_evidence(r1, 1),
-        "search_second_moment": cm.search_evidence(r2, 0),
+        "search": cm.search_evidence(r1, 1, pinned_first_moment_ratio(10), SPACE),
+        "search_second_moment": cm.search_evidence(r2, 0, None, SPACE),
         "pinned_first_moment_ratio_exact": pinned_first_moment_ratio(10),
     }
     rows = []
