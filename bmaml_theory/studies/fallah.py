@@ -231,8 +231,10 @@ def simulate(
     D_beta: int,
     seed: int,
     rho: float | None = None,
-) -> np.ndarray:
-    r""":math:`\|\nabla F(w_k)\|` (exact) along ``runs`` independent runs of the note's method, shape (steps+1, runs).
+    return_last: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    r""":math:`\|\nabla F(w_k)\|` (exact) along ``runs`` independent runs of the note's method, shape (steps+1, runs)
+    (and, with ``return_last``, the last iterates, shape (runs, n)).
 
     :math:`w_{k+1}=w_k-g_k/(C\tilde L(w_k))` (C of :func:`~bmaml_theory.tasks.stochastic.step_constant`),
     :math:`\tilde L(w)=4L+2\rho\alpha\frac1{B'}\sum_{j\in\mathcal B'}\|\tilde\nabla f_j(w,D_\beta^j)\|`; the
@@ -280,4 +282,4 @@ def simulate(
         W = W - d.mean(axis=1) / (C * Lt[:, None])
         if not np.all(np.isfinite(W)):
             raise FloatingPointError(f"{method} diverged (non-finite iterate); check alpha and the batch sizes.")
-    return out
+    return (out, W) if return_last else out

@@ -22,7 +22,7 @@ from bmaml_theory.claims.fallah import (
     stepsize,
 )
 from bmaml_theory.studies.fallah import StochasticSpace, grad_F_batch, simulate
-from bmaml_theory.tasks.stochastic import FallahConstants, StochasticTasks
+from bmaml_theory.tasks.stochastic import FallahConstants, StochasticTasks, mc_mean
 
 QUICK_IDS = (
     "fallah-smoothness",
@@ -277,15 +277,22 @@ def test_simulate_without_noise_is_the_notes_gradient_descent():
 
 
 def test_simulate_maml_is_unbiased_for_quadratic_tasks():
-    """c = 0 with noise: one step of MAML from w0 has mean w0 - E[beta] grad F(w0) up to the (independent) step; with
-    rho = 0 the step is exactly 1/(12 4L), so the mean iterate is w0 - grad F(w0)/(48 L) (99.99% CI per coordinate)."""
+    """c = 0 (rho = 0, so L~ = 4L exactly) with data noise: MAML's direction is unbiased and the step is 1/(12 4L),
+    so the mean of the first iterate is w0 - grad F(w0)/(48 L) (99.99% CI per coordinate), while FO-MAML's is not."""
     rng = np.random.default_rng(3)
     X = rng.standard_normal((3, 2, 2))
     A = (X + X.swapaxes(1, 2)) / 2
-    t = StochasticTasks(A, rng.standard_normal((3, 2)), sg=0.7)
-    w0 = np.array([0.3, -0.8])
-    G = simulate(t, "maml", w0, 0.2, steps=1, runs=20000, B=2, D_in=1, D_o=1, D_h=1, B_prime=1, D_beta=1, seed=5)
-    assert G.shape == (2, 20000) and np.all(G[0] == np.linalg.norm(t.grad_F(w0, 0.2)))
+    t = StochasticTasks(A, rng.standard_normal((3, 2)), sg=0.7, sH=0.4)
+    w0, alpha, L = np.array([0.3, -0.8]), 0.2, t.constants().L
+    kw = {"steps": 1, "runs": 20000, "B": 2, "D_in": 1, "D_o": 1, "D_h": 1, "B_prime": 1, "D_beta": 1, "seed": 5}
+    G, W1 = simulate(t, "maml", w0, alpha, return_last=True, **kw)
+    assert np.all(G[0] == np.linalg.norm(t.grad_F(w0, alpha)))
+    est = mc_mean(W1, 0.9999)
+    target = w0 - t.grad_F(w0, alpha) / (48 * L)
+    assert est.contains(target)
+    assert np.linalg.norm(est.half_width) < 0.2 * np.linalg.norm(target - w0)  # resolved, not 0 +- noise
+    _, W1fo = simulate(t, "fo_maml", w0, alpha, return_last=True, **kw)
+    assert not mc_mean(W1fo, 0.9999).contains(w0 - t.grad_F(w0, alpha) / (72 * L))
 
 
 def test_grad_F_batch_matches_grad_F():
