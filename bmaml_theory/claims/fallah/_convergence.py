@@ -45,7 +45,8 @@ B_TASKS = 20  # B >= 20 in every theorem: the smallest admissible
 def reference_constant(method: str) -> float:
     r"""The reference O(1) constant :math:`\frac{4C}{0.8(1-3.125/(1.6C))}`, C of :func:`step_constant`.
 
-    Derivation (small-gradient regime, :math:`L(w)\le4(L+\rho\alpha(\sigma+\varepsilon))`): the Corollary gives
+    Heuristic derivation, not a proof (small-gradient regime, :math:`L(w)\le4(L+\rho\alpha(\sigma+\varepsilon))`, and
+    :math:`\mathbb E\|g\|^2\approx\|\nabla F\|^2`, i.e. the noise and bias terms neglected): the Corollary gives
     :math:`\mathbb E F(w_{k+1})\le F(w_k)-\mathbb E[\beta_k]\|\nabla F\|^2+\frac{L(w_k)}2\mathbb E[\beta_k^2]\mathbb E\|g_k\|^2`,
     the step-size lemma :math:`\mathbb E\beta\ge0.8/(CL(w))`, :math:`\mathbb E\beta^2\le3.125/(CL(w))^2`; with
     :math:`\mathbb E\|g\|^2\approx\|\nabla F\|^2` the decrease is at least

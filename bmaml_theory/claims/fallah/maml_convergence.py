@@ -37,8 +37,8 @@ STATEMENT = Statement(
     "(1 + rho alpha sigma/L)(sigma^2/B + sigma~^2/(B D_o) + sigma~^2/D_in)), 61 rho alpha/L (sigma^2/B + sigma~^2/"
     "(B D_o) + sigma~^2/D_in), eps} After at most running for O(1) Delta min{(L + rho alpha (sigma + eps))/eps^2, "
     "L B/sigma^2 + L(B D_o + D_in)/sigma~^2}",
-    form="the O(.) iteration count at the printed accuracy max{...} (threshold: the reference constant 71.7 "
-    "derived from the Corollary and the step-size lemma; the note prints no constant)",
+    form="the O(.) iteration count at the printed accuracy max{...} (threshold: the reference constant 71.7, a "
+    "heuristic reading of the proof via the Corollary and the step-size lemma; the note prints no constant)",
     assumptions="Assumptions 1-5 with uniform exact constants: shared positive-definite mean Hessian, c > 0, no "
     "Hessian noise; alpha in {1/(2L), 1/L}; B = 20; D_h, B', D_beta the prescribed minima; fixed instances",
     kind="complexity",
