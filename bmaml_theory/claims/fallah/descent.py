@@ -14,7 +14,7 @@ the note's "alpha in [0, 1]" is the slip recorded for fallah-smoothness).
 
 **Standing assumptions** (Assumptions 2 and 3): every f_i twice differentiable, L-smooth, with a rho-Lipschitz
 Hessian; the class is :class:`~bmaml_theory.studies.fallah.StochasticSpace` with one mean Hessian per task (any
-sign), M in [1, 8], n in [2, 10], :math:`c\ge0` (rho = :math:`c\cdot4/(3\sqrt3)`, the smallest valid constant),
+sign), M in [1, 8], n in [2, 10], c of either sign (rho = :math:`|c|\cdot4/(3\sqrt3)`, the smallest valid constant),
 :math:`\alpha\in(0,1/L)`, any u (direction and distance :math:`10^{-4}..10^{2}` searched).  F is exact.
 
 **Measured**: the sup over the class of :math:`|F(u)-F(w)-\nabla F(w)^\top(u-w)|/(\frac{L(w)}2\|u-w\|^2)`.
@@ -48,7 +48,7 @@ STATEMENT = Statement(
     form="the evident intended two-sided bound |F(u) - F(w) - grad F(w)^T (u - w)| <= L(w)/2 ||u - w||^2 "
     "(u-v read u-w; the right side's sign restored), alpha in (0, 1/L]",
     assumptions="Assumptions 2-3 (f_i L-smooth, rho-Lipschitz Hessian); searched: the stochastic family's exact "
-    "task losses, M in [1, 8], n in [2, 10], per-task mean Hessians of any sign, c >= 0, alpha in (0, 1/L)",
+    "task losses, M in [1, 8], n in [2, 10], per-task mean Hessians of any sign, c of either sign, alpha in (0, 1/L)",
     kind="upper_bound",
     measure="sup over the searched class of |F(u) - F(w) - grad F(w)^T (u - w)| / (L(w)/2 ||u - w||^2) (dimensionless)",
     threshold=Threshold(1.0, "<="),

@@ -21,7 +21,7 @@ phi > 0" is checked through the infimum over phi of the right-hand side, :math:`
 :math:`\alpha\in(0,1/L)`, task i and :math:`D_{in},D_o\in[1,11]` searched.
 
 **Measured** (both exact, no Monte Carlo noise in the decision): the bias :math:`e_{i,k}` by adaptive quadrature
-(:meth:`~bmaml_theory.tasks.stochastic.StochasticTasks.bias_e`, over c >= 0, where the nonlinearity makes it non-zero),
+(:meth:`~bmaml_theory.tasks.stochastic.StochasticTasks.bias_e`, over c of either sign, where the nonlinearity makes it non-zero),
 the second moment in closed form (:meth:`~bmaml_theory.tasks.stochastic.StochasticTasks.second_moment`, exact for
 quadratic tasks c = 0); the measure is the larger of the two sups of bound ratios.  At each worst instance a 99.99%
 Monte Carlo CI of the same expectation drawn from the oracle itself must contain the exact value (evidence
@@ -63,7 +63,7 @@ STATEMENT = Statement(
     form="both bounds of the lemma (||f_i(.)||^2 read ||grad f_i(.)||^2), for every phi > 0 through the infimum "
     "over phi",
     assumptions="Assumptions 2 and 5 with uniform exact sigma~ (no Hessian noise); alpha in (0, 1/L); M in [1, 8], "
-    "n in [2, 10]; per-task mean Hessians of any sign; bias over c >= 0, second moment over c = 0 (exact)",
+    "n in [2, 10]; per-task mean Hessians of any sign; bias over c of either sign, second moment over c = 0 (exact)",
     kind="upper_bound",
     measure="max of sup ||e_{i,k}|| / (alpha L sigma~/sqrt(D_in)) and sup E||.||^2 / inf_phi RHS over the searched "
     "class (dimensionless)",

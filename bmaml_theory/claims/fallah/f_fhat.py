@@ -34,7 +34,7 @@ Carlo CI of :math:`\nabla\hat F` from the oracle must contain the closed form at
 failure: fail closed).
 
 **The first term** (2 alpha L sigma~/sqrt(D)) is never needed on quadratic tasks; it covers the inner step's bias
-through a nonlinear gradient.  A second search checks it on the sub-class with :math:`c\ge0` and no Hessian noise
+through a nonlinear gradient.  A second search checks it on the sub-class with c of either sign and no Hessian noise
 (sigma_H = 0, so sigma~ = s_g is uniform and exact and the bound is its first term alone): there the data set
 enters only through the inner step and :math:`\nabla\hat F-\nabla F=\sum_ip_i(I-\alpha\nabla^2f_i(w))e_i` with
 the inner-step bias :math:`e_i` of ``fallah-estimator-bias`` at :math:`D_{in}=D`, exact by quadrature
@@ -69,7 +69,7 @@ STATEMENT = Statement(
     "the exact gradient-noise level at w",
     assumptions="Assumptions 2, 3, 5; M in [1, 8], n in [2, 10], per-task mean Hessians of any sign, alpha in "
     "(0, 1/L), D_test in [1, 100]; two searches: quadratic tasks (c = 0, grad F-hat in closed form) with Hessian "
-    "noise along searched directions, and c >= 0 without Hessian noise (grad F-hat by quadrature)",
+    "noise along searched directions, and c of either sign without Hessian noise (grad F-hat by quadrature)",
     kind="upper_bound",
     measure="sup over the searched class of ||grad F-hat(w) - grad F(w)|| / (2 alpha L sigma~/sqrt(D) + alpha^2 L "
     "sigma_H sigma~/D) (dimensionless)",
@@ -166,7 +166,7 @@ def _mc_check(p, N: int, space=SPACE) -> dict:
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """CMA-ES of :func:`ratio` (quadratic tasks with Hessian noise, plus the pinned extremal) and of
-    :func:`ratio_nonlinear` (c >= 0, no Hessian noise) from random starts; Monte Carlo cross-checks at both worsts."""
+    :func:`ratio_nonlinear` (c of either sign, no Hessian noise) from random starts; Monte Carlo cross-checks at both worsts."""
     res = cm.stochastic_search(ctx, ratio, SPACE, pins=[pin()], scale=0.5)
     rnl = cm.stochastic_search(ctx, ratio_nonlinear, SPACE_NL, scale=NL_SCALE)
     N = MC_SAMPLES["quick" if ctx.quick else "default"]

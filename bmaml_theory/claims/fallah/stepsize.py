@@ -14,8 +14,8 @@ second condition is the data-set size :math:`D_\beta` (the sentence before names
 **Standing assumptions** (Assumptions 2-5): the class is :class:`~bmaml_theory.studies.fallah.StochasticSpace`
 with one mean Hessian shared by the tasks (so Assumption 4's sigma is uniform and exact) and no Hessian noise (so
 Assumption 5's sigma-tilde is uniform, :math:`=s_g`); M in [1, 8] tasks drawn with probabilities p, n in [2, 10],
-:math:`c\ge0`, :math:`\alpha\in(0,1/L)`.  rho is the declared Lipschitz constant of the Hessians:
-the family's :math:`c\cdot4/(3\sqrt3)` plus a searched :math:`|z|\ge0` (any larger rho is valid, and rho is what
+c of either sign, :math:`\alpha\in(0,1/L)`.  rho is the declared Lipschitz constant of the Hessians:
+the family's :math:`|c|\cdot4/(3\sqrt3)` plus a searched :math:`|z|\ge0` (any larger rho is valid, and rho is what
 the step uses).  :math:`B'` and :math:`D_\beta` are the smallest sizes the conditions allow plus searched
 increments (:func:`~bmaml_theory.tasks.stochastic.batch_sizes`).  Instances with :math:`B'>` ``BP_MAX`` are
 outside the measurable class (skipped: their Monte Carlo cost is linear in :math:`B'`).
