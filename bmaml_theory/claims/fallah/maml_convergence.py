@@ -18,10 +18,11 @@ through :func:`bmaml_theory.claims.runners.big_o` (violated only if the implied 
 decreases) with the reference constant of :func:`~bmaml_theory.claims.fallah._convergence.reference_constant`
 (71.7) as the threshold for ``holds``; the printed accuracy (61) is what K(eps) is measured against.
 
-**Standing assumptions**: Assumptions 1-5 with uniform exact constants on three fixed instances
-(:data:`~bmaml_theory.claims.fallah._convergence.INSTANCES`): two convex (shared positive-definite mean Hessian,
+**Standing assumptions**: Assumptions 1-5 with uniform exact constants on two fixed instances
+(:data:`~bmaml_theory.claims.fallah._convergence.INSTANCES`): one convex (shared positive-definite mean Hessian,
 c > 0) and one NON-CONVEX (c = -1, lambda(A) in [0.4, 0.8]: indefinite Hessian near 0, bounded below, L and rho
-exact); no Hessian noise (D_h = 1 admissible), alpha in {1/(2L) (convex-1, nonconvex), 3/(4L) (convex-2)}, B = 20, the step-size lemma's B' and D_beta; the data noise
+exact); no Hessian noise (D_h = 1 admissible), alpha in {1/(2L) (nonconvex), 3/(4L) (convex-2)},
+B = 20, the step-size lemma's B' and D_beta; the data noise
 of each instance placed so that the printed floor is 2^-2.75 ||grad F(w_0)||.  Not exercised: families along which
 the floor -> 0 (noise -> 0) or the conditioning degrades (growth of the O(1) could only come along such a family;
 see :mod:`~bmaml_theory.claims.fallah._convergence`), per-task mean Hessians, Hessian noise.
@@ -48,12 +49,14 @@ STATEMENT = Statement(
     "(1 + rho alpha sigma/L)(sigma^2/B + sigma~^2/(B D_o) + sigma~^2/D_in)), 61 rho alpha/L (sigma^2/B + sigma~^2/"
     "(B D_o) + sigma~^2/D_in), eps} After at most running for O(1) Delta min{(L + rho alpha (sigma + eps))/eps^2, "
     "L B/sigma^2 + L(B D_o + D_in)/sigma~^2}",
-    form="the O(.) iteration count at the printed accuracy max{...} (threshold: the reference constant 71.7, a "
-    "heuristic reading of the proof via the Corollary and the step-size lemma; the note prints no constant); holds = no growth in 1/eps over the searched instances",
-    assumptions="Assumptions 1-5 with uniform exact constants on 3 fixed instances: two convex (shared positive-definite "
-    "mean Hessian, c > 0) and one non-convex (c = -1, lambda(A) in [0.4, 0.8], bounded below); no Hessian noise; "
-    "alpha in {1/(2L) (convex-1, nonconvex), 3/(4L) (convex-2)}; B = 20; D_h, B', D_beta the prescribed minima; data noise placing the printed floor at "
-    "2^-2.75 ||grad F(w_0)||; not exercised: families with floor -> 0, per-task mean Hessians, Hessian noise",
+    form="the O(.) iteration count at the printed accuracy max{...} (threshold: the reference constant 71.7, a"
+    " heuristic reading of the proof via the Corollary and the step-size lemma; the note prints no "
+    "constant); holds = no growth in 1/eps over the searched instances",
+    assumptions="Assumptions 1-5 with uniform exact constants on 2 fixed instances: one convex (shared "
+    "positive-definite mean Hessian, c > 0) and one non-convex (c = -1, lambda(A) in [0.4, 0.8], bounded "
+    "below); no Hessian noise; alpha in {1/(2L) (nonconvex), 3/(4L) (convex-2)}; B = 20; D_h, B', D_beta "
+    "the prescribed minima; data noise placing the printed floor at 2^-2.75 ||grad F(w_0)||; not "
+    "exercised: families with floor -> 0, per-task mean Hessians, Hessian noise",
     kind="complexity",
     measure="worst over instances and eps = ||grad F(w_0)|| 2^(-j/2), j = 1..12, of the implied O(1) constant K(eps) / "
     "(Delta min{...}), K(eps) = 1.1 x the first iteration count whose 99% Student-t CI of E||grad F(w_eps)|| is below "
