@@ -23,7 +23,7 @@ from bmaml_theory.claims.fallah import (
     stepsize,
 )
 from bmaml_theory.studies.fallah import StochasticSpace, grad_F_batch, simulate
-from bmaml_theory.tasks.stochastic import FallahConstants, StochasticTasks, mc_mean
+from bmaml_theory.tasks.stochastic import FallahConstants, StochasticTasks, batch_sizes, mc_mean
 
 QUICK_IDS = (
     "fallah-smoothness",
@@ -482,3 +482,33 @@ def test_search_evidence_reports_power_against_the_extremal(quick):
         assert s["failures"] == 0 and s["evaluations"] > 0
     s = quick["fallah-estimator-bias"].evidence["search_bias"]
     assert s["extremal"] == pytest.approx(2 * estimator_bias.BIAS_SUP_1D, rel=1e-12)
+
+
+def test_monte_carlo_headline_and_unmeasured_power_are_stated(quick):
+    """The step-size decision reports its worst CI's mean and upper end (holds rests on the upper end) and says the
+    second-moment search has no derived extremal; f-fhat's non-linear sub-search reports the derivable family bound."""
+    r = quick["fallah-stepsize"]
+    w = r.evidence["worst_ci"]
+    assert w["low"] <= w["mean"] <= w["high"] <= 1.0
+    assert f"{w['high']:.5g}]" in r.decision and "holds rests on the upper end" in r.decision
+    assert "search power unmeasured for the second moment's search" in r.decision
+    r = quick["fallah-f-fhat"]
+    nl = r.evidence["search_nonlinear"]
+    assert nl["family_bound"] == 2 * estimator_bias.BIAS_SUP_1D
+    assert nl["unpinned_worst"] <= nl["family_bound"]
+    assert nl["power_vs_family_bound_lower_bound"] == pytest.approx(nl["unpinned_worst"] / nl["family_bound"])
+    assert "search power unmeasured for the non-linear sub-search" in r.decision
+
+
+def test_stepsize_first_moment_bound_is_exactly_tight_on_the_assumed_class():
+    """Zero gradients, fixed-norm noise sigma~, B' = D_beta = 1 at 2 rho alpha sigma~ = L (the D_beta condition with
+    equality): L~ = 5L deterministic and L(w) = 4L, so E[1/L~] L(w)/0.8 = 1 exactly; the Gaussian family gets 0.99313."""
+    L, alpha = 2.0, 0.25
+    rho = 3.0
+    st_ = L / (2 * rho * alpha)
+    k = FallahConstants(L=L, rho=rho, sigma=0.0, sigma_tilde=st_, sigma_H=0.0)
+    sizes = batch_sizes("maml", alpha, k)
+    assert sizes["D_beta"] == 1 and sizes["B_prime"] == 1
+    Lt = 4 * L + 2 * rho * alpha * st_ / math.sqrt(sizes["D_beta"])  # ||noise|| = sigma~ on every draw
+    assert Lt == 5 * L and 0.8 / ((4 * L) * (1 / Lt)) == 1.0
+    assert stepsize.pinned_first_moment_ratio(10) == pytest.approx(0.99313, abs=5e-6)

@@ -34,8 +34,19 @@ when :math:`\nabla f_i(u_0)=0` and :math:`A_i=\pm LI` (:func:`pin_second`).  Bia
 with the one-dimensional sup 0.21927 (at a = 1.0276, s = 1.3554; :func:`bias_sup_1d`) and :math:`c/L\le2`
 (:math:`L\ge\lambda_{\max}(A_i)+c` and :math:`L\ge-\lambda_{\min}(A_i)\ge-\lambda_{\max}(A_i)`), equality at
 :math:`A_i=-\frac c2I`: the family's sup is 0.43855 (:func:`pin_bias`).  The family's tanh nonlinearity and Gaussian
-noise reach 44% of the bound, which is tight for other members of the assumed class (a gradient :math:`L|u|`
-with Rademacher noise attains it).
+noise reach 44% of the bound; the bound is approached, not attained, inside the assumed class: a gradient
+:math:`L|u|` with Rademacher noise would attain it, but :math:`L|u|` is not differentiable at 0 (outside Assumption 2,
+which asks twice-differentiable :math:`f_i`); its smoothings, e.g. :math:`L\sqrt{u^2+\delta^2}`, are inside (with
+:math:`\rho\sim L/\delta`) and approach it as :math:`\delta\to0`.
+
+**Why the second moment is checked at c = 0.**  The bound is Minkowski's inequality in :math:`L^2` plus the
+L-Lipschitz gradient: :math:`\sqrt{\mathbb E\|\nabla f_i(u_0-\alpha\zeta)\|^2}\le\|\nabla f_i(u_0)\|+\alpha L\sqrt{\mathbb E\|\zeta\|^2}`,
+then :math:`(a+b)^2\le(1+1/\phi)a^2+(1+\phi)b^2` (the infimum over phi is Minkowski's :math:`(a+b)^2`), plus the
+independent :math:`D_o` noise.  Equality needs :math:`\|\nabla f_i(u_0-\alpha\zeta)-\nabla f_i(u_0)\|=\alpha L\|\zeta\|`
+for every noise draw, i.e. a gradient affine with slope of norm L along the noise: the quadratic tasks (c = 0),
+where the second moment has the exact closed form and the ratio is exactly 1 (:func:`pin_second`); a c != 0 term
+only makes the gradient increments smaller than :math:`\alpha L\|\zeta\|` on part of the draws, and has no closed
+form.
 
 **Tolerance** 1e-9 (quadrature error <= 1e-10 c; the closed form is exact to round-off).
 """
