@@ -62,6 +62,7 @@ EXTREMAL = (
 EXTREMAL_CORRECTED = 1.0  # the corrected bound is attained in the same limit (errata E4)
 
 SPACE = cm.space({"nu": 1})
+SHARED = 2  # the search of ratio serves prop2 and prop2-explicit: twice one claim's budget (_common.SEARCH)
 
 
 def nu_of(c, z: float) -> float:
@@ -136,7 +137,7 @@ def extremal_ratio(a: float, nu: float) -> float:
 
 def search_result(ctx: Context):
     """The search of :func:`ratio` over :data:`SPACE` (shared with ``prop2``, cached for the group)."""
-    return cm.space_search(ctx, "prop2", ratio, SPACE, [extremal_encoding()])
+    return cm.space_search(ctx, "prop2", ratio, SPACE, [extremal_encoding()], shared=SHARED)
 
 
 def search_evidence(ctx: Context, res) -> dict:
