@@ -303,3 +303,17 @@ def test_claims_that_used_to_crash_now_report_a_rerunnable_counterexample(monkey
     assert r.status == "violated"
     ce = r.counterexample
     assert Replay(ce["replay"]["target"], ce["replay"]["kwargs"]).run() == pytest.approx(ce["value"], rel=1e-12)
+
+
+def test_space_search_can_fail_and_its_counterexample_reruns():
+    """Assumption 3's logistic ratio (sup 1) against a bound too small by 2, through the LogisticSpace search
+    helpers: violated, and the counterexample's replay gives the same number."""
+    st = dataclasses.replace(assumption3_uniqueness.STATEMENT, id="a3-wrong", threshold=Threshold(0.5, "<="))
+    ctx = Context(quick=True)
+    sp = assumption3_uniqueness.SPACE
+    res = cm.space_search(ctx, "wrong", assumption3_uniqueness.logistic_ratio, sp, [])
+    r = runners.decide(ctx, st, cm.space_measurement(sp, res, assumption3_uniqueness.logistic_ratio))
+    assert r.status == "violated"
+    ce = r.counterexample
+    assert Replay(ce["replay"]["target"], ce["replay"]["kwargs"]).run() == pytest.approx(ce["value"], rel=1e-12)
+    assert ce["value"] > 0.5
