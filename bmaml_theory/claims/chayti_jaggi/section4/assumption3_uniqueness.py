@@ -128,7 +128,8 @@ def logistic_ratio(p) -> float | None:
         Si, Hi = (S[i] + S[i].T) / 2, (Ht[i] + Ht[i].T) / 2
         gen = float(scipy.linalg.eigh(Hi, Si, eigvals_only=True)[-1])  # lambda_max(S^-1 Hess f_i)
         smin = float(np.linalg.eigvalsh(Si)[0])
-        out = max(out, c.mu / c.L1 * gen, (c.lam - c.Lhat1) / smin)
+        half = c.mu * gen / c.L1 if c.L1 > 0 else 0.0  # L1 = 0: f linear, (9) convex for every nu
+        out = max(out, half, (c.lam - c.Lhat1) / smin)
     return out
 
 
@@ -138,7 +139,7 @@ def describe(p) -> dict:
         c = SPACE.decode(p).tasks.constants()
     except ValueError:
         return {}
-    return {"paper_half_width": c.mu / c.L1, "lam_minus_Lhat1": c.lam - c.Lhat1}
+    return {"paper_half_width": c.mu / c.L1 if c.L1 > 0 else None, "lam_minus_Lhat1": c.lam - c.Lhat1}
 
 
 @claim(STATEMENT)
@@ -151,6 +152,7 @@ def check(ctx: Context) -> ClaimResult:
         ctx.check_time()
         kw = {"kind": kind, "n": n, "seed": seed}
         ms.append(Measurement(interval_ratio(**kw), kw, Replay(f"{__name__}:interval_ratio", kw)))
+    per_family = [{**m.instance, "ratio": m.value} for m in ms]
     res = cm.space_search(ctx, "assumption3", logistic_ratio, SPACE, [extremal_encoding()])
     ms += cm.space_measurement(SPACE, res, logistic_ratio, describe)
     return runners.decide(
@@ -162,7 +164,7 @@ def check(ctx: Context) -> ClaimResult:
         evidence={
             "search": cm.space_evidence(ctx, SPACE, res, EXTREMAL, "both ratios are 1 on extremal_encoding()"),
             "families": len(cases),
-            "per_family": [{**m.instance, "ratio": m.value} for m in ms],
+            "per_family": per_family,
             "tight": f"the extremal family has ratio {interval_ratio('extremal', 3):.12g}; at nu = -mu/L1 the Hessian "
             f"of (9) has smallest eigenvalue {edge_eigenvalue(3):.3g} (singular), so V0 cannot be enlarged in general",
         },

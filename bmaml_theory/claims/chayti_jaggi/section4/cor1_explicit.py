@@ -104,7 +104,7 @@ def worst_bias(t: LogisticTasks, theta, delta: float, nu: float) -> float | None
     r"""The worst task's worst-case :math:`\delta`-inexact forward bias, :math:`\max_i\|b_i\|+2\lambda\delta/\nu` (the
     sup over errors of norm <= delta, attained; see the module docstring); None outside :math:`(0,\mu/L_1)`."""
     c = t.constants()
-    if not (0 < nu < c.mu / c.L1):
+    if not (nu > 0 and nu * c.L1 < c.mu):
         return None
     b, _ = cm.exact_bias(t, theta, nu)
     return float(np.linalg.norm(b, axis=-1).max()) + STENCIL_L1 * t.lam * delta / nu

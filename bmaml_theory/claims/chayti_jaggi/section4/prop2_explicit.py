@@ -95,6 +95,8 @@ def bias_at(p) -> tuple[float, object, float] | None:
         return None  # degenerate data (constants not computable): outside the class
     t, theta = inst.tasks, inst.theta
     c = t.constants()
+    if not c.L1 > 0:
+        return None  # f linear: V0 is unbounded and the bias is 0; no nu range to measure on
     nu = nu_of(c, inst.extra["nu"][0])
     b, phi0 = cm.exact_bias(t, theta, nu)
     bias = np.linalg.norm(b, axis=-1)
