@@ -128,7 +128,7 @@ def logistic_ratio(p) -> float | None:
         Si, Hi = (S[i] + S[i].T) / 2, (Ht[i] + Ht[i].T) / 2
         gen = float(scipy.linalg.eigh(Hi, Si, eigvals_only=True)[-1])  # lambda_max(S^-1 Hess f_i)
         smin = float(np.linalg.eigvalsh(Si)[0])
-        half = c.mu * gen / c.L1 if c.L1 > 0 else 0.0  # L1 = 0: f linear, (9) convex for every nu
+        half = c.mu / c.L1 * gen if c.L1 > 0 else 0.0  # L1 = 0: f linear, (9) convex for every nu
         out = max(out, half, (c.lam - c.Lhat1) / smin)
     return out
 
