@@ -317,3 +317,13 @@ def test_space_search_can_fail_and_its_counterexample_reruns():
     ce = r.counterexample
     assert Replay(ce["replay"]["target"], ce["replay"]["kwargs"]).run() == pytest.approx(ce["value"], rel=1e-12)
     assert ce["value"] > 0.5
+
+
+def test_an_old_encoding_is_a_clear_error_not_a_skip():
+    """A replay written for the old n = 2 encoding (bmaml_theory.search) raises ValueError naming p, never None."""
+    from bmaml_theory.studies.extremal import EXTREMAL_P
+
+    old = np.concatenate([EXTREMAL_P, [0.0]]).tolist()
+    for fn in (prop2_explicit.ratio, cor1_explicit.ratio, cor1.ratio):
+        with pytest.raises(ValueError, match="p encodes"):
+            fn(old)

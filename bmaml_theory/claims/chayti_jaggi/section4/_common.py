@@ -303,6 +303,19 @@ def corrected_space_evidence(
     return out
 
 
+def decode_or_none(sp: adversary.LogisticSpace, p: Any) -> adversary.Instance | None:
+    """``sp.decode(p)``, or None when the data are degenerate (constants not computable: outside the class).
+
+    A malformed encoding (wrong header or length, e.g. a replay written for the old n = 2 encoding of
+    :mod:`bmaml_theory.search`) is the caller's error and raises ``ValueError`` naming ``p``.
+    """
+    sp.structure_of(p)
+    try:
+        return sp.decode(p)
+    except ValueError:
+        return None
+
+
 def exact_bias(t: LogisticTasks, theta: Any, nu: float) -> tuple[np.ndarray, np.ndarray]:
     r"""Per-task exact bias of the forward estimator (10) and the inner solution at 0: ``(b, phi0)``, (M, n) each.
 

@@ -112,9 +112,8 @@ def extremal_encoding() -> np.ndarray:
 def logistic_ratio(p) -> float | None:
     r"""max over tasks of max((i), (ii)) at the encoding's theta (see the module docstring); None for degenerate data
     (outside the class)."""
-    try:
-        inst = SPACE.decode(p)
-    except ValueError:
+    inst = cm.decode_or_none(SPACE, p)
+    if inst is None:
         return None
     t, phi = inst.tasks, inst.theta
     c = t.constants()
@@ -135,10 +134,10 @@ def logistic_ratio(p) -> float | None:
 
 def describe(p) -> dict:
     """The constants' two ratios' ingredients at encoding ``p`` (mu, L1, lam, Lhat1), for the evidence."""
-    try:
-        c = SPACE.decode(p).tasks.constants()
-    except ValueError:
+    inst = cm.decode_or_none(SPACE, p)
+    if inst is None:
         return {}
+    c = inst.tasks.constants()
     return {"paper_half_width": c.mu / c.L1 if c.L1 > 0 else None, "lam_minus_Lhat1": c.lam - c.Lhat1}
 
 

@@ -82,9 +82,8 @@ def delta_of(p) -> float:
 def decoded(p, lam_mult: float | None = None) -> tuple[LogisticTasks, np.ndarray] | None:
     """(tasks, theta) of encoding ``p``, with lam = 2 Lhat1 * ``lam_mult`` (None: the encoding's own lam); None when
     the data are degenerate (outside the class)."""
-    try:
-        inst = SPACE.decode(p)
-    except ValueError:
+    inst = cm.decode_or_none(SPACE, p)
+    if inst is None:
         return None
     t = inst.tasks
     if lam_mult is not None:

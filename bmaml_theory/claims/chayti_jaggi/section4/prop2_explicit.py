@@ -89,9 +89,8 @@ def bias_at(p) -> tuple[float, object, float] | None:
     """(worst task's exact-solution bias of the forward estimator, constants, nu) at encoding ``p``; None where the
     instance is outside the class (degenerate constants) or every task's bias is within ``ROUNDOFF_MARGIN`` of
     round-off."""
-    try:
-        inst = SPACE.decode(p)
-    except ValueError:
+    inst = cm.decode_or_none(SPACE, p)
+    if inst is None:
         return None  # degenerate data (constants not computable): outside the class
     t, theta = inst.tasks, inst.theta
     c = t.constants()
