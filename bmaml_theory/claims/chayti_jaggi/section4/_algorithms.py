@@ -37,6 +37,14 @@ THETA0 = [3.0, 1.0]
 MAX_OUTER = 150  # the cap of studies.convergence: a run that neither reaches, cycles nor settles by then is a failure
 
 
+def bounded_below(tasks):
+    """The same logistic tasks with the test linear term r = 0, so that F >= 0 (Section 4.3 assumes F bounded below:
+    with r != 0 the meta-objective may decrease without bound and its gradient need not vanish anywhere)."""
+    from bmaml_theory.tasks.logistic import LogisticTasks
+
+    return LogisticTasks(tasks.Zh, None, tasks.lam, tasks.Z, Q=tasks.Q)
+
+
 def search_sizes(ctx: Context, default: dict, quick: dict) -> dict:
     """The search's sizes for this run (fixed from the budget, written beside each claim's constants)."""
     return dict(quick if ctx.quick else default)

@@ -97,16 +97,11 @@ def pin(x: float = PIN_X) -> np.ndarray:
     )
 
 
-def bounded_below(tasks: LogisticTasks) -> LogisticTasks:
-    """The same tasks with the test linear term r = 0, so that F >= 0 (Section 4.3 assumes F bounded below)."""
-    return LogisticTasks(tasks.Zh, None, tasks.lam, tasks.Z, Q=tasks.Q)
-
-
 def instance(p) -> tuple[LogisticTasks, np.ndarray, float] | None:
     """(tasks with r = 0, theta0, eps) encoded by p; None outside the measurable class."""
     try:
         inst = SPACE.decode(p)
-        t = bounded_below(inst.tasks)
+        t = al.bounded_below(inst.tasks)
     except ValueError:
         return None
     g0 = float(np.linalg.norm(t.meta_gradient(inst.theta)))
