@@ -27,7 +27,6 @@ from bmaml_theory.inexact import adversarial_errors
 __all__ = [
     "SPREAD_BISECTIONS",
     "alg1_run",
-    "clip_multiplier",
     "clipped_norms",
     "inner_calls",
     "normalized_spread",
@@ -35,11 +34,6 @@ __all__ = [
 ]
 
 SPREAD_BISECTIONS = 64  # bisection on rho in [1, 2]: 2^-64 < 1e-19, below double precision of rho
-
-
-def clip_multiplier(x: float, c: float) -> float:
-    r"""ClippedGD's multiplier :math:`\min(1, c/x)` of the step :math:`\eta\min(1,c/\|g\|)g` at :math:`x=\|g\|`."""
-    return 1.0 if x <= c else c / x
 
 
 def normalized_spread(norms: Sequence[float], c: float) -> float:
