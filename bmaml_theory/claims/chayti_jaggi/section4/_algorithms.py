@@ -184,7 +184,7 @@ def inexact_check(ctx: Context, st, method: str, replay: str):
             run = cached_run(ctx, name, method, "stated", d, INEXACT_EPS)
             v = inexact_value(run)
             keep = ("delta", "nu", "cycled", "reached", "steps_run", "min_grad_norm")
-            rows.append({"instance": name, **{k: run[k] for k in keep}, "ratio": v})
+            rows.append({"instance": name, **{k: run[k] for k in keep}, "ratio": v, "A": run["A"]})
             if not math.isfinite(v):
                 fails += 1
                 examples.append(f"{name}, delta={d:g}: neither reached eps nor cycled in {run['steps_run']} steps")
@@ -207,6 +207,8 @@ def inexact_check(ctx: Context, st, method: str, replay: str):
                 corrected.append(
                     {
                         "instance": name,
+                        "A": run["A"],
+                        "corrected_bias": B,
                         "delta": d,
                         "settled": run["cycled"],
                         "plateau": run["min_grad_norm"],
@@ -255,4 +257,5 @@ def inexact_check(ctx: Context, st, method: str, replay: str):
                 "all_settled": bool(corrected) and len(ok_corr) == len(corrected),
             },
         },
+        data={"method": method, "eps": INEXACT_EPS, "stated": rows, "corrected": corrected},
     )

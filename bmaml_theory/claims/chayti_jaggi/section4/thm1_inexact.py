@@ -51,6 +51,7 @@ STATEMENT = Statement(
     "eps = 1e-3; dimensionless (null with unbounded=true when it grows without bound as delta -> 0)",
     threshold=Threshold(al.PAPER_CONSTANT, "<="),
     tolerance=Tolerance(cm.BOUND_TOL, "the ratio is exact to round-off; 1e-6 fixed before the run"),
+    figure="inexact_plateau.png",
     group=al.GROUP,
 )
 

@@ -39,6 +39,7 @@ STATEMENT = Statement(
     measure=THM1.measure,
     threshold=Threshold(al.PAPER_CONSTANT, "<="),
     tolerance=THM1.tolerance,
+    figure="inexact_plateau.png",
     group=al.GROUP,
 )
 
