@@ -106,6 +106,12 @@ def test_bounds_are_equal_exactly_at_eps_star():
     assert below["T1"] < below["T2"]
 
 
+def test_symbolic_comparison_is_proved():
+    sym = ngd_vs_gd.symbolic_comparison()
+    assert sym["identity_proved"]
+    assert sym["limit_eps_to_0_of_T1_over_T2"] == "calL0/(G*calL1 + calL0)"
+
+
 def test_ngd_ratio_closed_form_and_growth():
     """T1/T2 = (calL0 + calL1^2 eps^2/calL0)/(calL0 + G calL1); it grows as the test point shrinks (~1/scale)."""
     t, _, eps = ngd_vs_gd.instance(ngd_vs_gd.pin())

@@ -134,6 +134,23 @@ def ratio_scaled(scale: float) -> float | None:
     return ratio(pin(PIN_X * scale))
 
 
+def symbolic_comparison() -> dict:
+    r"""Sympy: :math:`T_1-T_2=\frac{\mathcal L_1}{\mathcal L_0\varepsilon^2}(\varepsilon^2\mathcal L_1-G\mathcal L_0)`
+    (per unit :math:`\Delta`, all symbols positive), so :math:`T_1\le T_2\iff\varepsilon^2\le G\mathcal L_0/\mathcal L_1`;
+    returns the factored difference and whether sympy proves the identity (difference simplifies to 0)."""
+    import sympy as sp
+
+    L0, L1, G, eps = sp.symbols("calL0 calL1 G eps", positive=True)
+    T1 = L0 / eps**2 + L1**2 / L0
+    T2 = (L0 + G * L1) / eps**2
+    claimed = L1 / (L0 * eps**2) * (eps**2 * L1 - G * L0)
+    return {
+        "T1_minus_T2": str(sp.factor(T1 - T2)),
+        "identity_proved": bool(sp.simplify(T1 - T2 - claimed) == 0),
+        "limit_eps_to_0_of_T1_over_T2": str(sp.limit(T1 / T2, eps, 0)),
+    }
+
+
 def ratio_corrected(p) -> float | None:
     r""":math:`T_1/T_2` at :math:`\min(\varepsilon,\varepsilon^*)`: the corrected comparison (at most 1)."""
     inst = instance(p)
@@ -177,6 +194,7 @@ def check(ctx: Context) -> ClaimResult:
         failure_examples=res.failure_examples,
         evidence={
             "search": al.search_evidence(res, sizes, "LogisticSpace with r = 0 and eps in (0, ||grad F(theta0)||)"),
+            "symbolic": symbolic_comparison(),
             "growth_in_1_over_test_scale": family,
             "runs_on_worst_instance": runs or None,
             "corrected": {
