@@ -1,0 +1,151 @@
+r"""Memory and compute of the meta-gradient estimators, measured with :mod:`tracemalloc` (Table 1, Section 4.3).
+
+The unit of memory is what the paper writes :math:`\mathrm{Mem}(\nabla f_i)`, measured on the same family: the
+:mod:`tracemalloc` peak of one call of ``tasks.test_grad`` at an (M, n) point, its output included.  A method's
+memory is the peak of one call of it (its output included) above what was allocated before the call; NumPy
+registers every array buffer with :mod:`tracemalloc`, so the peak counts every array held at once, temporaries
+included.  Each measurement runs the call once to warm up (imports, caches, stencil weights) and then measures
+:data:`REPEATS` calls and keeps the smallest peak, so what is left is the call's own allocations: the number is
+deterministic on a given NumPy build (a test checks that two runs agree to the byte).
+
+Families (fixed before any measurement, sized so the arrays of the method dominate the interpreter's small objects):
+
+* ``"quadratic"``: :func:`bmaml_theory.tasks.generate.random_family` ``("indefinite-both", M=4, n=128)``: an n-vector
+  per task is 4 KiB over the 4 tasks; gradients are matrix-vector products (no n x n temporary).
+* ``"logistic"``: :class:`~bmaml_theory.tasks.logistic.LogisticTasks` with M = 4, n = 48, 8 training and 8 test
+  points per task, an indefinite Q: its gradient, as implemented, forms the n x n Hessian of each task too, so its
+  Mem(grad f_i) is dominated by n^2 (a family where one gradient is not one vector).
+
+Estimators (as implemented in the package):
+
+* ``"sequential"``: :func:`bmaml_theory.baselines.fo_bmaml`: K GD steps on each perturbed problem of the stencil, the
+  problems run in turn and :math:`-\frac\lambda\nu\sum_kw_k\phi_k` accumulated in a running sum: the solutions are
+  never held together.  This is the least memory we found for an order-n stencil.
+* ``"batched"``: :func:`bmaml_theory.estimators.estimate` with :class:`~bmaml_theory.solvers.GDSolver`: every
+  perturbed problem of the stencil solved at once (M x G x n arrays; what a parallel implementation holds).
+* :func:`bmaml_theory.baselines.imaml`: K GD steps, then ``cg`` conjugate-gradient steps on eq. (8).
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from bmaml_theory import baselines, estimators
+from bmaml_theory.solvers import GDSolver
+from bmaml_theory.stencils import stencil
+from bmaml_theory.tasks.generate import random_family
+from bmaml_theory.tasks.logistic import LogisticTasks
+
+__all__ = [
+    "FAMILIES",
+    "IMPLEMENTATIONS",
+    "family",
+    "grad_memory",
+    "imaml_peak",
+    "order_n_cost",
+    "peak_bytes",
+]
+
+FAMILIES = ("quadratic", "logistic")
+IMPLEMENTATIONS = ("sequential", "batched")
+REPEATS = 3  # measured calls per number; the smallest peak is kept (a call's own allocations)
+K_STEPS = 20  # inner GD steps of every estimator (memory does not depend on K for these methods)
+CG_STEPS = 10  # iMAML's conjugate-gradient steps
+SOLVER_DELTA = 1e-6  # certified precision of the batched estimator's GDSolver
+NU = 1e-2  # perturbation of the stencils (inside every family's uniqueness interval; memory does not depend on it)
+
+
+def peak_bytes(fn: Callable[[], Any]) -> int:
+    """Peak bytes traced by :mod:`tracemalloc` during ``fn()`` above those traced before it (smallest of REPEATS
+    calls, after one warm-up call).  Works whether or not tracing was on; restores the previous state."""
+    if not callable(fn):
+        raise TypeError(f"fn must be callable with no arguments, got {type(fn).__name__}.")
+    fn()  # warm up: lazy imports, caches, the stencil's exact weights
+    was = tracemalloc.is_tracing()
+    if not was:
+        tracemalloc.start()
+    try:
+        best = None
+        for _ in range(REPEATS):
+            gc.collect()
+            base = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            out = fn()
+            peak = tracemalloc.get_traced_memory()[1] - base
+            del out
+            best = peak if best is None else min(best, peak)
+    finally:
+        if not was:
+            tracemalloc.stop()
+    return int(best)
+
+
+@functools.cache
+def family(name: str) -> tuple[Any, np.ndarray]:
+    """The measured family ``name`` (see the module docstring) and a theta; seeded, deterministic."""
+    if name == "quadratic":
+        return random_family("indefinite-both", 4, 128, 0)
+    if name == "logistic":
+        rng = np.random.default_rng(0)
+        M, n, m = 4, 48, 8
+        Zh = rng.standard_normal((M, m, n)) / np.sqrt(n)
+        Z = rng.standard_normal((M, m, n)) / np.sqrt(n)
+        U = rng.standard_normal((M, n, n)) / np.sqrt(n)
+        Q = 0.2 * (U + U.transpose(0, 2, 1)) / 2
+        r = 0.1 * rng.standard_normal((M, n))
+        return LogisticTasks.at_threshold(Zh, None, Z, Q=Q, r=r), rng.standard_normal(n)
+    raise ValueError(f"name must be one of {FAMILIES}, got {name!r}.")
+
+
+def _lr(tasks: Any) -> float:
+    c = tasks.constants()
+    return 1.0 / (tasks.lam + c.Lhat1 + NU * 8 * c.L1)  # GD step below 1/L_nu at every node |t| <= 3 of the stencils
+
+
+def grad_memory(name: str) -> int:
+    r""":math:`\mathrm{Mem}(\nabla f_i)` on family ``name``: peak bytes of one ``test_grad`` call (output included)."""
+    tasks, theta = family(name)
+    phi = np.broadcast_to(theta, (tasks.M, tasks.n)).copy()
+    return peak_bytes(lambda: tasks.test_grad(phi))
+
+
+def order_n_cost(name: str, impl: str, order: int) -> dict:
+    """Peak bytes and gradient calls of the order-``order`` estimator ``impl`` on family ``name``."""
+    if impl not in IMPLEMENTATIONS:
+        raise ValueError(f"impl must be one of {IMPLEMENTATIONS}, got {impl!r}.")
+    tasks, theta = family(name)
+    st = stencil(order)
+    if impl == "sequential":
+        lr = _lr(tasks)
+
+        def call() -> Any:
+            return baselines.fo_bmaml(tasks, theta, K_STEPS, lr, NU, st)
+
+        counter = baselines.Oracle()
+        baselines.fo_bmaml(tasks, theta, K_STEPS, lr, NU, st, counter=counter)
+        grads = counter.grads
+    else:
+        solver = GDSolver(SOLVER_DELTA)
+
+        def call() -> Any:
+            return estimators.estimate(tasks, theta, NU, st, inner=solver).value
+
+        info = estimators.estimate(tasks, theta, NU, st, inner=solver).info
+        # GD evaluates one gradient of (9) per iterate and node; a node with nu != 0 costs a train and a test gradient
+        grads = int(sum((info["iterations_max"] + 1) * (2 if t != 0 else 1) for t in st.nodes))
+    return {"peak_bytes": peak_bytes(call), "grads": int(grads), "solves": len(st.nodes)}
+
+
+def imaml_peak(name: str) -> dict:
+    """Peak bytes of iMAML (CG on eq. (8)) and of the forward FO-B-MAML estimator, both from baselines.py, same K."""
+    tasks, theta = family(name)
+    lr = _lr(tasks)
+    im = peak_bytes(lambda: baselines.imaml(tasks, theta, K_STEPS, lr, CG_STEPS))
+    fo = peak_bytes(lambda: baselines.fo_bmaml(tasks, theta, K_STEPS, lr, NU))
+    return {"imaml": im, "fo_bmaml": fo, "grad": grad_memory(name)}
