@@ -4,7 +4,8 @@ The unit of memory is what the paper writes :math:`\mathrm{Mem}(\nabla f_i)`, me
 :mod:`tracemalloc` peak of one call of ``tasks.test_grad`` at an (M, n) point, its output included.  A method's
 memory is the peak of one call of it (its output included) above what was allocated before the call; NumPy
 registers every array buffer with :mod:`tracemalloc`, so the peak counts every array held at once, temporaries
-included.  Each measurement runs the call once to warm up (imports, caches, stencil weights) and then measures
+included.  Peaks are also reported as the number of n-vectors per task they amount to (peak / (8 M n), rounded):
+a Hessian counts n of them.  Each measurement runs the call once to warm up (imports, caches, stencil weights) and then measures
 :data:`REPEATS` calls and keeps the smallest peak, so what is left is the call's own allocations: the number is
 deterministic on a given NumPy build (a test checks that two runs agree to the byte).
 
@@ -50,12 +51,13 @@ __all__ = [
     "imaml_peak",
     "order_n_cost",
     "peak_bytes",
+    "vector_bytes",
 ]
 
 FAMILIES = ("quadratic", "logistic")
 IMPLEMENTATIONS = ("sequential", "batched")
 REPEATS = 3  # measured calls per number; the smallest peak is kept (a call's own allocations)
-K_STEPS = 20  # inner GD steps of every estimator (memory does not depend on K for these methods)
+K_STEPS = 10  # inner GD steps of every estimator (memory does not depend on K for these methods)
 CG_STEPS = 10  # iMAML's conjugate-gradient steps
 SOLVER_DELTA = 1e-6  # certified precision of the batched estimator's GDSolver
 NU = 1e-2  # perturbation of the stencils (inside every family's uniqueness interval; memory does not depend on it)
@@ -103,6 +105,12 @@ def family(name: str) -> tuple[Any, np.ndarray]:
     raise ValueError(f"name must be one of {FAMILIES}, got {name!r}.")
 
 
+def vector_bytes(name: str) -> int:
+    """Bytes of one n-vector per task of family ``name`` (M n float64): the unit in which peaks are counted."""
+    tasks, _ = family(name)
+    return 8 * tasks.M * tasks.n
+
+
 def _lr(tasks: Any) -> float:
     c = tasks.constants()
     return 1.0 / (tasks.lam + c.Lhat1 + NU * 8 * c.L1)  # GD step below 1/L_nu at every node |t| <= 3 of the stencils
@@ -139,7 +147,13 @@ def order_n_cost(name: str, impl: str, order: int) -> dict:
         info = estimators.estimate(tasks, theta, NU, st, inner=solver).info
         # GD evaluates one gradient of (9) per iterate and node; a node with nu != 0 costs a train and a test gradient
         grads = int(sum((info["iterations_max"] + 1) * (2 if t != 0 else 1) for t in st.nodes))
-    return {"peak_bytes": peak_bytes(call), "grads": int(grads), "solves": len(st.nodes)}
+    peak = peak_bytes(call)
+    return {
+        "peak_bytes": peak,
+        "vectors": round(peak / vector_bytes(name)),
+        "grads": int(grads),
+        "solves": len(st.nodes),
+    }
 
 
 def imaml_peak(name: str) -> dict:
@@ -148,4 +162,13 @@ def imaml_peak(name: str) -> dict:
     lr = _lr(tasks)
     im = peak_bytes(lambda: baselines.imaml(tasks, theta, K_STEPS, lr, CG_STEPS))
     fo = peak_bytes(lambda: baselines.fo_bmaml(tasks, theta, K_STEPS, lr, NU))
-    return {"imaml": im, "fo_bmaml": fo, "grad": grad_memory(name)}
+    g = grad_memory(name)
+    v = vector_bytes(name)
+    return {
+        "imaml": im,
+        "fo_bmaml": fo,
+        "grad": g,
+        "imaml_vectors": round(im / v),
+        "fo_bmaml_vectors": round(fo / v),
+        "grad_vectors": round(g / v),
+    }
