@@ -56,7 +56,7 @@ __all__ = [
 
 FAMILIES = ("quadratic", "logistic")
 IMPLEMENTATIONS = ("sequential", "batched")
-REPEATS = 3  # measured calls per number; the smallest peak is kept (a call's own allocations)
+REPEATS = 2  # measured calls per number (after the warm-up); the smallest peak is kept (a call's own allocations)
 K_STEPS = 10  # inner GD steps of every estimator (memory does not depend on K for these methods)
 CG_STEPS = 10  # iMAML's conjugate-gradient steps
 SOLVER_DELTA = 1e-6  # certified precision of the batched estimator's GDSolver

@@ -50,10 +50,10 @@ BOUND_TOL_REASON = (
 )
 ROUNDOFF_MARGIN = 1e8  # measurable iff the bound C7 delta (+ delta') >= 1e8 eps (1 + ||grad F_i||)
 DELTA_LOG10_MIN, DELTA_DECADES = -6.0, 6.0  # delta = 10^(-6 + 6 sig(z)) in (1e-6, 1)
-# Search sizes, set from the budget (about 6 s per row at default, 1.2 s quick, on one core at ~5 ms per evaluation),
+# Search sizes, set from the budget (about 6 s per row at default, 1 s quick, on one core at ~5 ms per evaluation),
 # never from an outcome: 6 random starts (3 quick) with successive halving (3 rungs, eta 4).  The pinned instance is
 # evaluated once beside the search (a pin never dropped by successive halving would take 21/51 of the budget).
-SEARCH = {"default": {"starts": 6, "budget": 1200}, "quick": {"starts": 3, "budget": 250}}
+SEARCH = {"default": {"starts": 6, "budget": 1200}, "quick": {"starts": 3, "budget": 200}}
 GROWTH_DELTAS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5)  # the O(delta) family at the worst instance: 1/delta over 4 decades
 
 SPACE_EQ7 = LogisticSpace(extras={"delta": 1, "u": "n"})
