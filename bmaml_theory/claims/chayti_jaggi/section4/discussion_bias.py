@@ -26,6 +26,7 @@ like :math:`\delta^{-1/2}` there).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -74,38 +75,43 @@ def ratio(p: Any) -> float | None:
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """Search the ratio over the class (CMA-ES), run the delta family at the worst instance, decide the O(.)."""
-    return discussion_check(ctx, STATEMENT, dc.SPACE_EQ7, dc.pin_eq7(), "eq7", __name__)
+    return discussion_check(ctx, STATEMENT, dc.SPACE_EQ7, dc.pin_eq7(), "eq7", ratio, ratio_at_delta)
 
 
-def discussion_check(ctx: Context, st: Statement, space: Any, pin: np.ndarray, key: str, module: str) -> ClaimResult:
-    """Shared with ``discussion-bias-imaml``: the search from random starts, the pinned instance beside it, the delta
-    family (1/delta over 4 decades) at the worst instance, and :func:`runners.big_o`.  ``module`` names the claim
-    module whose ``ratio`` and ``ratio_at_delta`` replay the measurements."""
-    import importlib
-
-    mod = importlib.import_module(module)
-    res = dc.search(ctx, key, mod.ratio, space)
+def discussion_check(
+    ctx: Context,
+    st: Statement,
+    space: Any,
+    pin: np.ndarray,
+    key: str,
+    ratio_fn: Callable[[Any], float | None],
+    ratio_at_delta_fn: Callable[[Any, float | None], float | None],
+) -> ClaimResult:
+    """Shared with ``discussion-bias-imaml``: the search of ``ratio_fn`` from random starts, the pinned instance
+    beside it, the delta family (1/delta over 4 decades, ``ratio_at_delta_fn``) at the worst instance, and
+    :func:`runners.big_o`.  Both functions are public module-level functions: they are the replays."""
+    target = f"{ratio_fn.__module__}:{ratio_fn.__name__}"
+    target_d = f"{ratio_at_delta_fn.__module__}:{ratio_at_delta_fn.__name__}"
+    res = dc.search(ctx, key, ratio_fn, space)
     ms, growth = [], []
     pin_list = np.asarray(pin).tolist()
-    pinned = mod.ratio(pin_list)
+    pinned = ratio_fn(pin_list)
     if pinned is not None:
         ms.append(
-            Measurement(
-                pinned, {"pinned": True, **space.instance_dict(pin_list)}, Replay(f"{module}:ratio", {"p": pin_list})
-            )
+            Measurement(pinned, {"pinned": True, **space.instance_dict(pin_list)}, Replay(target, {"p": pin_list}))
         )
     if res.worst_encoding is not None:
         p = np.asarray(res.worst_encoding).tolist()
-        ms.append(Measurement(res.worst, space.instance_dict(p), Replay(f"{module}:ratio", {"p": p})))
+        ms.append(Measurement(res.worst, space.instance_dict(p), Replay(target, {"p": p})))
     if ms:
         worst = max(ms, key=lambda m: m.value)
         p = worst.replay.kwargs["p"]
         for d in dc.GROWTH_DELTAS:
             ctx.check_time()
-            v = mod.ratio_at_delta(p, d)
+            v = ratio_at_delta_fn(p, d)
             if v is not None:
                 kw = {"p": p, "delta": d}
-                growth.append((1.0 / d, Measurement(v, {"delta": d}, Replay(f"{module}:ratio_at_delta", kw))))
+                growth.append((1.0 / d, Measurement(v, {"delta": d}, Replay(target_d, kw))))
     closest = space.instance_dict(res.unpinned_encoding) if res.unpinned_encoding is not None else None
     return runners.big_o(
         ctx,

@@ -71,4 +71,4 @@ def ratio(p: Any) -> float | None:
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """Search the ratio over the class (CMA-ES), the pinned instance beside it, the joint delta family, big_o."""
-    return discussion_check(ctx, STATEMENT, dc.SPACE_IMAML, dc.pin_imaml(), "imaml", __name__)
+    return discussion_check(ctx, STATEMENT, dc.SPACE_IMAML, dc.pin_imaml(), "imaml", ratio, ratio_at_delta)

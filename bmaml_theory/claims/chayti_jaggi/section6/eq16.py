@@ -115,14 +115,14 @@ def check(ctx: Context) -> ClaimResult:
         if k % 50 == 0:
             ctx.check_time()
         try:
-            u = _units(s6.instance(ctx.seed, k))
+            inst = s6.instance(ctx.seed, k)
+            u = _units(inst)
         except (np.linalg.LinAlgError, FloatingPointError, ValueError) as exc:
             failures += 1
             examples.append(f"instance {k}: {type(exc).__name__}: {exc}")
             continue
         for b in BLOCKS:
             per_block[b] = max(per_block[b], u[b])
-        inst = s6.instance(ctx.seed, k)
         desc = {"seed": ctx.seed, "index": k, "n": inst.theta.size, "p": inst.theta_d.size, "M": inst.A.shape[0]}
         ms.append(Measurement(max(u.values()), desc, Replay(f"{__name__}:error_units", {"seed": ctx.seed, "index": k})))
     fd = [fd_orders(ctx.seed, k) for k in range(min(FD_INSTANCES, N))]
