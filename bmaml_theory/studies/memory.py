@@ -17,13 +17,16 @@ Families (fixed before any measurement, sized so the arrays of the method domina
   points per task, an indefinite Q: its gradient, as implemented, forms the n x n Hessian of each task too, so its
   Mem(grad f_i) is dominated by n^2 (a family where one gradient is not one vector).
 
-Estimators (as implemented in the package):
+Estimators of order n (Table 1: Nesterov's AGD as the inner optimizer, :class:`~bmaml_theory.solvers.NesterovSolver`
+certified to ``SOLVER_DELTA``, the stencil of :func:`bmaml_theory.stencils.stencil`):
 
-* ``"sequential"``: :func:`bmaml_theory.baselines.fo_bmaml`: K GD steps on each perturbed problem of the stencil, the
-  problems run in turn and :math:`-\frac\lambda\nu\sum_kw_k\phi_k` accumulated in a running sum: the solutions are
-  never held together.  This is the least memory we found for an order-n stencil.
-* ``"batched"``: :func:`bmaml_theory.estimators.estimate` with :class:`~bmaml_theory.solvers.GDSolver`: every
-  perturbed problem of the stencil solved at once (M x G x n arrays; what a parallel implementation holds).
+* ``"sequential"``: the perturbed problems of the stencil solved in turn (one :meth:`~bmaml_theory.solvers.Solver.solve_path`
+  each) and :math:`-\frac\lambda\nu\sum_kw_k\phi_k` accumulated in a running sum: the solutions are never held
+  together.  This is the least memory we found for an order-n stencil.
+* ``"batched"``: every perturbed problem solved at once (one ``solve_path`` over all nodes: M x G x n arrays; what a
+  parallel implementation holds); the same estimate up to round-off.
+* ``"sequential-gd"``: :func:`bmaml_theory.baselines.fo_bmaml`, K GD steps per problem in turn (the package's
+  instrumented baseline).
 * :func:`bmaml_theory.baselines.imaml`: K GD steps, then ``cg`` conjugate-gradient steps on eq. (8).
 """
 
@@ -37,9 +40,9 @@ from typing import Any
 
 import numpy as np
 
-from bmaml_theory import baselines, estimators
-from bmaml_theory.solvers import GDSolver
-from bmaml_theory.stencils import stencil
+from bmaml_theory import baselines
+from bmaml_theory.solvers import NesterovSolver
+from bmaml_theory.stencils import Stencil, stencil
 from bmaml_theory.tasks.generate import random_family
 from bmaml_theory.tasks.logistic import LogisticTasks
 
@@ -50,16 +53,17 @@ __all__ = [
     "grad_memory",
     "imaml_peak",
     "order_n_cost",
+    "order_n_estimate",
     "peak_bytes",
     "vector_bytes",
 ]
 
 FAMILIES = ("quadratic", "logistic")
-IMPLEMENTATIONS = ("sequential", "batched")
+IMPLEMENTATIONS = ("sequential", "batched", "sequential-gd")
 REPEATS = 2  # measured calls per number (after the warm-up); the smallest peak is kept (a call's own allocations)
 K_STEPS = 10  # inner GD steps of every estimator (memory does not depend on K for these methods)
 CG_STEPS = 10  # iMAML's conjugate-gradient steps
-SOLVER_DELTA = 1e-6  # certified precision of the batched estimator's GDSolver
+SOLVER_DELTA = 1e-6  # certified precision of the AGD inner solves (Table 1: Nesterov's AGD)
 NU = 1e-2  # perturbation of the stencils (inside every family's uniqueness interval; memory does not depend on it)
 
 
@@ -123,31 +127,54 @@ def grad_memory(name: str) -> int:
     return peak_bytes(lambda: tasks.test_grad(phi))
 
 
+def _agd_estimate(tasks: Any, theta: np.ndarray, st: Stencil, nodes: Any) -> tuple[np.ndarray, int]:
+    r"""The order-n estimate :math:`-\frac\lambda\nu\sum_kw_k\phi_{t_k\nu}` with Nesterov's AGD certified to
+    SOLVER_DELTA, the perturbed problems grouped as ``nodes`` (a list of index lists: solved together within a group,
+    the groups in turn, the weighted sum accumulated); returns the estimate (n,) and the gradient calls of the worst
+    task (one gradient of (9) per AGD iterate up to the certified one; a train and a test gradient when nu != 0)."""
+    solver = NesterovSolver(SOLVER_DELTA)
+    g = 0.0
+    grads = np.zeros(tasks.M, dtype=np.int64)
+    for group in nodes:
+        nus = np.array([st.nodes[k] * NU for k in group], dtype=np.float64)
+        path = solver.solve_path(tasks, theta, nus, (SOLVER_DELTA,))
+        for j, k in enumerate(group):
+            g = g - tasks.lam * st.weights[k] / NU * path.phi[:, j, 0, :]
+            grads += (np.asarray(path.iterations)[:, j, 0] + 1) * (2 if st.nodes[k] != 0 else 1)
+        del path
+    return np.mean(g, axis=0), int(grads.max())
+
+
+def _estimate(tasks: Any, theta: np.ndarray, st: Stencil, impl: str) -> np.ndarray:
+    if impl == "sequential-gd":
+        return baselines.fo_bmaml(tasks, theta, K_STEPS, _lr(tasks), NU, st)
+    groups = [[k] for k in range(len(st.nodes))] if impl == "sequential" else [list(range(len(st.nodes)))]
+    return _agd_estimate(tasks, theta, st, groups)[0]
+
+
+def order_n_estimate(name: str, impl: str, order: int) -> np.ndarray:
+    """The order-``order`` estimate of ``impl`` on family ``name`` (the two AGD implementations agree to round-off)."""
+    if impl not in IMPLEMENTATIONS:
+        raise ValueError(f"impl must be one of {IMPLEMENTATIONS}, got {impl!r}.")
+    tasks, theta = family(name)
+    return _estimate(tasks, theta, stencil(order), impl)
+
+
 def order_n_cost(name: str, impl: str, order: int) -> dict:
-    """Peak bytes and gradient calls of the order-``order`` estimator ``impl`` on family ``name``."""
+    """Peak bytes and gradient calls of the order-``order`` estimator ``impl`` on family ``name`` (the stencil and
+    the family are built before the measured call: only the estimator's own allocations are counted)."""
     if impl not in IMPLEMENTATIONS:
         raise ValueError(f"impl must be one of {IMPLEMENTATIONS}, got {impl!r}.")
     tasks, theta = family(name)
     st = stencil(order)
-    if impl == "sequential":
-        lr = _lr(tasks)
-
-        def call() -> Any:
-            return baselines.fo_bmaml(tasks, theta, K_STEPS, lr, NU, st)
-
+    if impl == "sequential-gd":
         counter = baselines.Oracle()
-        baselines.fo_bmaml(tasks, theta, K_STEPS, lr, NU, st, counter=counter)
+        baselines.fo_bmaml(tasks, theta, K_STEPS, _lr(tasks), NU, st, counter=counter)
         grads = counter.grads
     else:
-        solver = GDSolver(SOLVER_DELTA)
-
-        def call() -> Any:
-            return estimators.estimate(tasks, theta, NU, st, inner=solver).value
-
-        info = estimators.estimate(tasks, theta, NU, st, inner=solver).info
-        # GD evaluates one gradient of (9) per iterate and node; a node with nu != 0 costs a train and a test gradient
-        grads = int(sum((info["iterations_max"] + 1) * (2 if t != 0 else 1) for t in st.nodes))
-    peak = peak_bytes(call)
+        groups = [[k] for k in range(len(st.nodes))] if impl == "sequential" else [list(range(len(st.nodes)))]
+        grads = _agd_estimate(tasks, theta, st, groups)[1]
+    peak = peak_bytes(lambda: _estimate(tasks, theta, st, impl))
     return {
         "peak_bytes": peak,
         "vectors": round(peak / vector_bytes(name)),
