@@ -5,9 +5,10 @@ The unit of memory is what the paper writes :math:`\mathrm{Mem}(\nabla f_i)`, me
 memory is the peak of one call of it (its output included) above what was allocated before the call; NumPy
 registers every array buffer with :mod:`tracemalloc`, so the peak counts every array held at once, temporaries
 included.  Peaks are also reported as the number of n-vectors per task they amount to (peak / (8 M n), rounded):
-a Hessian counts n of them.  Each measurement runs the call once to warm up (imports, caches, stencil weights) and then measures
-:data:`REPEATS` calls and keeps the smallest peak, so what is left is the call's own allocations: the number is
-deterministic on a given NumPy build (a test checks that two runs agree to the byte).
+a Hessian counts n of them.  Each measurement runs the call once to warm up (imports, caches) and then measures
+:data:`REPEATS` calls and keeps the smallest peak, so what is left is the call's own allocations.  The bytes still
+vary by a few hundred between runs (the interpreter's free lists); the counts, which the claims score, do not where
+the peak lies away from a half-vector (a test checks that two measurements give the same counts).
 
 Families (fixed before any measurement, sized so the arrays of the method dominate the interpreter's small objects):
 
