@@ -24,7 +24,7 @@ from bmaml_theory.studies import section6 as s6
 QUICK_STATUS = {
     "discussion-bias": "holds",
     "discussion-bias-imaml": "holds",
-    "table1-memory-n": "violated",
+    "table1-memory-n": "holds",  # the caption states an achievable cost; the least-memory slope is ~0 <= 1
     "imaml-memory": "holds",
     "sec6-eq16": "holds",
 }
@@ -47,10 +47,14 @@ def test_quick_status(quick_results, cid):
     assert r.status == QUICK_STATUS[cid], r.decision
 
 
-def test_table1_memory_n_counterexample_reruns(quick_results):
-    ce = quick_results["table1-memory-n"].counterexample
-    assert Replay(ce["replay"]["target"], ce["replay"]["kwargs"]).run() == pytest.approx(ce["value"], abs=1e-12)
-    assert abs(ce["value"]) < 0.5  # flat memory: outside 1 +- 0.5
+def test_table1_memory_n_worst_slope_reruns_and_is_flat(quick_results):
+    r = quick_results["table1-memory-n"]
+    m = r.evidence["worst_instance"]
+    kw = {k: m[k] for k in ("family", "impl", "orders")}
+    # AGD's peak count moves by one vector between runs (17, 16, 17, ...): the replay agrees to the fit of that noise
+    assert abs(table1_memory_n.memory_slope(**kw) - r.measured) < 0.1
+    assert abs(r.measured) < 0.1  # flat memory: far below the caption's slope 1, so the stated cost is achievable
+    assert r.evidence["corrected"]["holds"] is True  # the tight cost: compute x n, memory flat
 
 
 def test_discussion_searches_report_their_power(quick_results):
@@ -116,7 +120,9 @@ def test_memory_of_the_sequential_estimator_is_flat_and_the_batched_one_affine_i
     agd = table1_memory_n.counts("quadratic", "sequential")
     bat = table1_memory_n.counts("quadratic", "batched")
     by_g = {r["solves"]: r["vectors"] for r in bat}
-    assert by_g[4] - by_g[2] == by_g[6] - by_g[4] > 0
+    # affine up to the count's rounding (peak / (8 M n) rounded to an integer: each count is within 1/2 of the affine
+    # value, so equal steps agree to 1; measured 25, 47, 70)
+    assert abs((by_g[4] - by_g[2]) - (by_g[6] - by_g[4])) <= 1 and by_g[4] - by_g[2] > 0
     # AGD in turn: flat up to interpreter overhead, under a tenth of what holding the solves at once adds
     assert 10 * (max(r["vectors"] for r in agd) - min(r["vectors"] for r in agd)) <= by_g[6] - by_g[2]
     # in turn or at once, AGD runs the same iterations: the same gradient calls, and the same estimate to round-off
