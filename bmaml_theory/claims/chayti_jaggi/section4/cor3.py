@@ -41,7 +41,7 @@ STATEMENT = Statement(
     measure="sup over the searched class of ||grad F(theta)|| / (lam L0/mu); dimensionless",
     threshold=Threshold(1.0, "<="),
     tolerance=Tolerance(cm.BOUND_TOL, cm.BOUND_TOL_REASON),
-    group="cj-section4-smoothness",
+    group="cj-section4-smoothness-bounds",
 )
 
 EXTREMAL = 1.0  # errata E7: G is attained as x^T phi* -> -infinity on the extremal task

@@ -69,7 +69,7 @@ STATEMENT = Statement(
     tolerance=Tolerance(
         0.0, "none needed: the sup is <= 2 by derivation, 8 below the threshold; the constants are exact formulas"
     ),
-    group="cj-section4-smoothness",
+    group="cj-section4-smoothness-bounds",
 )
 
 SPACE = LogisticSpace(M=(1, 8))
