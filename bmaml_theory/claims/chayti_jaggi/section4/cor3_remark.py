@@ -36,7 +36,8 @@ certified strong-convexity constant :math:`\min_i\lambda+\lambda_{\min}(Q_i)` (:
 :math:`\lambda=2\hat L_1`, :math:`\mu=\lambda/2` and :math:`\mathcal L_0\ll L_0\mathcal L_1` (:func:`pinned_encoding`,
 :math:`\Phi=2(1-1.6\cdot10^{-6})`); the sup 2 is approached, not attained.
 
-**Threshold.** "Much larger" is read as at least one order of magnitude: :math:`\sup\Phi\ge10`.  Fixed before the
+**Threshold.** The row's kind is ``upper_bound`` because its measure is a searched sup (the ledger has no existence
+kind); the comparison is ``>=``: the remark holds if the sup reaches the threshold.  "Much larger" is read as at least one order of magnitude: :math:`\sup\Phi\ge10`.  Fixed before the
 run; any threshold above 2 gives the same verdict, since :math:`\Phi\le2` is derived.  The tightest correct version,
 :math:`\Phi\le\lambda/\mu\le2` (errata E10.g1), is checked by the same search (``evidence.corrected``).
 """
@@ -63,7 +64,7 @@ STATEMENT = Statement(
     assumptions="Corollary 3's: Assumptions 1-4, lam >= 2 Lhat1, mu the certified strong-convexity constant, zeta = "
     "adversary.zeta_bound; searched: logistic families with M in [1, 8], n in [2, 10], 1-4 training and test points, "
     "non-convex training, lam in 2 Lhat1 [1, 10]",
-    kind="upper_bound",
+    kind="upper_bound",  # a searched sup against a threshold (the schema has no existence kind; the comparison is >=)
     measure="sup over the searched class of calL / (calL0 + L0 calL1) (calL with lam/mu replaced by 1); dimensionless",
     threshold=Threshold(10.0, ">="),
     tolerance=Tolerance(
