@@ -112,6 +112,13 @@ def test_tied_space_encodes_the_same_class():
         assert q[0] == sp.decode(sp.from_plain(q)).tasks.M
 
 
+@pytest.mark.parametrize("fn", [prop3.ratio, cor2.ratio, cor3_smoothness.ratio, cor3.ratio, cor3_remark.ratio])
+def test_a_malformed_encoding_raises_instead_of_being_skipped(fn):
+    """A replay of an older encoding (here the pre-issue-13 one: 12 + 2 entries) is an error, not 'outside the class'."""
+    with pytest.raises(ValueError, match="p"):
+        fn([0.0, 1e-2, -1.0, 0.0, 0.0, 2.0, 0.0, -20.0, 0.0, 0.0, 0.0, 0.0, 0.0, -3.0])
+
+
 # ------------------------------------------------------------------ quick statuses, evidence, counterexamples
 @pytest.mark.parametrize("cid", IDS)
 def test_quick_status_and_evidence(quick_results, cid):

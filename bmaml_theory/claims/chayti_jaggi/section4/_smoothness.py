@@ -175,14 +175,26 @@ class Pair(NamedTuple):
     zeta: float
 
 
+def decode(space: LogisticSpace, p: Any) -> Instance | None:
+    """``space.decode(p)``, or ``None`` when the data's constants cannot be computed (outside the measurable class).
+
+    A malformed ``p`` (not an encoding of ``space``: wrong header or length, e.g. a replay of an older encoding) raises
+    ``ValueError`` from :meth:`LogisticSpace.structure_of`, never a silent ``None``.
+    """
+    space.structure_of(p)
+    try:
+        return space.decode(p)
+    except ValueError:
+        return None  # constants not computable for this data: outside the measurable class
+
+
 def pair(space: LogisticSpace, p: Any) -> Pair | None:
     r"""The pair encoded by ``p``: :math:`\nabla F_i(\theta)`, :math:`\nabla F_i(\theta+d\,u)` for every task, in one
     batched Newton solve (module docstring); ``None`` when the encoding is outside the class (degenerate constants or
     a zero direction)."""
-    try:
-        inst = space.decode(p)
-    except ValueError:
-        return None  # constants not computable for this data: outside the measurable class
+    inst = decode(space, p)
+    if inst is None:
+        return None
     t, theta = inst.tasks, inst.theta
     v = inst.extra["u"]
     nv = float(np.linalg.norm(v))

@@ -50,10 +50,9 @@ PIN_THETA = (-10.0, 0.0)  # x^T phi*_0 = -40 on the extremal task: ||grad f|| = 
 
 def ratio(p: Any) -> float | None:
     """||grad F(theta)|| / G at encoding ``p`` of ``_smoothness.SPACE_MEAN_POINT``."""
-    try:
-        inst = sm.SPACE_MEAN_POINT.decode(p)
-    except ValueError:
-        return None  # constants not computable: outside the measurable class
+    inst = sm.decode(sm.SPACE_MEAN_POINT, p)
+    if inst is None:
+        return None
     t = inst.tasks
     return float(np.linalg.norm(t.meta_gradient(inst.theta))) / theory.cor3_G(t.constants())
 

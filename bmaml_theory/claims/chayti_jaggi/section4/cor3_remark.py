@@ -109,10 +109,9 @@ def constants_ratios(tasks: LogisticTasks, zeta: float) -> dict:
 
 def ratio(p: Any) -> float | None:
     r""":math:`\Phi=\mathcal L/(\mathcal L_0+L_0\mathcal L_1)` at encoding ``p`` of :data:`SPACE` (None outside the class)."""
-    try:
-        inst = SPACE.decode(p)
-    except ValueError:
-        return None  # constants not computable for this data: outside the measurable class
+    inst = sm.decode(SPACE, p)
+    if inst is None:
+        return None
     return constants_ratios(inst.tasks, inst.zeta)["Phi"]
 
 
