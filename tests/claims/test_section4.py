@@ -38,6 +38,7 @@ QUICK_STATUS = {
     "cor2": "violated",
     "cor3": "holds",
     "cor3-smoothness": "violated",
+    "cor3-remark": "violated",
     "thm1": "violated",
     "thm1-explicit": "violated",
     "thm2": "violated",
@@ -187,15 +188,16 @@ def test_assumption3_search_power_is_deterministic():
     assert 0.9 <= res.unpinned_worst <= 1 + cm.BOUND_TOL
 
 
-@pytest.mark.parametrize(("fn", "expected"), [(prop3.ratio, 4.0), (cor2.ratio, 16.0), (cor3_smoothness.ratio, 16.0)])
-def test_smoothness_extremal_ratios(fn, expected):
-    """Errata E5-E7: local smoothness 4 L1 at the extremal instance; printed constants 1 (Prop. 3), 1/4 (Cor. 2)."""
-    assert fn(cm.pin(prop3.PIN_PAIR)) == pytest.approx(expected, rel=1e-5)
+@pytest.mark.parametrize(("mod", "expected"), [(prop3, 4.0), (cor2, 16.0), (cor3_smoothness, 16.0)])
+def test_smoothness_extremal_ratios(mod, expected):
+    """Errata E5-E7: local smoothness 4 L1 at the extremal instance; printed constants 1 (Prop. 3), 1/4 (Cor. 2).
+    (More in tests/claims/test_section4_smoothness.py.)"""
+    assert mod.ratio(mod.pins()[0]) == pytest.approx(expected, rel=1e-5)
 
 
 def test_smoothness_corrected_is_tight_on_the_extremal_pin():
-    for fn in (prop3.ratio_corrected, cor2.ratio_corrected, cor3_smoothness.ratio_corrected):
-        v = fn(cm.pin(prop3.PIN_PAIR))
+    for mod in (prop3, cor2, cor3_smoothness):
+        v = mod.ratio_corrected(mod.pins()[0])
         assert 1 - 1e-5 < v <= 1 + cm.BOUND_TOL
 
 
@@ -231,10 +233,13 @@ def test_thm1_printed_constants_end_on_a_two_cycle_and_corrected_reach_eps():
 # ------------------------------------------------------------------ the runners can fail
 def test_a_too_small_bound_is_violated_with_a_counterexample_that_reruns():
     """cor3's ratio (sup 1) checked against a bound too small by 2: violated, and the counterexample reruns."""
+    from bmaml_theory.claims.chayti_jaggi.section4 import _smoothness as sm
+
     st = dataclasses.replace(cor3.STATEMENT, id="cor3-wrong", threshold=Threshold(0.5, "<="))
     ctx = Context(quick=True)
-    res = cm.run_search(ctx, "wrong", cor3.ratio, 12, [cor3.extremal_encoding()], 0)
-    r = runners.decide(ctx, st, cm.search_measurement(res, cor3.ratio))
+    r = sm.search_claim(
+        ctx, st, ratio=cor3.ratio, space=sm.SPACE_MEAN_POINT, pins=[cor3.extremal_encoding()], extremal=1.0
+    )
     assert r.status == "violated"
     ce = r.counterexample
     assert Replay(ce["replay"]["target"], ce["replay"]["kwargs"]).run() == pytest.approx(ce["value"], rel=1e-12)
