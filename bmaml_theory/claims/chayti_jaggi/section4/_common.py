@@ -9,9 +9,8 @@ task, indefinite Q, theta, lam in :math:`2\hat L_1[1,10]`, the claim's extras) b
 pinned search, so the random starts' budget and the reported ``unpinned_worst`` owe nothing to it.  Sizes are fixed
 from the time budget (:data:`SEARCH`), never from an outcome.
 
-The helpers of the old Nelder-Mead search (:func:`run_search`, :func:`search_evidence`, :func:`search_measurement`,
-:func:`corrected_evidence`, :func:`pin`) are kept for the modules that still import them (``prop3``, ``cor2``,
-``cor3``, being rewritten separately); the claims above no longer use them.
+The smoothness rows (``prop3``, ``cor2``, ``cor3``, ``cor3-smoothness``, ``cor3-remark``) search the same class with
+their own encodings and settings (:mod:`._smoothness`).
 """
 
 from __future__ import annotations
@@ -22,10 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from bmaml_theory import adversary, search
+from bmaml_theory import adversary
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import Context, Measurement, Replay
-from bmaml_theory.studies.extremal import EXTREMAL_P
 from bmaml_theory.tasks.logistic import LogisticTasks
 
 # An upper bound holds when the worst ratio is <= threshold + BOUND_TOL.  Newton solves eq. (9) to machine precision,
@@ -37,96 +35,11 @@ BOUND_TOL_REASON = (
     "estimator to ~1e-9 where admitted); 1e-6 covers both"
 )
 EPS = float(np.finfo(np.float64).eps)
-# Search sizes, set by the section's budget (70 s default / 15 s quick on one core, 10 searches of ~9 ms per
-# evaluation), not by any outcome: default 3 random starts + the pin, 150 evaluations each; the corrected bound's
-# search (evidence only) 2 starts + the pin; quick 1 start + the pin, 60 each (a quick run may miss the sup; the
-# pinned extremal start carries the verdicts of the violated claims in both modes).
-SEARCH_DEFAULT = {"starts": 3, "maxfev": 150}
-SEARCH_CORRECTED = {"starts": 2, "maxfev": 150}
-SEARCH_QUICK = {"starts": 1, "maxfev": 60}
-CORRECTED_SEED_OFFSET = 1  # the corrected bound's search uses its own seed
 
 
 def sig(v: float) -> float:
     """The logistic function, overflow-free (maps an unconstrained search variable into (0, 1))."""
     return 1.0 / (1.0 + math.exp(-float(np.clip(v, -50.0, 50.0))))
-
-
-def pin(extra: Sequence[float]) -> np.ndarray:
-    """The extremal encoding followed by the claim's extra variables."""
-    return np.concatenate([EXTREMAL_P, np.asarray(extra, dtype=np.float64)])
-
-
-def settings(ctx: Context, corrected: bool = False) -> dict:
-    """Search sizes for this run (quick or default; the corrected bound's evidence search is smaller)."""
-    if ctx.quick:
-        return dict(SEARCH_QUICK)
-    return dict(SEARCH_CORRECTED if corrected else SEARCH_DEFAULT)
-
-
-def run_search(
-    ctx: Context,
-    key: str,
-    ratio: Callable[[np.ndarray], float | None],
-    dim: int,
-    pins: Sequence[np.ndarray],
-    seed: int,
-    corrected: bool = False,
-) -> search.SearchResult:
-    """:func:`bmaml_theory.search.maximize` of ``ratio`` once per run (cached under ``key`` for the group)."""
-    s = settings(ctx, corrected)
-
-    def go() -> search.SearchResult:
-        ctx.progress(f"search {key}")
-        return search.maximize(
-            ratio, dim, starts=s["starts"], seed=seed, maxfev=s["maxfev"], pins=list(pins), check_time=ctx.check_time
-        )
-
-    return ctx.cached(f"section4-search-{key}", go)
-
-
-def search_evidence(ctx: Context, res: search.SearchResult, n_pins: int) -> dict:
-    """What the evidence says about one search (method, evaluations, failures, unpinned and pinned worst)."""
-    s = settings(ctx)
-    return {
-        "method": f"Nelder-Mead from {s['starts']} seeded Gaussian starts + {n_pins} pinned extremal instance(s), "
-        f"maxfev {s['maxfev']} each, over one logistic task in n = 2 (encoding in bmaml_theory.search)",
-        "evaluations": res.evaluations,
-        "failures": res.failures,
-        "skipped": res.skipped,
-        "unpinned_worst": res.worst_unpinned,
-        "pinned_worst": res.worst_pinned,
-        "worst": res.worst,
-    }
-
-
-def search_measurement(
-    res: search.SearchResult, ratio: Callable[[np.ndarray], float | None], describe: Callable | None = None
-) -> list[Measurement]:
-    """The search's worst as a :class:`Measurement` whose replay is ``ratio(p=...)`` (empty if nothing was valid)."""
-    if not (math.isfinite(res.worst) or res.worst == math.inf):
-        return []
-    p = np.asarray(res.p).tolist()
-    instance = {**search.instance_dict(res.p), **(describe(res.p) if describe is not None else {})}
-    return [Measurement(res.worst, instance, Replay(f"{ratio.__module__}:{ratio.__name__}", {"p": p}))]
-
-
-def corrected_evidence(
-    ctx: Context, key: str, ratio: Callable, dim: int, pins: Sequence[np.ndarray], bound: str
-) -> dict:
-    """The same search against the corrected bound (errata): its worst ratio and whether it stays <= 1."""
-    res = run_search(ctx, key + "-corrected", ratio, dim, pins, ctx.seed + CORRECTED_SEED_OFFSET, corrected=True)
-    s = settings(ctx, corrected=True)
-    return {
-        "bound": bound,
-        "search": f"Nelder-Mead from {s['starts']} seeded Gaussian starts + {len(pins)} pinned, maxfev {s['maxfev']} each",
-        "evaluations": res.evaluations,
-        "worst_ratio": res.worst,
-        "unpinned_worst": res.worst_unpinned,
-        "failures": res.failures,
-        "holds": bool(res.failures == 0 and res.worst <= 1 + BOUND_TOL),
-        "replay": {"target": f"{ratio.__module__}:{ratio.__name__}", "kwargs": {"p": np.asarray(res.p).tolist()}},
-    }
 
 
 # --- the search over logistic families of every size (issue 13) ------------------------------------------------------
