@@ -1,22 +1,30 @@
-r"""Shared settings of the Section 4 claims: search sizes, the pinned extremal encoding, a cached search.
+r"""Shared settings of the Section 4 claims: the adversarial search over logistic families, the exact forward bias,
+the convergence runs.
 
-Every upper-bound search runs Nelder-Mead (:func:`bmaml_theory.search.maximize`) over one logistic task in n = 2
-(encoding in :mod:`bmaml_theory.search`: non-convex training allowed, :math:`\lambda\in[2\hat L_1,20\hat L_1]`,
-train != test, a bounded box), from seeded random starts plus the derivation's extremal instance
-(:data:`bmaml_theory.studies.extremal.EXTREMAL_P`) as a pinned start.  The evidence reports the worst ratio from the
-random starts alone (``unpinned_worst``) beside the pinned one, so the search's own power shows.
+**The search (issue 13).**  The upper-bound claims of Section 4.2 and Assumption 3's remark (``prop2``,
+``prop2-explicit``, ``cor1``, ``cor1-explicit``, ``assumption3-uniqueness``) search
+:class:`bmaml_theory.adversary.LogisticSpace` (M in [1, 8] tasks, n in [2, 10], 1..4 training and test points per
+task, indefinite Q, theta, lam in :math:`2\hat L_1[1,10]`, the claim's extras) by CMA-ES from random starts
+(:func:`space_search`): the derivation's extremal instance, re-encoded with ``space.encode``, is run as a *separate*
+pinned search, so the random starts' budget and the reported ``unpinned_worst`` owe nothing to it.  Sizes are fixed
+from the time budget (:data:`SEARCH`), never from an outcome.
+
+The smoothness rows (``prop3``, ``cor2``, ``cor3``, ``cor3-smoothness``, ``cor3-remark``) search the same class with
+their own encodings and settings (:mod:`._smoothness`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from bmaml_theory import search
+from bmaml_theory import adversary
+from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import Context, Measurement, Replay
-from bmaml_theory.studies.extremal import EXTREMAL_P
+from bmaml_theory.tasks.logistic import LogisticTasks
 
 # An upper bound holds when the worst ratio is <= threshold + BOUND_TOL.  Newton solves eq. (9) to machine precision,
 # so the ratios carry relative errors ~1e-12 (the finite-difference estimator ~1e-9 at the smallest nu admitted,
@@ -27,14 +35,6 @@ BOUND_TOL_REASON = (
     "estimator to ~1e-9 where admitted); 1e-6 covers both"
 )
 EPS = float(np.finfo(np.float64).eps)
-# Search sizes, set by the section's budget (70 s default / 15 s quick on one core, 10 searches of ~9 ms per
-# evaluation), not by any outcome: default 3 random starts + the pin, 150 evaluations each; the corrected bound's
-# search (evidence only) 2 starts + the pin; quick 1 start + the pin, 60 each (a quick run may miss the sup; the
-# pinned extremal start carries the verdicts of the violated claims in both modes).
-SEARCH_DEFAULT = {"starts": 3, "maxfev": 150}
-SEARCH_CORRECTED = {"starts": 2, "maxfev": 150}
-SEARCH_QUICK = {"starts": 1, "maxfev": 60}
-CORRECTED_SEED_OFFSET = 1  # the corrected bound's search uses its own seed
 
 
 def sig(v: float) -> float:
@@ -42,81 +42,210 @@ def sig(v: float) -> float:
     return 1.0 / (1.0 + math.exp(-float(np.clip(v, -50.0, 50.0))))
 
 
-def pin(extra: Sequence[float]) -> np.ndarray:
-    """The extremal encoding followed by the claim's extra variables."""
-    return np.concatenate([EXTREMAL_P, np.asarray(extra, dtype=np.float64)])
+# --- the search over logistic families of every size (issue 13) ------------------------------------------------------
+# Sizes fixed from the time budget (issue 13: the five claims <= 45 single-core seconds by default, <= 11 quick; one
+# evaluation of a forward-bias ratio costs ~5-7 ms of CPU, CMA-ES's own work included), never from an outcome:
+# about 1000 random-start evaluations per claim and search: prop2's search serves prop2 and prop2-explicit, so it
+# gets 2 x 1000 (``shared=2``); the corrected bounds' searches, cor1-explicit's, cor1's and assumption3's 1000 each
+# (~7000 Newton-based evaluations, ~35 s); quick runs 200 each (two independent restarts).
+# Default schedule: 8 random starts, successive halving with 3 rungs and eta 4 (each rung keeps the best quarter and
+# gives it 4 x the evaluations: the best start ends with ~2/3 of the budget).  The pinned extremal start runs as its
+# own search with PIN_BUDGET evaluations: it starts at the derivation's extremum and only needs to keep it, and the
+# random starts' budget does not pay for it.
+# How the schedule was chosen (issue 13's "improve the search", on seeds 100-105, never on the reported seeds 0-2):
+# first 4 starts, 2 rungs (prop2's unpinned worst 0.64-0.92 of 4 on seeds 0-2 at 1000 evaluations, below the target:
+# short first rungs let larger structures that plateau lower win the selection); 8 starts over 3 rungs at 2000
+# evaluations reached 3.90-3.92 of 4 on each of seeds 100-104.
+SEARCH = {
+    "default": {"starts": 8, "budget": 1000, "rungs": 3, "eta": 4},
+    "quick": {"starts": 2, "budget": 200, "rungs": 1, "eta": 4},
+}
+PIN_BUDGET = {"default": 60, "quick": 30}
+# CMA-ES's initial step and the random starts' scale: z ~ N(0, 0.5^2 I).  Chosen on seeds 100-105 as above: from 1.5
+# (the engine's default) single runs on the smallest structure stall in the basin lam/mu ~ 1 about half the time
+# (Q's positive part setting Lhat1); from 0.5 the logistic terms start unsaturated and 6 of 6 runs of 1000
+# evaluations reach >= 3.85 of prop2's sup 4.
+SIGMA0 = 0.5
+CORRECTED_SEED_SHIFT = 1000  # a corrected bound's search draws its own starts (seed + 1000; its pin search + 1001)
 
 
-def settings(ctx: Context, corrected: bool = False) -> dict:
-    """Search sizes for this run (quick or default; the corrected bound's evidence search is smaller)."""
-    if ctx.quick:
-        return dict(SEARCH_QUICK)
-    return dict(SEARCH_CORRECTED if corrected else SEARCH_DEFAULT)
+def space(extras: dict | None = None) -> adversary.LogisticSpace:
+    """The searched class: :class:`~bmaml_theory.adversary.LogisticSpace`'s full ranges with the claim's extras."""
+    return adversary.LogisticSpace(extras=extras or {})
 
 
-def run_search(
+def search_sizes(ctx: Context, shared: int = 1) -> dict:
+    """This run's search sizes (:data:`SEARCH`; the budget times ``shared``, the number of claims the search serves,
+    in a default run), with the pin's budget."""
+    key = "quick" if ctx.quick else "default"
+    s = {**SEARCH[key], "pin_budget": PIN_BUDGET[key], "sigma0": SIGMA0}
+    if not ctx.quick:
+        s["budget"] *= int(shared)
+    return s
+
+
+def _merge(rand: adversary.SearchResult, pinned: adversary.SearchResult | None) -> adversary.SearchResult:
+    """One result from the random-start search and the separate pinned search (random runs first)."""
+    if pinned is None:
+        return rand
+    runs = [*rand.runs, *pinned.runs]
+    worst, enc = rand.worst, rand.worst_encoding
+    if pinned.worst is not None and (worst is None or pinned.worst > worst):
+        worst, enc = pinned.worst, pinned.worst_encoding
+    return adversary.SearchResult(
+        worst=worst,
+        worst_encoding=enc,
+        unpinned_worst=rand.unpinned_worst,
+        unpinned_encoding=rand.unpinned_encoding,
+        pinned_worst=pinned.pinned_worst,
+        evaluations=rand.evaluations + pinned.evaluations,
+        failures=rand.failures + pinned.failures,
+        skipped=rand.skipped + pinned.skipped,
+        failure_examples=[*rand.failure_examples, *pinned.failure_examples][:5],
+        runs=runs,
+    )
+
+
+def space_search(
     ctx: Context,
     key: str,
     ratio: Callable[[np.ndarray], float | None],
-    dim: int,
+    sp: adversary.LogisticSpace,
     pins: Sequence[np.ndarray],
-    seed: int,
-    corrected: bool = False,
-) -> search.SearchResult:
-    """:func:`bmaml_theory.search.maximize` of ``ratio`` once per run (cached under ``key`` for the group)."""
-    s = settings(ctx, corrected)
+    seed: int | None = None,
+    shared: int = 1,
+) -> adversary.SearchResult:
+    r"""Maximise ``ratio`` over ``sp``: CMA-ES (:func:`bmaml_theory.adversary.maximize`) from :data:`SEARCH`'s random
+    starts, and separately from each pin; one merged result, cached for the group under ``key``.
 
-    def go() -> search.SearchResult:
+    ``unpinned_worst`` is the random starts' own worst; ``pinned_worst`` the pins'.  ``seed`` defaults to
+    ``ctx.seed`` (the pin search uses the next seed: its CMA-ES draws are independent of the random starts');
+    ``shared`` is the number of claims this search serves (its budget scales with it, :func:`search_sizes`).
+    """
+    s = search_sizes(ctx, shared)
+    seed = ctx.seed if seed is None else int(seed)
+
+    def go() -> adversary.SearchResult:
         ctx.progress(f"search {key}")
-        return search.maximize(
-            ratio, dim, starts=s["starts"], seed=seed, maxfev=s["maxfev"], pins=list(pins), check_time=ctx.check_time
+        rand = adversary.maximize(
+            ratio,
+            sp,
+            starts=s["starts"],
+            seed=seed,
+            budget=s["budget"],
+            rungs=s["rungs"],
+            eta=s["eta"],
+            sigma0=s["sigma0"],
+            jobs=1,
+            check_time=ctx.check_time,
         )
+        if not pins:
+            return rand
+        pinned = adversary.maximize(
+            ratio,
+            sp,
+            starts=0,
+            pins=list(pins),
+            seed=seed + 1,
+            budget=s["pin_budget"] * len(pins),
+            rungs=1,
+            sigma0=s["sigma0"],
+            jobs=1,
+            check_time=ctx.check_time,
+        )
+        return _merge(rand, pinned)
 
-    return ctx.cached(f"section4-search-{key}", go)
-
-
-def search_evidence(ctx: Context, res: search.SearchResult, n_pins: int) -> dict:
-    """What the evidence says about one search (method, evaluations, failures, unpinned and pinned worst)."""
-    s = settings(ctx)
-    return {
-        "method": f"Nelder-Mead from {s['starts']} seeded Gaussian starts + {n_pins} pinned extremal instance(s), "
-        f"maxfev {s['maxfev']} each, over one logistic task in n = 2 (encoding in bmaml_theory.search)",
-        "evaluations": res.evaluations,
-        "failures": res.failures,
-        "skipped": res.skipped,
-        "unpinned_worst": res.worst_unpinned,
-        "pinned_worst": res.worst_pinned,
-        "worst": res.worst,
-    }
-
-
-def search_measurement(
-    res: search.SearchResult, ratio: Callable[[np.ndarray], float | None], describe: Callable | None = None
-) -> list[Measurement]:
-    """The search's worst as a :class:`Measurement` whose replay is ``ratio(p=...)`` (empty if nothing was valid)."""
-    if not (math.isfinite(res.worst) or res.worst == math.inf):
-        return []
-    p = np.asarray(res.p).tolist()
-    instance = {**search.instance_dict(res.p), **(describe(res.p) if describe is not None else {})}
-    return [Measurement(res.worst, instance, Replay(f"{ratio.__module__}:{ratio.__name__}", {"p": p}))]
+    return ctx.cached(f"section4-space-search-{key}-{ctx.quick}-{seed}-{s['budget']}", go)
 
 
-def corrected_evidence(
-    ctx: Context, key: str, ratio: Callable, dim: int, pins: Sequence[np.ndarray], bound: str
+def space_evidence(
+    ctx: Context,
+    sp: adversary.LogisticSpace,
+    res: adversary.SearchResult,
+    extremal: float | None,
+    note: str = "",
+    shared: int = 1,
 ) -> dict:
-    """The same search against the corrected bound (errata): its worst ratio and whether it stays <= 1."""
-    res = run_search(ctx, key + "-corrected", ratio, dim, pins, ctx.seed + CORRECTED_SEED_OFFSET, corrected=True)
-    s = settings(ctx, corrected=True)
-    return {
+    """``evidence['search']``: :func:`bmaml_theory.claims.runners.search_space_evidence` (unpinned worst beside the
+    pinned worst and the derivation's ``extremal``, ``power`` = unpinned / extremal) with this run's sizes."""
+    s = search_sizes(ctx, shared)
+    ev = runners.search_space_evidence(sp, res, starts=s["starts"], budget=s["budget"], extremal=extremal)
+    ev["method"] += (
+        f"; successive halving rungs {s['rungs']}, eta {s['eta']}, sigma0 {s['sigma0']:g}; the pinned start runs "
+        f"as its own CMA-ES search of {s['pin_budget']} evaluations"
+    )
+    ev["unpinned_structure"] = (
+        None
+        if res.unpinned_encoding is None
+        else dict(zip(("M", "n", "mh", "m"), (int(v) for v in res.unpinned_encoding[:4]), strict=True))
+    )
+    if note:
+        ev["extremal_note"] = note
+    return ev
+
+
+def space_measurement(
+    sp: adversary.LogisticSpace, res: adversary.SearchResult, ratio: Callable, describe: Callable | None = None
+) -> list[Measurement]:
+    """The search's worst as a :class:`Measurement` replaying ``ratio(p=encoding)`` (empty if nothing was valid)."""
+    return runners.search_space_measurement(sp, res, ratio, describe)
+
+
+def corrected_space_evidence(
+    ctx: Context,
+    key: str,
+    ratio: Callable,
+    sp: adversary.LogisticSpace,
+    pins: Sequence[np.ndarray],
+    bound: str,
+    extremal: float | None = 1.0,
+) -> dict:
+    """The same search (own seed) against a corrected bound (errata): its worst ratio, search power, whether <= 1."""
+    res = space_search(ctx, key + "-corrected", ratio, sp, pins, ctx.seed + CORRECTED_SEED_SHIFT)
+    out = {
         "bound": bound,
-        "search": f"Nelder-Mead from {s['starts']} seeded Gaussian starts + {len(pins)} pinned, maxfev {s['maxfev']} each",
-        "evaluations": res.evaluations,
         "worst_ratio": res.worst,
-        "unpinned_worst": res.worst_unpinned,
-        "failures": res.failures,
-        "holds": bool(res.failures == 0 and res.worst <= 1 + BOUND_TOL),
-        "replay": {"target": f"{ratio.__module__}:{ratio.__name__}", "kwargs": {"p": np.asarray(res.p).tolist()}},
+        "holds": bool(res.failures == 0 and res.worst is not None and res.worst <= 1 + BOUND_TOL),
+        "search": space_evidence(ctx, sp, res, extremal),
     }
+    if res.worst_encoding is not None:
+        out["replay"] = {
+            "target": f"{ratio.__module__}:{ratio.__name__}",
+            "kwargs": {"p": np.asarray(res.worst_encoding).tolist()},
+        }
+    return out
+
+
+def decode_or_none(sp: adversary.LogisticSpace, p: Any) -> adversary.Instance | None:
+    """``sp.decode(p)``, or None when the data are degenerate (constants not computable: outside the class).
+
+    A malformed encoding (wrong header or length, e.g. a replay written for the old n = 2 encoding of
+    :mod:`bmaml_theory.search`) is the caller's error and raises ``ValueError`` naming ``p``.
+    """
+    sp.structure_of(p)
+    try:
+        return sp.decode(p)
+    except ValueError:
+        return None
+
+
+def exact_bias(t: LogisticTasks, theta: Any, nu: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""Per-task exact bias of the forward estimator (10) and the inner solution at 0: ``(b, phi0)``, (M, n) each.
+
+    :math:`b_i=\nabla F_i(\theta)-g^{For}_{i,\nu}(\theta)` with :math:`\nabla F_i=\lambda(\lambda I+\nabla^2\hat
+    f_i(\phi^*_{i,0}))^{-1}\nabla f_i(\phi^*_{i,0})` (eq. (7)) and :math:`g^{For}_{i,\nu}=-\lambda(\phi^*_{i,\nu}-
+    \phi^*_{i,0})/\nu`, both from ONE batched Newton solve of (9) at :math:`\nu\in\{0,\nu\}` (the same numbers as
+    :meth:`LogisticTasks.meta_gradient` and :func:`bmaml_theory.estimators.forward` to round-off, at a third of
+    the cost: the tests compare them).
+    """
+    phis = t.inner_solution(theta, np.array([0.0, float(nu)]))  # (M, 2, n)
+    phi0 = phis[:, 0]
+    n = t.n
+    E = np.broadcast_to(np.eye(n), (t.M, n, n)).copy()
+    H = t.train_hvp(np.repeat(phi0[:, None, :], n, 1), E) + t.lam * E  # row k: (lam I + Hess fhat_i) e_k
+    dF = t.lam * np.linalg.solve(H, t.test_grad(phi0)[..., None])[..., 0]
+    g = -t.lam * (phis[:, 1] - phi0) / float(nu)
+    return dF - g, phi0
 
 
 # --- convergence runs (Theorems 1-2, A.4) ---------------------------------------------------------------------------

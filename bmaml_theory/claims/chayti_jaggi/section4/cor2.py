@@ -5,27 +5,38 @@ r"""Corollary 2: generalized smoothness of F with :math:`\mathcal L_0=\frac{L_1}
 we have for any :math:`\theta,\theta'\in\Theta`: :math:`\|\nabla F(\theta)-\nabla F(\theta')\|\le\min(\mathcal L(\theta),
 \mathcal L(\theta'))\|\theta-\theta'\|`, where :math:`\mathcal L(\theta)=\mathcal L_0+\mathcal L_1\|\nabla F(\theta)\|`,
 :math:`\mathcal L_0=\frac{L_1}{4}+\frac{\hat L_2}{4\lambda}\zeta` and :math:`\mathcal L_1=\frac{\hat L_2}{2\lambda}`."
+It is introduced by "Combining Proposition 3 and Assumption 4, we get": it speaks of :math:`F=\frac1M\sum_iF_i`
+(eq. (5)), not of each :math:`F_i`; :math:`\zeta` (Assumption 4) bounds the dispersion
+:math:`\frac1M\sum_i\|\nabla F_i(\theta)-\nabla F(\theta)\|^2\le\zeta^2` for all :math:`\theta` and enters only
+:math:`\mathcal L_0`.
 
-**Standing assumptions.** Assumptions 1, 2, 4 and :math:`\lambda\ge2\hat L_1`; one task (M = 1), so Assumption 4 holds
-with :math:`\zeta=0` exactly; searched pairs as ``prop3``.
+**Standing assumptions.** Assumptions 1, 2, 4 and :math:`\lambda\ge2\hat L_1`.  Searched (issue 13): logistic
+families with M in [2, 8] tasks (so :math:`\zeta>0` in general), n in [2, 10], 1-4 training and test points per
+task, non-convex training, :math:`\lambda\in2\hat L_1[1,10]`, pairs as ``prop3`` (:mod:`._smoothness`).
+:math:`\zeta` is :func:`bmaml_theory.adversary.zeta_bound`, a certified valid value: the bound grows with
+:math:`\zeta`, so a violation with it holds for every valid :math:`\zeta` below it, the smallest included
+(``evidence.worst_instance`` reports it beside ``zeta_lower`` and the local dispersions).
 
-**Measured.** The sup over searched pairs of :math:`\|\nabla F(\theta)-\nabla F(\theta')\|/(\min(\mathcal L(\theta),
-\mathcal L(\theta'))\|\theta-\theta'\|)` with the printed :math:`\mathcal L_0,\mathcal L_1` (:func:`ratio`).  Errata E6:
-the extremal instance has local smoothness :math:`4L_1` against :math:`\mathcal L_0=L_1/4`, ratio 16; the corrected
-constants :math:`(\lambda/\mu)^2(L_1+\hat L_2\zeta/\lambda)`, :math:`(\lambda/\mu)^2\hat L_2/\lambda` are searched too.
+**Measured.** The sup over the searched pairs of :math:`\|\nabla F(\theta)-\nabla F(\theta')\|/(\min(\mathcal L(\theta),
+\mathcal L(\theta'))\|\theta-\theta'\|)` with the printed :math:`\mathcal L_0,\mathcal L_1` (:func:`ratio`), by CMA-ES
+from random starts; pinned start only: the extremal task of errata E5 repeated twice (identical tasks, smallest
+:math:`\zeta=0`, certified :math:`\zeta` = G = 24 but :math:`\hat L_2\approx10^{-7}`): local smoothness
+:math:`4L_1` against :math:`\mathcal L_0\approx L_1/4`, ratio 16 (errata E6).  The corrected constants
+:math:`(\lambda/\mu)^2(L_1+\hat L_2\zeta/\lambda)`, :math:`(\lambda/\mu)^2\hat L_2/\lambda` are searched the same
+way (``evidence.corrected``) with the local dispersion as :math:`\zeta` (:mod:`._smoothness`: at most every valid
+:math:`\zeta`, so a corrected bound that holds there holds for all).
 
 **Tolerance** 1e-6 on the ratio (``_common.BOUND_TOL``).
 """
 
 from __future__ import annotations
 
-from bmaml_theory import theory
+from typing import Any
+
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
-from bmaml_theory.claims.chayti_jaggi.section4.prop3 import pair_ratio, smoothness_claim
-from bmaml_theory.claims.chayti_jaggi.section4.prop3 import ratio_corrected as prop3_ratio_corrected
-
-ZETA = 0.0  # one task: Assumption 4 holds with zeta = 0 exactly
+from bmaml_theory.claims.chayti_jaggi.section4 import _smoothness as sm
+from bmaml_theory.claims.chayti_jaggi.section4.prop3 import smoothness_data
 
 STATEMENT = Statement(
     id="cor2",
@@ -33,8 +44,10 @@ STATEMENT = Statement(
     statement="Under Assumptions 1, 2 and 4, for lam >= 2 Lhat1, we have for any theta, theta' in Theta: "
     "||grad F(theta) - grad F(theta')|| <= min(L(theta), L(theta')) ||theta - theta'||, where L(theta) = calL0 + "
     "calL1 ||grad F(theta)||, calL0 = L1/4 + (Lhat2/(4 lam)) zeta and calL1 = Lhat2/(2 lam).",
-    form="the explicit constants calL0, calL1 of Corollary 2",
-    assumptions="Assumptions 1, 2, 4, lam >= 2 Lhat1; one task (zeta = 0 exactly); searched pairs as prop3",
+    form="the explicit constants calL0, calL1 of Corollary 2, for F = (1/M) sum_i F_i",
+    assumptions="Assumptions 1, 2, 4, lam >= 2 Lhat1; searched: logistic families with M in [2, 8] tasks, n in "
+    "[2, 10], 1-4 training and test points, non-convex training, lam in 2 Lhat1 [1, 10], ||theta - theta'|| in "
+    "(1e-4, 10); zeta = adversary.zeta_bound (certified, > 0)",
     kind="upper_bound",
     measure="sup over searched pairs of ||grad F(theta) - grad F(theta')|| / (min(calL0 + calL1||grad F||) "
     "||theta - theta'||); dimensionless",
@@ -44,38 +57,52 @@ STATEMENT = Statement(
     group="cj-section4-smoothness",
 )
 
-
-def _L_stated(c, g: float) -> float:
-    a, b = theory.cor2_constants_stated(c, ZETA)
-    return a + b * g
+EXTREMAL = 16.0  # errata E6: local smoothness 4 L1 against calL0 = L1/4 (Lhat2 ~ 1e-7 makes the zeta terms vanish)
 
 
-def _L_corrected(c, g: float) -> float:
-    a, b = theory.cor2_constants_corrected(c, ZETA)
-    return a + b * g
+def ratio(p: Any) -> float | None:
+    """The pair ratio of F against Corollary 2's printed calL0 + calL1 ||grad F||, zeta = zeta_bound."""
+    q = sm.pair(sm.SPACE_MEAN, p)
+    return None if q is None else sm.mean_ratio(q, sm.cor2_L(stated=True), "bound")
 
 
-def ratio(p) -> float | None:
-    """The pair ratio against Corollary 2's printed calL0 + calL1 ||grad F||."""
-    return pair_ratio(p, _L_stated)
+def ratio_corrected(p: Any) -> float | None:
+    """The pair ratio of F against the corrected constants (errata E6), zeta = the local dispersion."""
+    q = sm.pair(sm.SPACE_MEAN, p)
+    return None if q is None else sm.mean_ratio(q, sm.cor2_L(stated=False), "local")
 
 
-def ratio_corrected(p) -> float | None:
-    """The pair ratio against the corrected constants (errata E6)."""
-    return pair_ratio(p, _L_corrected)
+def describe(p: Any) -> dict:
+    """The pair at ``p`` for the evidence (zeta_bound beside zeta_lower and the local dispersions)."""
+    return sm.describe_pair(sm.SPACE_MEAN, p)
+
+
+def pins() -> list:
+    """The extremal task twice (M = 2) at theta = 0, direction e1, distance 1.7e-4."""
+    return [sm.extremal_encoding(sm.SPACE_MEAN, 2)]
 
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
-    """Search the pair ratio against Corollary 2's printed constants, the corrected ones in the evidence."""
-    # with one task (zeta = 0) the corrected Cor. 2 function is the corrected Prop. 3 one: the same search serves
-    return smoothness_claim(
+    """Search the pair ratio of F against Corollary 2's printed constants, the corrected ones in the evidence."""
+    return sm.search_claim(
         ctx,
         STATEMENT,
-        "cor2",
-        ratio,
-        prop3_ratio_corrected,
-        "calL0 = (lam/mu)^2 (L1 + Lhat2 zeta/lam), calL1 = (lam/mu)^2 Lhat2/lam (errata E6); with zeta = 0 this is "
-        "the corrected Prop. 3 function, so prop3's corrected search is reused",
-        corrected_key="prop3",
+        ratio=ratio,
+        space=sm.SPACE_MEAN,
+        pins=pins(),
+        extremal=EXTREMAL,
+        describe=describe,
+        evidence={
+            "corrected": sm.corrected_evidence(
+                ctx,
+                "cor2",
+                ratio_corrected,
+                sm.SPACE_MEAN,
+                pins(),
+                "calL0 = (lam/mu)^2 (L1 + Lhat2 zeta/lam), calL1 = (lam/mu)^2 Lhat2/lam (errata E6), zeta = "
+                "max of the local dispersions at theta and theta' (<= every valid zeta)",
+            )
+        },
+        data={"samples": smoothness_data(ctx)},
     )

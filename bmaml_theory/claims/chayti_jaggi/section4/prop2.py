@@ -5,8 +5,8 @@ r"""Proposition 2, the :math:`O(\cdot)` statement of Section 4.2: the forward es
 for any training task :math:`\mathcal T_i` we have:
 :math:`\|\nabla F_i(\theta)-g^{For}_{i,\nu}(\theta)\|=\mathcal O\left(\frac{L_0}{\lambda}\left(L_1+\frac{\hat L_2L_0}{\lambda}\right)\nu\right)`."
 
-**Standing assumptions.** As ``prop2-explicit`` (same search, same class, exact inner solutions,
-:math:`\nu\in(0,\mu/L_1)`).
+**Standing assumptions.** As ``prop2-explicit`` (same search over the same class: M in [1, 8] logistic tasks,
+n in [2, 10], multi-point data sets, exact inner solutions, :math:`\nu\in(0,\mu/L_1)`).
 
 **Measured.** The sup over the searched class of :math:`\mathcal B_\nu/(A\nu)` (the same search as ``prop2-explicit``,
 :func:`bmaml_theory.claims.chayti_jaggi.section4.prop2_explicit.ratio`).  An :math:`O(\cdot)` hides a universal constant:
@@ -49,11 +49,11 @@ def check(ctx: Context) -> ClaimResult:
     return runners.big_o(
         ctx,
         STATEMENT,
-        cm.search_measurement(res, px.ratio, px.describe),
+        cm.space_measurement(px.SPACE, res, px.ratio, px.describe),
         failures=res.failures,
         failure_examples=res.failure_examples,
         evidence={
-            "search": cm.search_evidence(ctx, res, 1),
+            "search": px.search_evidence(ctx, res),
             "derived_constant": "4 = sup (lam/mu)^2 under lam >= 2 Lhat1 (errata E4); attained as nu -> 0, a -> inf on "
             "prop2_explicit.extremal_ratio's family",
         },
