@@ -74,6 +74,44 @@ def test_constants_exact_values():
     assert 2 * (1 - math.tanh(w0) ** 2) * math.tanh(w0) == pytest.approx(PSI3_MAX, rel=1e-14)
 
 
+def test_constants_exact_for_negative_c():
+    """c < 0: L = max(lambda_max(A_i), -(lambda_min(A_i) + c)), rho = |c| 4/(3 sqrt 3); the loss is non-convex at 0."""
+    A = np.array([[[0.4, 0.0], [0.0, 0.8]], [[0.5, 0.0], [0.0, 2.5]]])
+    t = StochasticTasks(A, np.zeros((2, 2)), c=-1.2)
+    k = t.constants()
+    assert pytest.approx(2.5, rel=1e-15) == k.L  # task 1's lambda_max, approached as |w| -> inf (sech^2 -> 0)
+    assert k.rho == pytest.approx(1.2 * PSI3_MAX, rel=1e-15)
+    # task 0 at w = 0: A - 1.2 I = diag(-0.8, -0.4), so -(lambda_min + c) = 0.8 is attained there (non-convex)
+    assert np.linalg.eigvalsh(t.hess(np.zeros(2))[0]).tolist() == pytest.approx([-0.8, -0.4], rel=1e-15)
+    t2 = StochasticTasks(A[:1], np.zeros((1, 2)), c=-2.0)
+    assert pytest.approx(1.6, rel=1e-15) == t2.constants().L  # -(0.4 - 2) = 1.6 > 0.8, attained at w = 0
+    assert np.abs(np.linalg.eigvalsh(t2.hess(np.zeros(2))[0])).max() == pytest.approx(1.6, rel=1e-15)
+    # sup of ||hess|| is never above L: sample points, both tasks
+    W = np.random.default_rng(0).standard_normal((200, 2)) * 3
+    assert max(np.abs(np.linalg.eigvalsh(t.hess(w))).max() for w in W) <= k.L + 1e-12
+    # rho is approached along one axis at tanh(w) = 1/sqrt 3 (the third derivative of c log cosh)
+    w0 = math.atanh(1 / math.sqrt(3))
+    h = 1e-6
+    d = (t.hess(np.array([w0 + h, 0.0]))[0] - t.hess(np.array([w0 - h, 0.0]))[0]) / (2 * h)
+    assert np.abs(d).max() == pytest.approx(k.rho, rel=1e-8)
+
+
+@given(st.integers(0, 10**6), st.floats(0.01, 0.5))
+def test_grad_F_matches_central_differences_of_F_for_negative_c(seed, alpha):
+    t = _family(seed, c=-0.9)
+    w = np.random.default_rng(seed + 1).standard_normal(t.n)
+    fd = _fd_grad(lambda v: t.F(v, alpha), w)
+    assert np.allclose(t.grad_F(w, alpha), fd, atol=1e-6 * (1 + np.abs(fd).max()), rtol=0)
+
+
+def test_mc_mean_student_uses_t_quantiles():
+    X = np.arange(24.0)
+    z, t = mc_mean(X, 0.99), mc_mean(X, 0.99, student=True)
+    se = X.std(ddof=1) / math.sqrt(24)
+    assert z.half_width == pytest.approx(2.5758293035489004 * se, rel=1e-12)
+    assert t.half_width == pytest.approx(2.807335683769999 * se, rel=1e-9)  # t_{23, 0.995}
+
+
 def test_sigma_is_uniform_when_hessians_are_shared():
     t = _family(3, shared=True, sH=0.0)
     k = t.constants()

@@ -8,7 +8,8 @@ r"""Studies of the Fallah, Mokhtari & Ozdaglar statements on the stochastic fami
   - the mean Hessians: one shared symmetric A (``per_task_A=False``, the class where Assumption 4's sigma is
     uniform) or one per task, each from its upper triangle;
   - per task the linear term :math:`b_i` and a logit of :math:`p_i` (softmax);
-  - the nonlinearity weight :math:`c=|z|`, the noise levels :math:`s_g=|z|` and (``hessian_noise=True``)
+  - the nonlinearity weight :math:`c=z` (either sign: c < 0 is in the class, :mod:`bmaml_theory.tasks.stochastic`),
+    the noise levels :math:`s_g=|z|` and (``hessian_noise=True``)
     :math:`s_H=|z|` with one direction :math:`S_i=v_iv_i^\top/\|v_i\|^2` per task (spectral norm 1);
   - (``scale_decades`` > 0) a scale :math:`10^{-\text{scale\_decades}\cdot\mathrm{sig}(z)}` multiplying every
     :math:`A_i` (so small L is as easy to reach as large L: the same class, a log-scale encoding of its size);
@@ -60,7 +61,7 @@ class StochasticSpace(LogisticSpace):
         Whether the Hessian noise :math:`s_H` (and its directions S_i) is searched; ``False`` fixes
         :math:`s_H=0` (Assumption 5's sigma-tilde is then uniform, :math:`=s_g`).
     nonlinear : bool
-        Whether :math:`c` is searched; ``False`` fixes :math:`c=0` (quadratic tasks, rho = 0).
+        Whether :math:`c` (either sign) is searched; ``False`` fixes :math:`c=0` (quadratic tasks, rho = 0).
     alpha_max : float
         :math:`\alpha=\alpha_{\max}\,\mathrm{sig}(z_\alpha)/L`: the statement's range of alpha in units of 1/L.
     extras : mapping name -> int or "n"
@@ -140,7 +141,7 @@ class StochasticSpace(LogisticSpace):
             if self.hessian_noise:
                 V[i] = take(n)
         zc = float(take(1)[0])
-        c = abs(zc) if self.nonlinear else 0.0
+        c = zc if self.nonlinear else 0.0
         sg = abs(float(take(1)[0]))
         sH = abs(float(take(1)[0])) if self.hessian_noise else 0.0
         if self.scale_decades > 0:

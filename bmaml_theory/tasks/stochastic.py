@@ -6,7 +6,9 @@ Tasks :math:`i=1..M` are drawn with probabilities :math:`p_i`.  A data point of 
 .. math::  f_i(w,\theta)=\tfrac12w^\top(A_i+\eta S_i)w+(b_i+\xi)^\top w+c\,\psi(w),\qquad
            \psi(w)=\sum_k\log\cosh w_k,
 
-with :math:`A_i` symmetric, :math:`S_i` symmetric of spectral norm 1 and :math:`c\ge0`.  The task loss is
+with :math:`A_i` symmetric, :math:`S_i` symmetric of spectral norm 1 and :math:`c` of either sign (c < 0 with
+:math:`\lambda_{\min}(A_i)>0` gives losses that are non-convex near 0, where :math:`\nabla^2f_i(0)=A_i+cI`, yet
+bounded below and quadratically growing: :math:`|c\,\psi(w)|\le|c|\,\|w\|_1`).  The task loss is
 :math:`f_i(w)=\mathbb E_\theta f_i(w,\theta)=\frac12w^\top A_iw+b_i^\top w+c\,\psi(w)`, with
 :math:`\nabla f_i=A_iw+b_i+c\tanh w` and :math:`\nabla^2f_i=A_i+c\,\mathrm{diag}(\mathrm{sech}^2w)`.
 
@@ -14,9 +16,12 @@ with :math:`A_i` symmetric, :math:`S_i` symmetric of spectral norm 1 and :math:`
 :math:`\nabla F(w)=\sum_ip_i(I-\alpha\nabla^2f_i(w))\nabla f_i(w-\alpha\nabla f_i(w))` are exact closed forms (no
 expectation over data is left inside), and every constant of the note's Assumptions 2-5 is known exactly:
 
-* :math:`L=\max_i\max(\lambda_{\max}(A_i)+c,\,-\lambda_{\min}(A_i))` (the sup of :math:`\|\nabla^2f_i\|`: the first
-  value is attained at w = 0, the second approached as :math:`|w_k|\to\infty`);
-* :math:`\rho=\frac{4c}{3\sqrt3}` (the sup of :math:`|\psi'''|=|2\,\mathrm{sech}^2\tanh|`, attained along one axis);
+* :math:`L=\max_i\max(\lambda_{\max}(A_i)+c^+,\,-(\lambda_{\min}(A_i)-c^-))`, :math:`c^\pm=\max(\pm c,0)` (the sup
+  of :math:`\|\nabla^2f_i\|` over :math:`\nabla^2f_i=A_i+cD`, :math:`D=\mathrm{diag}(\mathrm{sech}^2w)\in(0,I]`:
+  :math:`A_i+cD` lies between :math:`A_i+\min(c,0)I` and :math:`A_i+\max(c,0)I`; the bound with :math:`D=I` is
+  attained at w = 0, the one with :math:`D\to0` approached as :math:`|w_k|\to\infty`);
+* :math:`\rho=\frac{4|c|}{3\sqrt3}` (the sup of :math:`|\psi'''|=|2\,\mathrm{sech}^2\tanh|`, approached along one
+  axis: :math:`\|\nabla^2f_i(w)-\nabla^2f_i(u)\|=|c|\max_k|\mathrm{sech}^2w_k-\mathrm{sech}^2u_k|`);
   with c = 0 the family is quadratic, :math:`\rho=0`, and any :math:`\rho\ge0` is a valid Lipschitz constant, so
   the statements can be exercised at any declared rho;
 * :math:`\sigma_H=s_H` (:math:`\mathbb E\|\eta S_i\|^2=s_H^2`);
@@ -114,8 +119,10 @@ class MCEstimate(NamedTuple):
         return bool(np.all(np.abs(np.asarray(value) - self.mean) <= self.half_width))
 
 
-def mc_mean(samples: Any, level: float = 0.99) -> MCEstimate:
-    r"""Mean of i.i.d. draws (axis 0) with the CI :math:`\bar X\pm z_{(1+\text{level})/2}\,s/\sqrt N` (CLT)."""
+def mc_mean(samples: Any, level: float = 0.99, *, student: bool = False) -> MCEstimate:
+    r"""Mean of i.i.d. draws (axis 0) with the CI :math:`\bar X\pm q\,s/\sqrt N`: :math:`q=z_{(1+\text{level})/2}`
+    (CLT) or, with ``student``, :math:`q=t_{N-1,(1+\text{level})/2}` (Student's t with N - 1 degrees of freedom: the
+    interval for a small number of runs, e.g. :math:`t_{23}` for 24 runs)."""
     X = np.asarray(samples, dtype=np.float64)
     if X.ndim < 1 or X.shape[0] < 2:
         raise ValueError(f"samples must hold at least 2 draws along axis 0, got shape {X.shape}.")
@@ -126,7 +133,8 @@ def mc_mean(samples: Any, level: float = 0.99) -> MCEstimate:
         raise ValueError(f"level must be in (0, 1) (e.g. 0.99), got {level}.")
     N = X.shape[0]
     se = X.std(axis=0, ddof=1) / math.sqrt(N)
-    return MCEstimate(X.mean(axis=0), float(stats.norm.ppf((1 + level) / 2)) * se, se, N, level)
+    q = stats.t.ppf((1 + level) / 2, N - 1) if student else stats.norm.ppf((1 + level) / 2)
+    return MCEstimate(X.mean(axis=0), float(q) * se, se, N, level)
 
 
 def _rng(rng: Any) -> np.random.Generator:
@@ -182,7 +190,7 @@ class StochasticTasks:
     p : (M,), optional
         Task probabilities (uniform by default).
     c : float
-        Weight (>= 0) of the shared nonlinearity :math:`\psi(w)=\sum_k\log\cosh w_k`.
+        Weight (either sign) of the shared nonlinearity :math:`\psi(w)=\sum_k\log\cosh w_k`.
     sg, sH : float
         Gradient and Hessian noise levels (>= 0): :math:`\mathbb E\|\xi\|^2=s_g^2`, :math:`\eta\sim N(0,s_H^2)`.
     S : (M, n, n), optional
@@ -222,7 +230,7 @@ class StochasticTasks:
         self.c = finite_scalar(c, "c")
         self.sg = finite_scalar(sg, "sg")
         self.sH = finite_scalar(sH, "sH")
-        for name, v in (("c", self.c), ("sg", self.sg), ("sH", self.sH)):
+        for name, v in (("sg", self.sg), ("sH", self.sH)):
             if v < 0:
                 raise ValueError(f"{name} must be >= 0, got {v}.")
         if S is None:
@@ -241,7 +249,7 @@ class StochasticTasks:
             )
         self.S = S
         ev = np.linalg.eigvalsh(self.A)
-        self._L_task = np.maximum(ev[:, -1] + self.c, -ev[:, 0])
+        self._L_task = np.maximum(ev[:, -1] + max(self.c, 0.0), -(ev[:, 0] + min(self.c, 0.0)))
 
     # ------------------------------------------------------------------ constants
     def constants(self) -> FallahConstants:
@@ -250,7 +258,7 @@ class StochasticTasks:
         db = self.b - self.p @ self.b
         return FallahConstants(
             L=float(self._L_task.max()),
-            rho=self.c * PSI3_MAX,
+            rho=abs(self.c) * PSI3_MAX,
             sigma=float(np.sqrt(self.p @ np.sum(db**2, axis=1))) if shared_A else math.inf,
             sigma_tilde=self.sg if self.sH == 0 else math.inf,
             sigma_H=self.sH,
@@ -563,7 +571,7 @@ class StochasticTasks:
         :math:`\|A_iu_0+b_i\|^2+\alpha^2\mathrm{tr}(A_iCA_i)+\frac{s_H^2}{D_o}(\|S_iu_0\|^2+\alpha^2\mathrm{tr}(S_iCS_i))+\frac{s_g^2}{D_o}`,
         :math:`C=\mathrm{Cov}\,\zeta=\frac{s_H^2}{D_{in}}S_iww^\top S_i+\frac{s_g^2}{nD_{in}}I`."""
         if self.c != 0:
-            raise ValueError("second_moment is exact only for c = 0; estimate it by Monte Carlo for c > 0.")
+            raise ValueError("second_moment is exact only for c = 0; estimate it by Monte Carlo for c != 0.")
         w, alpha = self._w(w), check_positive(alpha, "alpha")
         D_in, D_o = _size(D_in, "D_in"), _size(D_o, "D_o")
         A, S = self.A[i], self.S[i]

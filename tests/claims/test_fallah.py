@@ -19,13 +19,15 @@ from bmaml_theory.claims.fallah import (
     fomaml_bias,
     hfmaml_error,
     smoothness,
+    smoothness_alpha,
     stepsize,
 )
 from bmaml_theory.studies.fallah import StochasticSpace, grad_F_batch, simulate
-from bmaml_theory.tasks.stochastic import FallahConstants, StochasticTasks, mc_mean
+from bmaml_theory.tasks.stochastic import FallahConstants, StochasticTasks, batch_sizes, mc_mean
 
 QUICK_IDS = (
     "fallah-smoothness",
+    "fallah-smoothness-alpha",
     "fallah-hfmaml-error",
     "fallah-fomaml-bias",
     "fallah-descent",
@@ -45,23 +47,49 @@ def quick():
 
 
 def test_quick_statuses(quick):
-    # the default run gives the same statuses (checked by hand at seeds 0, 1, 2; see docs/errata.md, issue 13)
-    assert {k: r.status for k, r in quick.items()} == dict.fromkeys(QUICK_IDS, "holds")
+    # the default run gives the same statuses (checked by hand at seeds 0, 1, 2; see docs/errata.md, issue 13), but
+    # for fallah-maml-convergence: quick runs too few steps for MAML to reach the printed floor on the non-convex
+    # instance, so it reads inconclusive (holds by default)
+    expect = dict.fromkeys(QUICK_IDS, "holds") | {
+        "fallah-maml-convergence": "inconclusive",
+        "fallah-smoothness": "violated",  # as printed (alpha in [0, 1]); the alpha <= 1/L reading holds
+    }
+    assert {k: r.status for k, r in quick.items()} == expect
     assert all(r.error is None for r in quick.values())
 
 
-def test_smoothness_is_tight_at_the_pinned_extremal_instance(quick):
+def test_smoothness_alpha_is_tight_at_the_pinned_extremal_instance(quick):
     """(1 + alpha L)^2 = 4 at curvature -L and alpha = 1/L: on a quadratic the ratio is exactly (1 + alpha L)^2/4."""
-    assert smoothness.ratio(smoothness.pin()) == pytest.approx(smoothness.PIN_RATIO, rel=1e-12)
-    assert smoothness.ratio(smoothness.pin(5)) == pytest.approx(smoothness.PIN_RATIO, rel=1e-12)
+    sa = smoothness_alpha
+    assert sa.ratio(sa.pin()) == pytest.approx(sa.PIN_RATIO, rel=1e-12)
+    assert sa.ratio(sa.pin(5)) == pytest.approx(sa.PIN_RATIO, rel=1e-12)
     # the search starts from the pin too, so the quick measurement is at least the pin's value and never above 1
-    assert smoothness.PIN_RATIO - 1e-12 <= quick["fallah-smoothness"].measured <= 1.0 + 1e-6
+    assert sa.PIN_RATIO - 1e-12 <= quick["fallah-smoothness-alpha"].measured <= 1.0 + 1e-6
 
 
-def test_smoothness_replay_reproduces_the_worst_instance(quick):
-    r = quick["fallah-smoothness"]
+def test_smoothness_alpha_replay_reproduces_the_worst_instance(quick):
+    r = quick["fallah-smoothness-alpha"]
     p = r.evidence["worst_instance"]["encoding"]
-    assert smoothness.ratio(p) == r.measured
+    assert smoothness_alpha.ratio(p) == r.measured
+
+
+def test_smoothness_as_printed_is_violated_at_the_counterexample(quick):
+    """alpha = 1 in the printed range [0, 1], L = 2, curvature -L at 0 (c = -3, A = 1): ratio -> (1 + 2)^2/4 = 9/4."""
+    t = smoothness.counterexample_tasks(2.0)
+    k = t.constants()
+    assert k.L == 2.0 and k.rho == pytest.approx(3 * 4 / (3 * math.sqrt(3)), rel=1e-15)
+    assert t.hess(np.zeros(1))[0, 0, 0] == -2.0  # f''(0) = A + c = 1 - 3
+    assert t.F(np.zeros(1), 1.0) > -math.inf and min(t.F(np.array([x]), 1.0) for x in np.linspace(-9, 9, 181)) > -10
+    # the ratio tends to 9/4 with an O(h) deficit
+    r3, r4 = smoothness.printed_ratio(2.0, 1.0, 1e-3), smoothness.printed_ratio(2.0, 1.0, 1e-4)
+    assert r3 < r4 < 2.25 and 2.25 - r4 == pytest.approx((2.25 - r3) / 10, rel=0.05)
+    # at alpha = 1/L (the corrected range) the same instance satisfies the bound
+    assert smoothness.printed_ratio(2.0, 0.5, 1e-4) <= 1.0
+    r = quick["fallah-smoothness"]
+    assert r.status == "violated" and r.measured == pytest.approx(2.24974, abs=1e-5)
+    rep = r.counterexample["replay"]
+    assert rep["target"].endswith("smoothness:printed_ratio")
+    assert smoothness.printed_ratio(**rep["kwargs"]) == r.measured
 
 
 def test_hfmaml_error_attains_the_family_sup_at_the_pin(quick):
@@ -353,44 +381,95 @@ def test_descent_search_can_fail():
 
 
 def test_convergence_quick_results(quick):
-    for cid in ("fallah-maml-convergence", "fallah-fomaml-convergence", "fallah-hfmaml-convergence"):
+    """FO-MAML and HF-MAML hold in quick: every eps (7 of 12 below the printed floor) has a K picked on one seed and
+    confirmed on a fresh one, the floor check passes, and growth above the floor is excluded by the fit."""
+    for cid in ("fallah-fomaml-convergence", "fallah-hfmaml-convergence"):
         r = quick[cid]
-        st = r.evidence["studies"][0]
+        (st,) = r.evidence["studies"]
+        assert st["instance"]["name"] == "nonconvex" and st["constants"]["rho"] > 0
         rows = st["eps_rows"]
-        assert all(row["K"] is not None and row["ci_high_at_K"] <= row["bound"] for row in rows)
+        assert len(rows) == 12 and rows[-1]["eps_over_grad_F_w0"] == 2**-6
+        assert sum(row["below_floor"] for row in rows) == 7  # the floor is placed at 2^-2.75 ||grad F(w_0)||
+        assert st["floor_over_grad_F_w0"] == pytest.approx(2**-2.75, rel=1e-10)
+        for row in rows:
+            assert row["confirmed"] and row["K"] == math.ceil(1.1 * row["K_pick_first"])
+            assert row["ci_high_at_K"] <= row["bound"] and row["confirm_ci_high_at_K"] <= row["bound"]
+        # below the floor K(eps) = K(floor): one K for all 7
+        assert len({row["K"] for row in rows if row["below_floor"]}) == 1
+        fc = r.evidence["floor_checks"][0]
+        assert fc["holds"] and fc["ratio_at_K_floor"] <= 1.0
+        assert st["growth_exclusion"]["excluded"] and st["growth_exclusion"]["points"] == 5
         assert r.measured == max(row["implied_constant"] for row in rows)
         assert r.measured <= r.statement.threshold.value
+        assert "no growth in 1/eps over the searched instances" in r.decision
+    r = quick["fallah-maml-convergence"]
+    assert r.status == "inconclusive" and r.evidence["failures"] >= 1
+    assert any("not reached" in e for e in r.evidence["failure_examples"])
+
+
+def test_convergence_floor_is_placed_before_the_run():
+    """setup() sets the data noise so that the printed floor is exactly 2^-2.75 ||grad F(w_0)||, for every method and
+    instance; the non-convex instance has an indefinite Hessian at 0 and the exact L, rho of c = -1."""
+    for inst in _convergence.INSTANCES:
+        for method in ("maml", "fo_maml", "hf_maml"):
+            su = _convergence.setup(method, inst)
+            t, alpha = su["tasks"], su["alpha"]
+            k = t.constants()
+            B = max(_convergence.B_TASKS, 20)
+            fl = _convergence.floor(method, k, alpha, B, inst["D_in"], inst["D_o"])
+            assert fl == pytest.approx(_convergence.FLOOR_POSITION * su["grad_F_w0"], rel=1e-10)
+            assert alpha * k.L == pytest.approx(inst["alpha_frac"] * _convergence.ALPHA_MAX[method], rel=1e-14)
+    t, _ = _convergence.build(next(i for i in _convergence.INSTANCES if i["name"] == "nonconvex"))
+    ev = np.linalg.eigvalsh(t.hess(np.zeros(t.n))[0])
+    assert ev.max() < 0  # A - I with lambda(A) in [0.4, 0.8]
+    lam = np.linalg.eigvalsh(t.A[0])
+    assert pytest.approx(max(lam[-1], 1 - lam[0]), rel=1e-14) == t.constants().L
+    assert t.constants().rho == pytest.approx(4 / (3 * math.sqrt(3)), rel=1e-14)
+
+
+def test_convergence_growth_exclusion_can_fail():
+    """The exclusion fit: a decreasing implied constant excludes growth; one growing like 1/eps (a K ~ 1/eps^3) does
+    not, nor do fewer than 4 points above the floor (then the row reads inconclusive via power_ok=False)."""
+    x = [2 ** (j / 2) for j in range(1, 6)]
+    assert _convergence.exclusion_fit(x, [40 / v**0.7 for v in x])["excluded"]
+    f = _convergence.exclusion_fit(x, [40 * v for v in x])
+    assert not f["excluded"] and f["slope"] == pytest.approx(1.0, rel=1e-12)
+    assert not _convergence.exclusion_fit(x[:3], [1.0, 0.9, 0.8])["excluded"]
 
 
 def test_convergence_big_o_cannot_hold_when_eps_is_not_reached():
     """Too few steps: eps is not reached, each is a failure, and the claim reads inconclusive (fail closed)."""
-    from bmaml_theory.claims.fallah import maml_convergence
+    from bmaml_theory.claims.fallah import hfmaml_convergence
 
     ctx = Context(quick=True)
-    old = dict(_convergence.STEPS)
+    old = dict(_convergence.STEPS["quick"])
     try:
-        _convergence.STEPS["quick"] = 20
-        r = maml_convergence.check(ctx)
+        _convergence.STEPS["quick"].update(hf_maml=20)
+        r = hfmaml_convergence.check(ctx)
     finally:
-        _convergence.STEPS.update(old)
+        _convergence.STEPS["quick"].update(old)
     assert r.status == "inconclusive" and r.evidence["failures"] >= 1
 
 
 def test_convergence_replay_reproduces_the_worst_constant(quick):
-    r = quick["fallah-hfmaml-convergence"]
+    r = quick["fallah-fomaml-convergence"]
     wi = r.evidence["worst_instance"]
-    inst = {k: wi[k] for k in _convergence.INSTANCES[0]}
+    inst = next(i for i in _convergence.INSTANCES if i["name"] == wi["name"])
     j = [row["eps"] for row in r.evidence["studies"][0]["eps_rows"]].index(wi["eps"])
     v = _convergence.implied_constant(
-        "hf_maml", inst, j, _convergence.RUNS["quick"], _convergence.STEPS["quick"], _convergence.SIM_SEED
+        "fo_maml", inst, j, _convergence.RUNS["quick"], _convergence.STEPS["quick"]["fo_maml"], _convergence.SIM_SEED
     )
     assert v == r.measured
+    fc = r.evidence["floor_checks"][0]
+    assert _convergence.floor_ratio(
+        "fo_maml", inst, _convergence.RUNS["quick"], _convergence.STEPS["quick"]["fo_maml"]
+    ) == pytest.approx(fc["ratio_at_K_floor"], rel=1e-15)
 
 
 def test_search_evidence_reports_power_against_the_extremal(quick):
     """Every searched upper bound reports unpinned_worst beside the derivation's extremal and their quotient."""
     expect = {
-        "fallah-smoothness": smoothness.PIN_RATIO,
+        "fallah-smoothness-alpha": smoothness_alpha.PIN_RATIO,
         "fallah-descent": (1 + SIG10) ** 2 / 4,
         "fallah-hfmaml-error": hfmaml_error.family_sup()[0],
         "fallah-f-fhat": f_fhat.pinned_ratio(),
@@ -403,3 +482,33 @@ def test_search_evidence_reports_power_against_the_extremal(quick):
         assert s["failures"] == 0 and s["evaluations"] > 0
     s = quick["fallah-estimator-bias"].evidence["search_bias"]
     assert s["extremal"] == pytest.approx(2 * estimator_bias.BIAS_SUP_1D, rel=1e-12)
+
+
+def test_monte_carlo_headline_and_unmeasured_power_are_stated(quick):
+    """The step-size decision reports its worst CI's mean and upper end (holds rests on the upper end) and says the
+    second-moment search has no derived extremal; f-fhat's non-linear sub-search reports the derivable family bound."""
+    r = quick["fallah-stepsize"]
+    w = r.evidence["worst_ci"]
+    assert w["low"] <= w["mean"] <= w["high"] <= 1.0
+    assert f"{w['high']:.5g}]" in r.decision and "holds rests on the upper end" in r.decision
+    assert "search power unmeasured for the second moment's search" in r.decision
+    r = quick["fallah-f-fhat"]
+    nl = r.evidence["search_nonlinear"]
+    assert nl["family_bound"] == 2 * estimator_bias.BIAS_SUP_1D
+    assert nl["unpinned_worst"] <= nl["family_bound"]
+    assert nl["power_vs_family_bound_lower_bound"] == pytest.approx(nl["unpinned_worst"] / nl["family_bound"])
+    assert "search power unmeasured for the non-linear sub-search" in r.decision
+
+
+def test_stepsize_first_moment_bound_is_exactly_tight_on_the_assumed_class():
+    """Zero gradients, fixed-norm noise sigma~, B' = D_beta = 1 at 2 rho alpha sigma~ = L (the D_beta condition with
+    equality): L~ = 5L deterministic and L(w) = 4L, so E[1/L~] L(w)/0.8 = 1 exactly; the Gaussian family gets 0.99313."""
+    L, alpha = 2.0, 0.25
+    rho = 3.0
+    st_ = L / (2 * rho * alpha)
+    k = FallahConstants(L=L, rho=rho, sigma=0.0, sigma_tilde=st_, sigma_H=0.0)
+    sizes = batch_sizes("maml", alpha, k)
+    assert sizes["D_beta"] == 1 and sizes["B_prime"] == 1
+    Lt = 4 * L + 2 * rho * alpha * st_ / math.sqrt(sizes["D_beta"])  # ||noise|| = sigma~ on every draw
+    assert Lt == 5 * L and 0.8 / ((4 * L) * (1 / Lt)) == 1.0
+    assert stepsize.pinned_first_moment_ratio(10) == pytest.approx(0.99313, abs=5e-6)

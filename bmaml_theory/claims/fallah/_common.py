@@ -93,7 +93,10 @@ def mc_decide(ctx, st, rows, *, failures: int = 0, failure_examples=(), evidence
     ev = dict(evidence or {})
     ev["monte_carlo"] = [{k: r[k] for k in ("low", "mean", "high")} for r in rows]
     ev["ci_level"] = MC_LEVEL
-    return runners.decide(
+    worst = max(rows, key=lambda r: r["high"]) if rows else None
+    if worst is not None:
+        ev["worst_ci"] = {k: worst[k] for k in ("low", "mean", "high")}
+    r = runners.decide(
         ctx,
         st,
         ms,
@@ -107,3 +110,16 @@ def mc_decide(ctx, st, rows, *, failures: int = 0, failure_examples=(), evidence
         evidence=ev,
         data=data,
     )
+    if worst is not None:
+        r.decision += (
+            f"; worst Monte Carlo ratio: mean {worst['mean']:.5g}, {MC_LEVEL:.0%} CI [{worst['low']:.5g}, "
+            f"{worst['high']:.5g}] (holds rests on the upper end, violated on the lower)"
+        )
+    return r
+
+
+def note_unmeasured_power(result, parts) -> object:
+    """Append to the decision which searches have no derived extremal (their power cannot be measured)."""
+    if parts:
+        result.decision += "; search power unmeasured for " + ", ".join(parts)
+    return result

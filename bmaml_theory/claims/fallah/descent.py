@@ -10,11 +10,11 @@ Conversion slips: ``u-v`` is ``u-w``, and the right-hand side lost its sign (as 
 which would force F to be exactly quadratic); the evident intended statement, which is what the smoothness lemma
 gives by integrating :math:`\|\nabla F(x)-\nabla F(w)\|\le L(w)\|x-w\|` along the segment, is
 :math:`|F(u)-F(w)-\nabla F(w)^\top(u-w)|\le\frac{L(w)}2\|u-w\|^2`, for :math:`\alpha\in(0,1/L]` (the lemma's range;
-the note's "alpha in [0, 1]" is the slip recorded for fallah-smoothness).
+the note's "alpha in [0, 1]" makes fallah-smoothness violated as printed; fallah-smoothness-alpha reads it as [0, 1/L]).
 
 **Standing assumptions** (Assumptions 2 and 3): every f_i twice differentiable, L-smooth, with a rho-Lipschitz
 Hessian; the class is :class:`~bmaml_theory.studies.fallah.StochasticSpace` with one mean Hessian per task (any
-sign), M in [1, 8], n in [2, 10], :math:`c\ge0` (rho = :math:`c\cdot4/(3\sqrt3)`, the smallest valid constant),
+sign), M in [1, 8], n in [2, 10], c of either sign (rho = :math:`|c|\cdot4/(3\sqrt3)`, the smallest valid constant),
 :math:`\alpha\in(0,1/L)`, any u (direction and distance :math:`10^{-4}..10^{2}` searched).  F is exact.
 
 **Measured**: the sup over the class of :math:`|F(u)-F(w)-\nabla F(w)^\top(u-w)|/(\frac{L(w)}2\|u-w\|^2)`.
@@ -48,7 +48,7 @@ STATEMENT = Statement(
     form="the evident intended two-sided bound |F(u) - F(w) - grad F(w)^T (u - w)| <= L(w)/2 ||u - w||^2 "
     "(u-v read u-w; the right side's sign restored), alpha in (0, 1/L]",
     assumptions="Assumptions 2-3 (f_i L-smooth, rho-Lipschitz Hessian); searched: the stochastic family's exact "
-    "task losses, M in [1, 8], n in [2, 10], per-task mean Hessians of any sign, c >= 0, alpha in (0, 1/L)",
+    "task losses, M in [1, 8], n in [2, 10], per-task mean Hessians of any sign, c of either sign, alpha in (0, 1/L)",
     kind="upper_bound",
     measure="sup over the searched class of |F(u) - F(w) - grad F(w)^T (u - w)| / (L(w)/2 ||u - w||^2) (dimensionless)",
     threshold=Threshold(1.0, "<="),

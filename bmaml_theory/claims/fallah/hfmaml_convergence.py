@@ -19,9 +19,20 @@ HF-MAML theorem and is checked for HF-MAML (:func:`bmaml_theory.studies.fallah.s
 O(1) constant of the iteration count at the printed accuracy (6 and 36), via
 :func:`bmaml_theory.claims.runners.big_o` with the reference constant 135.6 for ``holds``.
 
-**Standing assumptions**: Assumptions 1-5 with uniform exact constants (shared positive-definite mean Hessian,
-c > 0 so rho > 0 and delta is defined, no Hessian noise), alpha at 1/(12L) and 1/(6L), B = 20, the step-size
-lemma's B' and D_beta.
+**Standing assumptions**: Assumptions 1-5 with uniform exact constants on two fixed instances
+(:data:`~bmaml_theory.claims.fallah._convergence.INSTANCES`): one convex (shared positive-definite mean Hessian,
+c > 0) and one NON-CONVEX (c = -1, lambda(A) in [0.4, 0.8]: indefinite Hessian near 0, bounded below, L and rho
+exact); no Hessian noise (D_h = 1 admissible), alpha in {1/(12L) (nonconvex), 1/(8L) (convex-2)},
+B = 20, the step-size lemma's B' and D_beta; the data noise
+of each instance placed so that the printed floor is 2^-2.75 ||grad F(w_0)||.  Not exercised: families along which
+the floor -> 0 (noise -> 0) or the conditioning degrades (growth of the O(1) could only come along such a family;
+see :mod:`~bmaml_theory.claims.fallah._convergence`), per-task mean Hessians, Hessian noise.
+
+**Verdict.**  ``holds`` means: no growth in 1/eps over the searched instances (excluded by the fit above the floor;
+below the floor the constant cannot grow once the floor is reached), with the implied O(1) constant reported in
+``measured`` below the reference 135.6 -- a heuristic reading of the proof, not the note's constant (none printed).
+An instance where growth is not excluded reads inconclusive (power_ok=False).  Tolerance 0: K(eps) is decided by a
+99% Student-t CI, picked on one seed and confirmed on a fresh one.
 """
 
 from __future__ import annotations
@@ -41,15 +52,21 @@ STATEMENT = Statement(
     "E[||grad F(w_eps)||] <= max{6 sqrt((1 + rho alpha sigma/L)(sigma^2/B + sigma~^2/(B D_o) + sigma~^2/D_in)), 36 "
     "rho alpha/L (sigma^2/B + sigma~^2/(B D_o) + sigma~^2/D_in), eps} After at most running for O(1) Delta min{(L + "
     "rho alpha (sigma + eps))/eps^2, L B/sigma^2 + L(B D_o + D_in)/sigma~^2}",
-    form="the theorem for HF-MAML (its delta^i_k is HF-MAML's; the note's 'FO-MAML' is a naming slip): the O(.) "
-    "iteration count at the printed accuracy; threshold: the reference constant 135.6 (none printed)",
-    assumptions="Assumptions 1-5 with uniform exact constants: shared positive-definite mean Hessian, c > 0, no "
-    "Hessian noise; alpha in {1/(12L), 1/(6L)}; B = 20; D_h, B', D_beta the prescribed minima; fixed instances",
+    form="the theorem for HF-MAML (its delta^i_k is HF-MAML's; the note's 'FO-MAML' is a naming slip): the "
+    "O(.) iteration count at the printed accuracy; threshold: the reference constant 135.6 (a heuristic "
+    "reading of the proof: none printed); holds = no growth in 1/eps over the searched instances",
+    assumptions="Assumptions 1-5 with uniform exact constants on 2 fixed instances: one convex (shared "
+    "positive-definite mean Hessian, c > 0) and one non-convex (c = -1, lambda(A) in [0.4, 0.8], bounded "
+    "below); no Hessian noise; alpha in {1/(12L) (nonconvex), 1/(8L) (convex-2)}; B = 20; D_h, B', D_beta"
+    " the prescribed minima; data noise placing the printed floor at 2^-2.75 ||grad F(w_0)||; not "
+    "exercised: families with floor -> 0, per-task mean Hessians, Hessian noise",
     kind="complexity",
-    measure="worst over instances and eps of K(eps) / (Delta min{...}), K(eps) the first iteration count whose 99% "
-    "CI of E||grad F(w_eps)|| is below max{floor, eps} (dimensionless)",
+    measure="worst over instances and eps = ||grad F(w_0)|| 2^(-j/2), j = 1..12, of the implied O(1) constant K(eps) / "
+    "(Delta min{...}), K(eps) = 1.1 x the first iteration count whose 99% Student-t CI of E||grad F(w_eps)|| is below "
+    "max{floor, eps} on one seed, confirmed on a fresh seed (dimensionless); holds = no growth over the searched "
+    "instances",
     threshold=Threshold(cv.reference_constant(METHOD), "<="),
-    tolerance=Tolerance(0.0, "K(eps) is decided by a 99% Monte Carlo CI fixed before the run"),
+    tolerance=Tolerance(0.0, "K(eps) is decided by a 99% Student-t CI fixed before the run, confirmed on a fresh seed"),
     group="fallah-mc",
 )
 

@@ -13,7 +13,7 @@ measured ratio is predicted to be at most 1/2 (and below it for a smooth Hessian
 **Standing assumptions**: phi twice differentiable with a rho-Lipschitz Hessian (Assumption 3); phi is a task loss
 f_i of HF-MAML.  The searched class (issue 13): :class:`~bmaml_theory.studies.fallah.StochasticSpace`, the
 stochastic family's exact task losses :math:`\frac12w^\top A_iw+b_i^\top w+c\sum_k\log\cosh w_k` (M in [1, 8]
-tasks, the task i searched, n in [2, 10], per-task mean Hessians of any sign, c >= 0, rho = :math:`c\cdot4/(3\sqrt3)`
+tasks, the task i searched, n in [2, 10], per-task mean Hessians of any sign, c of either sign, rho = :math:`|c|\cdot4/(3\sqrt3)`
 exactly), v of any direction and norm in the box, delta in [1e-3, 1]; CMA-ES from random starts
 (:func:`bmaml_theory.adversary.maximize`) plus the family's extremal instance.  (Until issue 13: one logistic task in
 n = 2 by Nelder-Mead.)
@@ -51,7 +51,7 @@ STATEMENT = Statement(
     statement="The approximation error rho delta ||v||^2, where rho is parameter for Lipschitz continuity of Hessian.",
     form="the error bound of the central-difference Hessian-vector product, read as an upper bound",
     assumptions="phi twice differentiable with rho-Lipschitz Hessian (Assumption 3); searched: the stochastic "
-    "family's task losses, M in [1, 8], n in [2, 10], per-task mean Hessians of any sign, c >= 0, delta in [1e-3, 1]",
+    "family's task losses, M in [1, 8], n in [2, 10], per-task mean Hessians of any sign, c of either sign, delta in [1e-3, 1]",
     kind="upper_bound",
     measure="sup over the searched class of ||central difference - grad^2 phi(w) v|| / (rho delta ||v||^2) "
     "(dimensionless)",

@@ -14,8 +14,8 @@ second condition is the data-set size :math:`D_\beta` (the sentence before names
 **Standing assumptions** (Assumptions 2-5): the class is :class:`~bmaml_theory.studies.fallah.StochasticSpace`
 with one mean Hessian shared by the tasks (so Assumption 4's sigma is uniform and exact) and no Hessian noise (so
 Assumption 5's sigma-tilde is uniform, :math:`=s_g`); M in [1, 8] tasks drawn with probabilities p, n in [2, 10],
-:math:`c\ge0`, :math:`\alpha\in(0,1/L)`.  rho is the declared Lipschitz constant of the Hessians:
-the family's :math:`c\cdot4/(3\sqrt3)` plus a searched :math:`|z|\ge0` (any larger rho is valid, and rho is what
+c of either sign, :math:`\alpha\in(0,1/L)`.  rho is the declared Lipschitz constant of the Hessians:
+the family's :math:`|c|\cdot4/(3\sqrt3)` plus a searched :math:`|z|\ge0` (any larger rho is valid, and rho is what
 the step uses).  :math:`B'` and :math:`D_\beta` are the smallest sizes the conditions allow plus searched
 increments (:func:`~bmaml_theory.tasks.stochastic.batch_sizes`).  Instances with :math:`B'>` ``BP_MAX`` are
 outside the measurable class (skipped: their Monte Carlo cost is linear in :math:`B'`).
@@ -32,6 +32,13 @@ and :math:`\mathbb E\tilde L\le L(w)+2\rho\alpha\tilde\sigma/\sqrt{D_\beta}\le L
 tight when every task gradient vanishes at w, :math:`D_\beta=(2\rho\alpha\tilde\sigma/L)^2=1` and n is large:
 then :math:`\tilde L=L(4+\chi_n/\sqrt n)` and the ratio is :math:`0.2/\mathbb E[1/(4+\chi_n/\sqrt n)]`
 (:func:`pinned_first_moment_ratio`, one quadrature; 0.99313 for n = 10): the pinned extremal instance :func:`pin`.
+On the ASSUMED class the first-moment bound is exactly tight: Assumption 5 bounds only the noise's second moment,
+so a noise of fixed norm :math:`\tilde\sigma` (e.g. uniform on a sphere) is admitted; with zero task gradients at w,
+:math:`B'=D_\beta=1` and :math:`2\rho\alpha\tilde\sigma=L` (the condition on :math:`D_\beta` with equality),
+:math:`\tilde L=4L+2\rho\alpha\tilde\sigma=5L` is deterministic and :math:`L(w)=4L`, so
+:math:`\mathbb E[1/\tilde L]=0.8/L(w)`: ratio exactly 1.  0.99313 is only the Gaussian family's value (its noise
+norm fluctuates, and Jensen's gap with it).  The headline reports the worst CI's mean and upper end: ``holds``
+rests on the upper end (``_common.mc_decide``).
 
 **Tolerance** 0: the Monte Carlo CI carries the uncertainty.
 """
@@ -166,6 +173,8 @@ def check(ctx: Context) -> ClaimResult:
         "search": cm.search_evidence(r1, 1, pinned_first_moment_ratio(10), SPACE),
         "search_second_moment": cm.search_evidence(r2, 0, None, SPACE),
         "pinned_first_moment_ratio_exact": pinned_first_moment_ratio(10),
+        "first_moment_sup_on_assumed_class": "exactly 1 (zero gradients, fixed-norm noise, B' = D_beta = 1, "
+        "2 rho alpha sigma~ = L: L~ = 5L, L(w) = 4L); 0.99313 is the Gaussian family's value",
     }
     rows = []
     for moment, res in ((1, r1), (2, r2)):
@@ -177,7 +186,7 @@ def check(ctx: Context) -> ClaimResult:
         inst = {"moment": moment, "decoded": SPACE.instance_dict(p)}
         rows.append(cm.mc_row(lo, mid, hi, inst, Replay(f"{__name__}:ratio_low", kw)))
     ev["closest"] = "each moment's worst searched instance (evidence.monte_carlo: moment 1 then moment 2)"
-    return cm.mc_decide(
+    r = cm.mc_decide(
         ctx,
         STATEMENT,
         rows,
@@ -185,3 +194,4 @@ def check(ctx: Context) -> ClaimResult:
         failure_examples=r1.failure_examples + r2.failure_examples,
         evidence=ev,
     )
+    return cm.note_unmeasured_power(r, ["the second moment's search (no derived extremal)"])
