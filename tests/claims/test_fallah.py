@@ -19,15 +19,15 @@ from bmaml_theory.claims.fallah import (
     fomaml_bias,
     hfmaml_error,
     smoothness,
-    smoothness_alpha,
+    smoothness_as_printed,
     stepsize,
 )
 from bmaml_theory.studies.fallah import StochasticSpace, grad_F_batch, simulate
 from bmaml_theory.tasks.stochastic import FallahConstants, StochasticTasks, batch_sizes, mc_mean
 
 QUICK_IDS = (
+    "fallah-smoothness-as-printed",
     "fallah-smoothness",
-    "fallah-smoothness-alpha",
     "fallah-hfmaml-error",
     "fallah-fomaml-bias",
     "fallah-descent",
@@ -52,44 +52,44 @@ def test_quick_statuses(quick):
     # instance, so it reads inconclusive (holds by default)
     expect = dict.fromkeys(QUICK_IDS, "holds") | {
         "fallah-maml-convergence": "inconclusive",
-        "fallah-smoothness": "violated",  # as printed (alpha in [0, 1]); the alpha <= 1/L reading holds
+        "fallah-smoothness-as-printed": "violated",  # as printed (alpha in [0, 1]); the alpha <= 1/L reading holds
     }
     assert {k: r.status for k, r in quick.items()} == expect
     assert all(r.error is None for r in quick.values())
 
 
-def test_smoothness_alpha_is_tight_at_the_pinned_extremal_instance(quick):
+def test_smoothness_is_tight_at_the_pinned_extremal_instance(quick):
     """(1 + alpha L)^2 = 4 at curvature -L and alpha = 1/L: on a quadratic the ratio is exactly (1 + alpha L)^2/4."""
-    sa = smoothness_alpha
+    sa = smoothness
     assert sa.ratio(sa.pin()) == pytest.approx(sa.PIN_RATIO, rel=1e-12)
     assert sa.ratio(sa.pin(5)) == pytest.approx(sa.PIN_RATIO, rel=1e-12)
     # the search starts from the pin too, so the quick measurement is at least the pin's value and never above 1
-    assert sa.PIN_RATIO - 1e-12 <= quick["fallah-smoothness-alpha"].measured <= 1.0 + 1e-6
+    assert sa.PIN_RATIO - 1e-12 <= quick["fallah-smoothness"].measured <= 1.0 + 1e-6
 
 
-def test_smoothness_alpha_replay_reproduces_the_worst_instance(quick):
-    r = quick["fallah-smoothness-alpha"]
+def test_smoothness_replay_reproduces_the_worst_instance(quick):
+    r = quick["fallah-smoothness"]
     p = r.evidence["worst_instance"]["encoding"]
-    assert smoothness_alpha.ratio(p) == r.measured
+    assert smoothness.ratio(p) == r.measured
 
 
 def test_smoothness_as_printed_is_violated_at_the_counterexample(quick):
     """alpha = 1 in the printed range [0, 1], L = 2, curvature -L at 0 (c = -3, A = 1): ratio -> (1 + 2)^2/4 = 9/4."""
-    t = smoothness.counterexample_tasks(2.0)
+    t = smoothness_as_printed.counterexample_tasks(2.0)
     k = t.constants()
     assert k.L == 2.0 and k.rho == pytest.approx(3 * 4 / (3 * math.sqrt(3)), rel=1e-15)
     assert t.hess(np.zeros(1))[0, 0, 0] == -2.0  # f''(0) = A + c = 1 - 3
     assert t.F(np.zeros(1), 1.0) > -math.inf and min(t.F(np.array([x]), 1.0) for x in np.linspace(-9, 9, 181)) > -10
     # the ratio tends to 9/4 with an O(h) deficit
-    r3, r4 = smoothness.printed_ratio(2.0, 1.0, 1e-3), smoothness.printed_ratio(2.0, 1.0, 1e-4)
+    r3, r4 = smoothness_as_printed.printed_ratio(2.0, 1.0, 1e-3), smoothness_as_printed.printed_ratio(2.0, 1.0, 1e-4)
     assert r3 < r4 < 2.25 and 2.25 - r4 == pytest.approx((2.25 - r3) / 10, rel=0.05)
     # at alpha = 1/L (the corrected range) the same instance satisfies the bound
-    assert smoothness.printed_ratio(2.0, 0.5, 1e-4) <= 1.0
-    r = quick["fallah-smoothness"]
+    assert smoothness_as_printed.printed_ratio(2.0, 0.5, 1e-4) <= 1.0
+    r = quick["fallah-smoothness-as-printed"]
     assert r.status == "violated" and r.measured == pytest.approx(2.24974, abs=1e-5)
     rep = r.counterexample["replay"]
-    assert rep["target"].endswith("smoothness:printed_ratio")
-    assert smoothness.printed_ratio(**rep["kwargs"]) == r.measured
+    assert rep["target"].endswith("smoothness_as_printed:printed_ratio")
+    assert smoothness_as_printed.printed_ratio(**rep["kwargs"]) == r.measured
 
 
 def test_hfmaml_error_attains_the_family_sup_at_the_pin(quick):
@@ -469,7 +469,7 @@ def test_convergence_replay_reproduces_the_worst_constant(quick):
 def test_search_evidence_reports_power_against_the_extremal(quick):
     """Every searched upper bound reports unpinned_worst beside the derivation's extremal and their quotient."""
     expect = {
-        "fallah-smoothness-alpha": smoothness_alpha.PIN_RATIO,
+        "fallah-smoothness": smoothness.PIN_RATIO,
         "fallah-descent": (1 + SIG10) ** 2 / 4,
         "fallah-hfmaml-error": hfmaml_error.family_sup()[0],
         "fallah-f-fhat": f_fhat.pinned_ratio(),

@@ -10,7 +10,7 @@ Conversion slips: ``u-v`` is ``u-w``, and the right-hand side lost its sign (as 
 which would force F to be exactly quadratic); the evident intended statement, which is what the smoothness lemma
 gives by integrating :math:`\|\nabla F(x)-\nabla F(w)\|\le L(w)\|x-w\|` along the segment, is
 :math:`|F(u)-F(w)-\nabla F(w)^\top(u-w)|\le\frac{L(w)}2\|u-w\|^2`, for :math:`\alpha\in(0,1/L]` (the lemma's range;
-the note's "alpha in [0, 1]" makes fallah-smoothness violated as printed; fallah-smoothness-alpha reads it as [0, 1/L]).
+the note's "alpha in [0, 1]" makes fallah-smoothness-as-printed violated; fallah-smoothness reads it as [0, 1/L], the evident intended range).
 
 **Standing assumptions** (Assumptions 2 and 3): every f_i twice differentiable, L-smooth, with a rho-Lipschitz
 Hessian; the class is :class:`~bmaml_theory.studies.fallah.StochasticSpace` with one mean Hessian per task (any
