@@ -1,19 +1,23 @@
-r"""sec3-regularity: do Assumptions 1-3 give Section 3's regularity, hence eq. (12)'s O(lam nu^2) and eq. (14)'s
-O(lam delta^(2/3)) for the symmetric estimator (11)?
+r"""sec3-regularity: the TMLR abstract's O(delta^(2/3)) bias rate of the symmetric estimator (11), read under
+Assumptions 1-3: do they give Section 3's regularity, hence eq. (12)'s O(lam nu^2) and eq. (14)'s O(lam delta^(2/3))?
 
 **As printed.**  Section 3, before eq. (12): "Assuming that nu -> phi*_{i,nu}(theta) is regular enough near nu = 0
 (for example, three times differentiable on V_0 and its third derivative is bounded), then we should expect that
 ||grad F_i(theta) - g^For_{i,nu}(theta)|| = O(lam nu) and ||grad F_i(theta) - g^Sym_{i,nu}(theta)|| = O(lam nu^2)",
-and eq. (14): "||grad F_i(theta) - g~^Sym_{i,nu}(theta)|| = O(lam delta^(2/3))".  The TMLR abstract: "Notably, the
-symmetric estimator achieves an improved O(delta^(2/3)) bias rate, strictly enhancing previous first-order theory."
+followed by "We will provide conditions under which we get the first identity in Equation 12 in Section 4 and support
+the second experimentally in Section 5."; and eq. (14): "||grad F_i(theta) - g~^Sym_{i,nu}(theta)|| =
+O(lam delta^(2/3))".  The TMLR abstract: "Notably, the symmetric estimator achieves an improved O(delta^(2/3)) bias
+rate, strictly enhancing previous first-order theory."
 
-**What is checked (the form).**  Section 3's sentence is conditional and true under its own hypothesis (the
-quadratic rows eq12-symmetric and eq14-symmetric check it where phi*_nu is rational in nu).  Section 4 analyses the
-method under Assumptions 1-3 only, and the abstract states the delta^(2/3) rate as achieved; this row checks the
-implication that reading needs: *Assumptions 1-3 (and lam >= 2 Lhat1) imply the symmetric estimator's bias is
-O(lam nu^2) at exact solutions and O(lam delta^(2/3)) at the best nu under (13)*.  Assumption 1 gives
-fhat_i in C^{2,1} (Hessian Lipschitz), Assumption 2 gives f_i in C^{1,1} (gradient Lipschitz; the printed "L1-smooth
-Hessian" is read as L1-smooth, as in every other row); nu -> phi*_nu is then C^{1,1} near 0, not C^3.
+**What is checked (the form).**  arXiv v1 makes no claim that fails here: its Section 3 states the symmetric rates
+conditionally on the regularity hypothesis, proves (Section 4) only the forward identity of eq. (12) and supports the
+symmetric one experimentally (Section 5); under its own hypothesis the rates hold (the quadratic rows eq12-symmetric
+and eq14-symmetric check them where phi*_nu is rational in nu).  What this row refutes is the TMLR abstract's
+statement that the symmetric estimator *achieves* O(delta^(2/3)), read under Assumptions 1-3 (the standing
+assumptions of Section 4's results, the only ones under which the paper proves anything) with lam >= 2 Lhat1: the
+implication *Assumptions 1-3 => the symmetric bias is O(lam nu^2) at exact solutions and O(lam delta^(2/3)) at the
+best nu under (13)*.  Assumption 1 gives fhat_i in C^{2,1} (Hessian Lipschitz); under Assumptions 1-3 alone
+nu -> phi*_nu is C^{1,1} near 0, not C^3, and the rate needs more smoothness than Assumptions 1-3 give.
 
 **Standing assumptions, the class.**  Assumptions 1-3 with lam >= 2 Lhat1 (Section 4's condition), per task and
 theta.  Families with exactly that smoothness (:mod:`bmaml_theory.tasks.kinked`): logistic tasks plus a Huber term
@@ -59,12 +63,14 @@ STATEMENT = Statement(
     source=f"{SOURCE}, Section 3 (eqs. (12), (14)) read under Section 4.1's Assumptions 1-3; TMLR abstract",
     statement="Assuming that nu -> phi*_{i,nu}(theta) is regular enough near nu = 0 (for example, three times "
     "differentiable on V_0 and its third derivative is bounded), then we should expect that ... ||grad F_i(theta) - "
-    "g^Sym_{i,nu}(theta)|| = O(lam nu^2) (12); ... ||grad F_i(theta) - g~^Sym_{i,nu}(theta)|| = O(lam delta^(2/3)) "
-    "(14). [TMLR abstract:] Notably, the symmetric estimator achieves an improved O(delta^(2/3)) bias rate, strictly "
+    "g^Sym_{i,nu}(theta)|| = O(lam nu^2) (12). We will provide conditions under which we get the first identity in "
+    "Equation 12 in Section 4 and support the second experimentally in Section 5. ... ||grad F_i(theta) - "
+    "g~^Sym_{i,nu}(theta)|| = O(lam delta^(2/3)) (14). [TMLR abstract:] Notably, the symmetric estimator achieves an improved O(delta^(2/3)) bias rate, strictly "
     "enhancing previous first-order theory.",
-    form="the implication 'Assumptions 1-3 (lam >= 2 Lhat1) => the symmetric estimator's bias is O(lam nu^2) at exact "
-    "solutions and O(lam delta^(2/3)) at the best nu', i.e. whether Section 3's regularity hypothesis follows from the "
-    "standing assumptions under which the abstract states the rate as achieved",
+    form="the TMLR abstract's O(delta^(2/3)) bias rate of the symmetric estimator (and eq. (12)'s O(lam nu^2) it "
+    "rests on) read under Assumptions 1-3 (the standing assumptions of Section 4's results) with lam >= 2 Lhat1: "
+    "whether they imply Section 3's regularity hypothesis; arXiv v1 makes no such claim (it states the symmetric "
+    "rates conditionally and supports the second identity of eq. (12) only experimentally)",
     assumptions="Assumptions 1-3 exactly (fhat_i C^{2,1}, f_i C^{1,1} and Lipschitz, mu > 0), lam >= 2 Lhat1; task "
     "families with exactly that smoothness: logistic tasks plus a Huber test term and a training term with Hessian "
     "max(0, 1 - |s|), their kinks at phi*_{i,0}(theta) or (control) a margin away; lam in {2, 20} Lhat1, n in "
