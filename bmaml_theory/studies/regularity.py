@@ -31,7 +31,18 @@ from bmaml_theory.stencils import FORWARD, SYMMETRIC, Stencil
 from bmaml_theory.studies.section3 import NU_DECADES, _deltas
 from bmaml_theory.tasks.kinked import KINDS, KinkedTasks, placed_family
 
-__all__ = ["PINNED", "STENCILS", "fitted_order", "pinned", "pinned_bias", "pinned_growth", "settings", "study"]
+__all__ = [
+    "PINNED",
+    "STENCILS",
+    "fitted_order",
+    "pinned",
+    "pinned_bias",
+    "pinned_exact_order",
+    "pinned_growth",
+    "pinned_worst_case_bias",
+    "settings",
+    "study",
+]
 
 STENCILS: dict[str, Stencil] = {"forward": FORWARD, "symmetric": SYMMETRIC}
 SEED = 0
@@ -206,6 +217,53 @@ def pinned_bias(which: str, stencil: str, nu: float) -> float:
     if which == "train-kink":
         return 4.0 * nu / (3.0 * (3.0 + math.sqrt(9.0 - 2.0 * nu)) ** 2)  # = 2(3 - sqrt(9 - 2nu))/nu - 2/3
     raise ValueError(f"which must be one of {PINNED}, got {which!r}.")
+
+
+def pinned_worst_case_bias(which: str, stencil: str, delta: float) -> float:
+    r"""Exact best-nu worst-case bias of :func:`pinned` under (13): :math:`\min_{0<\nu<1/2}\,[b(\nu)+\lambda\|w\|_1
+    \delta/\nu]`, with :math:`b` the closed form :func:`pinned_bias` (in one dimension the worst errors of norm delta
+    add :math:`\lambda\|w\|_1\delta/\nu` to :math:`|b|` exactly, see :mod:`bmaml_theory.sweeps`).
+
+    The minimum over :math:`\log\nu` is found by bounded Brent (:func:`scipy.optimize.minimize_scalar`) to a relative
+    :math:`\nu`-accuracy of 1e-12, so the value is exact to round-off (it is stationary in :math:`\nu`); a minimiser
+    on the bracket's edge raises (``delta`` outside (1e-14, 1e-3), where the bracket is not the family's).
+    """
+    from scipy.optimize import minimize_scalar
+
+    st = _stencil(stencil)
+    delta = float(delta)
+    if not (math.isfinite(delta) and 1e-14 < delta < 1e-3):
+        raise ValueError(f"delta must be in (1e-14, 1e-3) (best nu inside (0, 1/2)), got {delta!r}.")
+    tasks, _ = pinned(which)
+    wl = st.w_l1 * tasks.lam * delta
+
+    def total(t: float) -> float:
+        nu = math.exp(t)
+        return pinned_bias(which, stencil, nu) + wl / nu
+
+    lo, hi = math.log(1e-12), math.log(0.5)
+    res = minimize_scalar(total, bounds=(lo, hi), method="bounded", options={"xatol": 1e-12})
+    if not (res.success and lo + 1e-6 < res.x < hi - 1e-6):
+        raise ValueError(f"the best nu of pinned({which!r}) at delta = {delta:g} is not inside (1e-12, 1/2).")
+    return float(res.fun)
+
+
+def pinned_exact_order(which: str, stencil: str, rate: str, points: Any) -> tuple[float, float]:
+    r"""Fitted order (and its standard error) of the exact closed-form bias of :func:`pinned` over ``points``:
+    ``rate="nu"``: :func:`pinned_bias` against nu (eq. 12, exact solutions); ``rate="delta"``:
+    :func:`pinned_worst_case_bias` against delta (eq. 14, best nu).  :func:`~bmaml_theory.rates.fit_power_law` on
+    exact values: no window rule or round-off floor is involved."""
+    pts = np.sort(np.asarray(points, dtype=float))
+    if pts.ndim != 1 or pts.size < 3:
+        raise ValueError(f"points must be 1-D with at least 3 values, got shape {pts.shape}.")
+    if rate == "nu":
+        vals = [pinned_bias(which, stencil, v) for v in pts]
+    elif rate == "delta":
+        vals = [pinned_worst_case_bias(which, stencil, v) for v in pts]
+    else:
+        raise ValueError(f"rate must be 'nu' or 'delta', got {rate!r}.")
+    fit = fit_power_law(pts, np.array(vals))
+    return float(fit.exponent), float(fit.stderr)
 
 
 def measured_pinned_bias(which: str, stencil: str, nu: float) -> float:
