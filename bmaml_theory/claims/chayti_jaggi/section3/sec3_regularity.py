@@ -34,19 +34,30 @@ placed at phi*_{i,0}(theta) ("test-kink", "train-kink", "both-kinks") or a margi
 control: smooth near nu = 0); lam in {2, 20} Lhat1, n in {2, 5, 10}, 4 tasks each (quick: lam = 2 Lhat1, n in {2, 5},
 2 tasks), indefinite Q_i.
 
-**What is measured and why.**  Per task, the order of the symmetric bias in nu (exact Newton solutions) and in delta
-(worst-case errors of (13), best nu), fitted with the quadratic rows' a-priori windows (nu*rho <= 1e-2 with rho
-including the kink speed, so no uncrossed kink is reached; 100x above the round-off estimate) by
-:func:`bmaml_theory.rates.fit_power_law` (standard errors in the evidence).  The measure is the *shortfall*, stated
-order minus fitted order (2 - p_nu and 2/3 - p_delta), worst over tasks and both rates: the implication holds iff no
-task decays slower than stated.  A shortfall of 1 (p_nu = 1) means bias/(lam nu^2) grows like 1/nu: no constant works;
-the pinned one-dimensional families show it in closed form (bias = nu/(3(3 + nu)) and 2(3 - sqrt(9 - 2 nu))/nu - 2/3).
+**What is measured and why (the decision).**  The verdict rests on *exact* measurements: the pinned train-kink
+family's closed-form symmetric bias (:func:`bmaml_theory.studies.regularity.pinned_bias`), its order in nu over
+PIN_NUS (eq. (12) at exact solutions) and its best-nu worst-case bias's order in delta over PIN_DELTAS (eq. (14),
+the abstract's rate), fitted by :func:`bmaml_theory.rates.fit_power_law` on exact values (no window rule, no
+round-off floor).  The measure is the *shortfall*, stated order minus fitted order (2 - p_nu and 2/3 - p_delta),
+worst of the two: p_nu = 1 means bias/(lam nu^2) grows like 1/nu, so no constant works.  The package's own Newton
+solutions must reproduce the closed form to within PIN_AGREE_FACTOR times the a-priori round-off, or the run lacks
+power.  *Why this criterion* (for its exactness, not its outcome: the exact and the fitted measures both read
+violated): a fitted order over a fixed
+window is only as asymptotic as the window, and the quadratic rows' window nu*rho <= 1e-2 is not asymptotic at a
+kink (rho bounds the smooth curvature, not the size of the jump of phi'' at nu = 0, which can be arbitrarily small
+next to the smooth nu^2 term: the old worst fit, 0.906 +- 0.012 on a test-kink task, was such a pre-asymptotic
+window, and so are the train-kink fits above 1); a closed form has no such window.
 
-**Tolerance** 0.05 on the exponent (``_common.RATE_TOL``, fixed before the fit, as the quadratic rows).  Power: every
-kind must have a measurable task and at least half the tasks must be measurable.  The corrected statement (errata,
-issue 13: O(lam nu) hence O(sqrt(delta)), with the explicit constant A' of E4) is checked by the same fits and
-reported in the evidence, as are the forward estimator's orders on the same families (eq12-forward, eq14-forward need
-only C^{1,1}, and hold there).
+**Evidence over the whole class** (inside it under the C^{1,1} reading of Assumption 2; every random family carries a
+Huber test term).  Per task of the random families (:mod:`bmaml_theory.tasks.kinked`), the fitted orders of both
+estimators in nu and delta with their standard errors (the quadratic rows' windows; 100x above the round-off
+estimate), summarised per kind; the worst fitted shortfall with its replay (:func:`shortfall`), labelled
+pre-asymptotic where it is.  The control with every kink a margin away keeps the orders 2 and 2/3.
+
+**Tolerance** 0.05 on the exponent (``_common.RATE_TOL``, fixed before the fit, as the quadratic rows).  The corrected
+statement (errata, issue 13: O(lam nu) hence O(sqrt(delta)), with the explicit constant A' of E4) is checked by the
+same fits and reported in the evidence, as are the forward estimator's orders on the same families (eq12-forward,
+eq14-forward need only C^{1,1}, and hold there).
 """
 
 from __future__ import annotations
@@ -64,7 +75,6 @@ from bmaml_theory.studies import regularity as study
 
 STATED = {"nu": 2.0, "delta": 2.0 / 3.0}  # eq. (12) symmetric, eq. (14) symmetric / the TMLR abstract
 CORRECTED = {"nu": 1.0, "delta": 0.5}  # the tightest orders under Assumptions 1-3 alone (errata, issue 13)
-MIN_MEASURED_FRACTION = 0.5  # as the quadratic rows: power needs half the tasks measurable, every kind represented
 PIN_NUS = tuple(np.logspace(-2, -5, 7))  # pinned growth: 3 decades where bias >> round-off (bias ~ nu/9 >= 1e-6)
 PIN_DELTAS = tuple(np.logspace(-6, -12, 7))  # train-kink: best nu ~ sqrt(54 delta) in [7e-6, 7e-3], PIN_NUS's decades
 # The decisive family: pinned "train-kink" has f = phi (linear: every derivative of f beyond the first vanishes) and
@@ -180,12 +190,15 @@ def _summary(fits: list) -> dict:
     if not ok:
         return {"count": 0}
     o = np.array([f.order for f in ok])
+    se = np.array([f.stderr for f in ok])
     return {
         "count": len(ok),
         "min": float(o.min()),
+        "stderr_at_min": float(se[o.argmin()]),
         "median": float(np.median(o)),
         "max": float(o.max()),
-        "max_stderr": float(max(f.stderr for f in ok)),
+        "stderr_at_max": float(se[o.argmax()]),
+        "max_stderr": float(se.max()),
     }
 
 
@@ -212,8 +225,16 @@ def check(ctx: Context) -> ClaimResult:
     res = ctx.cached("sec3-regularity-study", lambda: study.study(s, ctx.progress))
     rows = res["rows"]
     sym = [r for r in rows if r["stencil"] == "symmetric"]
+    # The decision: exact measurements on the decisive pinned family only (module docstring, "Why this criterion").
     ms, pinned_fits = _pinned_measurements()
     agree = _pinned_agreement()
+    power_ok = agree <= PIN_AGREE_FACTOR
+    note = (
+        f"decided on the exact closed form of the pinned {DECISIVE} family; Newton vs closed form within "
+        f"{agree:.2g} round-off units (limit {PIN_AGREE_FACTOR:g})"
+    )
+    # Evidence over the whole class (C^{1,1} reading): every task's fitted symmetric shortfalls, with stderr and replay.
+    fitted: list[dict] = []
     measured_kinds: set[str] = set()
     for r in sym:
         for which, f in (("nu", r["fit_nu"]), ("delta", r["fit_delta"])):
@@ -231,15 +252,27 @@ def check(ctx: Context) -> ClaimResult:
                 "nu_per_decade": s["nu_per_decade"],
                 "delta_range": list(s["delta_range"]),
             }
-            inst = {**kw, "order": f.order, "stderr": f.stderr, "window": list(f.window), "points": f.n_points}
-            ms.append(Measurement(STATED[which] - float(f.order), inst, Replay(f"{__name__}:shortfall", kw)))
+            fitted.append(
+                {
+                    "shortfall": STATED[which] - float(f.order),
+                    "order": float(f.order),
+                    "stderr": float(f.stderr),
+                    "window": list(f.window),
+                    "points": int(f.n_points),
+                    "replay": Replay(f"{__name__}:shortfall", kw).to_json(),
+                }
+            )
     missing = [k for k in s["kinds"] if k not in measured_kinds]
-    frac = len(ms) / max(2 * len(sym), 1)
-    power_ok = not missing and frac >= MIN_MEASURED_FRACTION and agree <= PIN_AGREE_FACTOR
-    note = f"{len(ms)}/{2 * len(sym)} rates measurable" + (f"; none of kind(s) {missing}" if missing else "")
-    if agree > PIN_AGREE_FACTOR:
-        note += f"; the pinned Newton bias departs from its closed form by {agree:.2g} round-off units"
-
+    worst_fit = max(fitted, key=lambda d: d["shortfall"], default=None)
+    fitted_evidence = {
+        "inside_the_class_under": "the C^{1,1} reading of Assumption 2 only (every random family has a Huber test term)",
+        "measurable": f"{len(fitted)}/{2 * len(sym)} symmetric rates"
+        + (f"; none of kind(s) {missing}" if missing else ""),
+        "worst": worst_fit,
+        "min_shortfall": float(min((d["shortfall"] for d in fitted), default=math.nan)),
+        "worst_is_pre_asymptotic_when": "its order lies between 1 and 2 (or below 1) by more than a few stderr: the "
+        "window nu*rho <= 1e-2 is not asymptotic at a kink (sweeps.fit_nu_order)",
+    }
     by_kind: dict = {}
     for kind in s["kinds"]:
         by_kind[kind] = {
@@ -282,6 +315,7 @@ def check(ctx: Context) -> ClaimResult:
     }
     sym_nu = np.array([r["fit_nu"].order for r in sym if r["fit_nu"].ok])
     evidence = {
+        "fitted_shortfalls_over_the_class": fitted_evidence,
         "decisive": {
             "family": f"pinned {DECISIVE} (n = 1, lam = 2 Lhat1 = 2, f = phi, fhat = g(phi - 1/2), theta = 1/2)",
             "inside_the_class_under": READING[DECISIVE],
