@@ -41,6 +41,8 @@ __all__ = [
     "pinned_growth",
     "pinned_worst_case_bias",
     "settings",
+    "sign_flip_bias",
+    "sign_flip_constants",
     "study",
 ]
 
@@ -284,3 +286,55 @@ def pinned_growth(which: str, stencil: str, nus: Any) -> dict:
     ratio = np.array([measured_pinned_bias(which, stencil, v) / (tasks.lam * v * v) for v in nus])
     fit = fit_power_law(1.0 / nus, ratio)
     return {"nus": nus.tolist(), "ratio": ratio.tolist(), "slope": fit.exponent, "slope_stderr": fit.stderr}
+
+
+# ------------------------------------------------------------------ the family that reaches the constant A'
+SIGN_FLIP = {"lam": 2.0, "Lhat1": 1.0, "Lhat2": 0.0, "L0": 1.0, "L1": 1.0, "mu": 3.0, "theta": 3.0}
+
+
+def sign_flip_constants() -> dict:
+    r"""Constants of :func:`sign_flip_bias`'s family and its :math:`A'=(\lambda L_0/\mu^2)(L_1+\hat L_2L_0/(2\mu))
+    =2/9`."""
+    c = dict(SIGN_FLIP)
+    c["A_prime"] = c["lam"] * c["L0"] / c["mu"] ** 2 * (c["L1"] + c["Lhat2"] * c["L0"] / (2 * c["mu"]))
+    return c
+
+
+def _sign_flip_dtest(phi: float) -> float:
+    """f'(phi) = 1 - min(|phi - 2|, 1): f'' = +1 below phi = 2, -1 above (on |phi - 2| < 1), 0 beyond."""
+    return 1.0 - min(abs(phi - 2.0), 1.0)
+
+
+def sign_flip_bias(nu: float, *, measured: bool = False) -> float:
+    r"""Exact-solution bias of the symmetric estimator (11) on a one-dimensional family whose test loss's second
+    derivative jumps from :math:`+L_1` to :math:`-L_1` at :math:`\phi^*_0`: the constant :math:`A'` is reached.
+
+    :math:`\hat f=\phi^2/2`, :math:`\lambda=2`, :math:`\theta=3`, :math:`f'(\phi)=1-\min(|\phi-2|,1)`
+    (:math:`L_0=L_1=\hat L_1=1`, :math:`\hat L_2=0`, :math:`\mu=3`, :math:`A'=2/9`); :math:`\phi^*_0=2`.  Eq. (9)'s
+    optimality :math:`3\phi+\nu f'(\phi)=6` gives :math:`\phi^*_{\pm\nu}=2\mp\nu/(3+\nu)`, so with
+    :math:`\nabla F=\lambda f'(2)/3=2/3`:
+
+    .. math:: \|\nabla F-g^{\rm Sym}_\nu\|=\frac23-\frac{2}{3+\nu}=\frac{2\nu}{3(3+\nu)}=A'\nu\,(1+O(\nu)).
+
+    ``measured=True`` solves the two optimality equations by :func:`scipy.optimize.brentq` instead (an independent
+    check of the closed form).  Inside Assumptions 1-3 under the :math:`C^{1,1}` reading of Assumption 2 only
+    (:math:`f` has no Hessian at 2).  ``nu`` in (0, 1) (inside :math:`V_0=(-3,3)` and away from the clipping).
+    """
+    nu = float(nu)
+    if not (math.isfinite(nu) and 0 < nu < 1):
+        raise ValueError(f"nu must be in (0, 1), got {nu!r}.")
+    if not measured:
+        return 2.0 * nu / (3.0 * (3.0 + nu))
+    from scipy.optimize import brentq
+
+    c = SIGN_FLIP
+    mu = c["lam"] + c["Lhat1"]  # fhat'' + lam = 3
+
+    def phi(v: float) -> float:
+        return brentq(
+            lambda p: mu * p + v * _sign_flip_dtest(p) - c["lam"] * c["theta"], 0.0, 4.0, xtol=1e-15, rtol=1e-15
+        )
+
+    g = c["lam"] * (phi(-nu) - phi(nu)) / (2.0 * nu)
+    grad = c["lam"] * _sign_flip_dtest(phi(0.0)) / mu
+    return abs(grad - g)

@@ -219,6 +219,19 @@ def test_pinned_worst_case_bias_is_the_grid_minimum():
             assert best == pytest.approx(min(vals), rel=1e-6)
 
 
+@pytest.mark.parametrize("nu", [0.5, 1e-1, 1e-2, 1e-3])
+def test_sign_flip_family_reaches_A_prime(nu):
+    """f'' jumping from +L1 to -L1 at phi*_0 (C^{1,1} reading): the symmetric bias is exactly 2nu/(3(3 + nu)) (a
+    root-finder's solutions agree), never above A' nu = 2nu/9 and -> A' nu: the corrected constant is reached."""
+    c = regularity.sign_flip_constants()
+    assert c["A_prime"] == pytest.approx(2 / 9, rel=1e-15)
+    exact = regularity.sign_flip_bias(nu)
+    assert exact == pytest.approx(2 * nu / (3 * (3 + nu)), rel=1e-15)
+    assert regularity.sign_flip_bias(nu, measured=True) == pytest.approx(exact, rel=1e-9)
+    assert exact <= c["A_prime"] * nu
+    assert regularity.sign_flip_bias(1e-9) / (c["A_prime"] * 1e-9) == pytest.approx(1.0, rel=1e-8)
+
+
 def test_decisive_family_is_inside_every_reading_of_assumption_2():
     """train-kink: no Huber test term (c = 0) and zero test data, so f = phi is linear: its Hessian is 0 everywhere
     (C^{1,1}, C^{2,1}, C^{3,1}: every reading of 'L1-smooth Hessian'); fhat's Hessian g'' is 1-Lipschitz."""

@@ -345,6 +345,15 @@ def check(ctx: Context) -> ClaimResult:
             "statement": "under Assumptions 1-3 and lam >= 2 Lhat1 both estimators have exact-solution bias <= A'|nu| "
             "with A' = (lam L0/mu^2)(L1 + Lhat2 L0/(2 mu)) <= 4 (L0/lam)(L1 + Lhat2 L0/lam), so O(lam nu) -> "
             "O(sqrt(delta)): min_nu worst-case bias <= 2 sqrt(|w|_1 A' lam delta); the orders 1 and 1/2 are attained",
+            "conditions": "mu > 0 (lam >= 2 Lhat1 gives mu >= lam - Lhat1 >= lam/2) and nu* = sqrt(lam delta/A') < "
+            "mu/L1, i.e. delta < A' mu^2/(lam L1^2), so phi*_{-nu} stays unique",
+            "tight": {
+                "in_order": "under every reading of Assumption 2 (the decisive family's exact orders 1 and 1/2)",
+                "constant_A_prime": "reached by the symmetric estimator on regularity.sign_flip_bias (f'' jumps from "
+                "+L1 to -L1; C^{1,1} reading only): bias = 2 nu/(3(3 + nu)), A' = 2/9",
+                "sign_flip_bias_over_A_prime_nu_at_nu_1e-6": study.sign_flip_bias(1e-6)
+                / (study.sign_flip_constants()["A_prime"] * 1e-6),
+            },
             "worst_shortfall_vs_orders_1_and_half": corrected_short,
             "tolerance": RATE_TOL,
             "worst_ratio_to_A_prime_nu": {k: v for k, v in bound_ratio.items() if k.endswith("_nu")},
