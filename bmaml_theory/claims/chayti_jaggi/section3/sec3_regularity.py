@@ -222,7 +222,7 @@ def _pinned_evidence() -> dict:
 def check(ctx: Context) -> ClaimResult:
     """Fit every task's symmetric orders on the minimal-smoothness families; the largest shortfall decides."""
     s = study.settings(ctx.quick)
-    res = ctx.cached("sec3-regularity-study", lambda: study.study(s, ctx.progress))
+    res = ctx.cached(f"sec3-regularity-study-quick={ctx.quick}", lambda: study.study(s, ctx.progress))
     rows = res["rows"]
     sym = [r for r in rows if r["stencil"] == "symmetric"]
     # The decision: exact measurements on the decisive pinned family only (module docstring, "Why this criterion").
