@@ -209,7 +209,7 @@ def test_pinned_exact_shortfalls():
 
 
 def test_pinned_worst_case_bias_is_the_grid_minimum():
-    """The bounded-Brent minimum over nu equals a dense grid's minimum (to the grid's resolution) and never exceeds it."""
+    """The bounded-Brent minimum over nu equals a dense grid's minimum (to its resolution) and never exceeds it."""
     for which in regularity.PINNED:
         for d in (1e-5, 1e-8, 1e-11):
             best = regularity.pinned_worst_case_bias(which, "symmetric", d)

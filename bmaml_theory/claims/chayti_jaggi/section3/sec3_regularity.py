@@ -98,7 +98,8 @@ STATEMENT = Statement(
     "differentiable on V_0 and its third derivative is bounded), then we should expect that ... ||grad F_i(theta) - "
     "g^Sym_{i,nu}(theta)|| = O(lam nu^2) (12). We will provide conditions under which we get the first identity in "
     "Equation 12 in Section 4 and support the second experimentally in Section 5. ... ||grad F_i(theta) - "
-    "g~^Sym_{i,nu}(theta)|| = O(lam delta^(2/3)) (14). [TMLR abstract:] Notably, the symmetric estimator achieves an improved O(delta^(2/3)) bias rate, strictly "
+    "g~^Sym_{i,nu}(theta)|| = O(lam delta^(2/3)) (14). [TMLR abstract:] Notably, the symmetric estimator achieves "
+    "an improved O(delta^(2/3)) bias rate, strictly "
     "enhancing previous first-order theory.",
     form="the TMLR abstract's O(delta^(2/3)) bias rate of the symmetric estimator (and eq. (12)'s O(lam nu^2) it "
     "rests on) read under Assumptions 1-3 (the standing assumptions of Section 4's results) with lam >= 2 Lhat1: "
@@ -265,7 +266,8 @@ def check(ctx: Context) -> ClaimResult:
     missing = [k for k in s["kinds"] if k not in measured_kinds]
     worst_fit = max(fitted, key=lambda d: d["shortfall"], default=None)
     fitted_evidence = {
-        "inside_the_class_under": "the C^{1,1} reading of Assumption 2 only (every random family has a Huber test term)",
+        "inside_the_class_under": "the C^{1,1} reading of Assumption 2 only (every random family has a Huber test "
+        "term)",
         "measurable": f"{len(fitted)}/{2 * len(sym)} symmetric rates"
         + (f"; none of kind(s) {missing}" if missing else ""),
         "worst": worst_fit,
