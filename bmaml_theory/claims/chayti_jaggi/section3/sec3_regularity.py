@@ -226,7 +226,8 @@ def _pinned_evidence() -> dict:
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
-    """Fit every task's symmetric orders on the minimal-smoothness families; the largest shortfall decides."""
+    """Decide on the pinned train-kink family's exact closed-form orders; every task's fitted orders on the
+    minimal-smoothness families are evidence (C^{1,1} reading)."""
     s = study.settings(ctx.quick)
     res = ctx.cached(f"sec3-regularity-study-quick={ctx.quick}", lambda: study.study(s, ctx.progress))
     rows = res["rows"]
