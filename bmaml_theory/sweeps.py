@@ -259,7 +259,16 @@ def _task_index(grid: BiasGrid, i: Any) -> int:
 
 
 def fit_nu_order(grid: BiasGrid, i: int) -> RateFit:
-    """Observed order in nu of task i's bias at exact solutions, on the a-priori window (eq. 12)."""
+    """Observed order in nu of task i's bias at exact solutions, on the a-priori window (eq. 12).
+
+    The window nu*rho <= 1e-2 (``ASYMPTOTIC_NU_RHO``) is asymptotic where nu -> phi*_nu is smooth: rho bounds the
+    relative size of the next term of the expansion.  It is *not* asymptotic at a kink crossed at nu = 0 (a jump of
+    grad^2 f or grad^3 fhat at phi*_0, :mod:`bmaml_theory.tasks.kinked`): the order-nu term there is proportional
+    to the jump of phi'' along the path, which rho does not bound from below and which can be arbitrarily small next
+    to the smooth nu^2 term (a path crossing the kink nearly tangentially), so the fitted order can lie anywhere
+    between 1 and 2 (or dip below 1 where the two terms have opposite signs) on that window.  Read such fits as
+    evidence only; decide the order at a kink on exact closed forms (``sec3-regularity``).
+    """
     grid = _check_grid_obj(grid)
     i = _task_index(grid, i)
     return fit_order(

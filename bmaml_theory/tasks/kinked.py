@@ -2,8 +2,12 @@ r"""Task families with exactly the smoothness of Assumptions 1-2 and no more (Ch
 
 Assumption 1 asks of every training objective :math:`\hat f_i`: twice differentiable, :math:`\hat L_1`-smooth,
 :math:`\hat L_2`-Lipschitz Hessian (:math:`C^{2,1}`); Assumption 2 asks of every test objective :math:`f_i`:
-differentiable, :math:`L_0`-Lipschitz, :math:`L_1`-smooth (:math:`C^{1,1}`).  :class:`KinkedTasks` is the logistic
-family of :class:`~bmaml_theory.tasks.logistic.LogisticTasks` plus one *kink term* per task and objective:
+differentiable, :math:`L_0`-Lipschitz, :math:`L_1`-smooth (:math:`C^{1,1}`) -- the package's reading of its printed
+"has :math:`L_1`-smooth Hessian"; read literally (:math:`f_i` has a Hessian, :math:`C^{2,1}` or more), a family with
+:math:`c_i>0` (a Huber test term, kink crossed or not) is outside the class, and only :math:`c_i=0` families (e.g.
+the pinned "train-kink" of :mod:`bmaml_theory.studies.regularity`) are inside under every reading.
+:class:`KinkedTasks` is the logistic family of :class:`~bmaml_theory.tasks.logistic.LogisticTasks` plus one *kink
+term* per task and objective:
 
 .. math::  \hat f_i(\phi)=\text{logistic}_i(\phi)+\tfrac12\phi^\top Q_i\phi+q_i^\top\phi
            +\hat c_i\,g(\hat a_i^\top\phi-\hat b_i),\qquad

@@ -168,10 +168,21 @@ def test_pinned_constants_are_the_assumptions_exactly():
 
 
 def test_regularity_violation_replays_and_the_control_keeps_order_two(results):
+    """The decision is exact: the pinned train-kink family's closed form has order 1 in nu (shortfall 1) and 1/2 in
+    delta (shortfall 1/6); the counterexample reruns; the fitted orders over the class are evidence."""
     r = results["sec3-regularity"]
     ce = r.counterexample
     assert Replay(ce["replay"]["target"], ce["replay"]["kwargs"]).run() == pytest.approx(ce["value"], abs=1e-12)
-    assert ce["value"] > 0.9  # order ~1 instead of 2
+    assert ce["replay"]["kwargs"]["family"] == "train-kink" and ce["replay"]["kwargs"]["rate"] == "nu"
+    assert ce["value"] == pytest.approx(1.0, abs=1e-3)  # stated 2 minus the exact order 1 (bias = nu/27 + O(nu^2))
+    dec = r.evidence["decisive"]["fits_on_the_exact_closed_form"]
+    assert dec["nu"]["order"] == pytest.approx(1.0, abs=1e-3) and dec["nu"]["stderr"] < 1e-3
+    assert dec["delta"]["order"] == pytest.approx(0.5, abs=1e-3) and dec["delta"]["stderr"] < 1e-3
+    assert r.evidence["decisive"]["newton_vs_closed_form_worst_gap_in_roundoff_units"] <= 10.0
+    worst = r.evidence["fitted_shortfalls_over_the_class"]["worst"]
+    assert Replay(worst["replay"]["target"], worst["replay"]["kwargs"]).run() == pytest.approx(
+        worst["shortfall"], abs=1e-12
+    )
     orders = r.evidence["orders_by_kind"]
     for kind in ("test-kink", "both-kinks"):
         assert abs(orders[kind]["symmetric_nu"]["median"] - 1.0) < 1e-2
@@ -181,6 +192,54 @@ def test_regularity_violation_replays_and_the_control_keeps_order_two(results):
     for kind in orders:  # the forward estimator's rates (eq12-forward, eq14-forward) hold on the same families
         assert abs(orders[kind]["forward_nu"]["min"] - 1.0) < 1e-2
         assert abs(orders[kind]["forward_delta"]["min"] - 0.5) < 1e-2
+
+
+def test_pinned_exact_shortfalls():
+    """Exact orders of the decisive family: 1 in nu (bias = 4nu/(3(3 + sqrt(9 - 2nu))^2)) and 1/2 in delta (the best-nu
+    worst-case bias min_nu b(nu) + 2 delta/nu = 2 sqrt(2 delta/27) (1 + O(sqrt(delta))))."""
+    nus, deltas = list(sec3_regularity.PIN_NUS), list(sec3_regularity.PIN_DELTAS)
+    assert sec3_regularity.pinned_shortfall(family="train-kink", rate="nu", points=nus) == pytest.approx(1.0, abs=1e-3)
+    assert sec3_regularity.pinned_shortfall(family="train-kink", rate="delta", points=deltas) == pytest.approx(
+        1 / 6, abs=1e-3
+    )
+    for d in (1e-6, 1e-9, 1e-12):
+        assert regularity.pinned_worst_case_bias("train-kink", "symmetric", d) == pytest.approx(
+            2 * math.sqrt(2 * d / 27), rel=10 * math.sqrt(d)
+        )
+
+
+def test_pinned_worst_case_bias_is_the_grid_minimum():
+    """The bounded-Brent minimum over nu equals a dense grid's minimum (to its resolution) and never exceeds it."""
+    for which in regularity.PINNED:
+        for d in (1e-5, 1e-8, 1e-11):
+            best = regularity.pinned_worst_case_bias(which, "symmetric", d)
+            grid = np.logspace(-9, math.log10(0.49), 20001)
+            vals = [regularity.pinned_bias(which, "symmetric", v) + 2 * d / v for v in grid]
+            assert best <= min(vals) * (1 + 1e-12)
+            assert best == pytest.approx(min(vals), rel=1e-6)
+
+
+@pytest.mark.parametrize("nu", [0.5, 1e-1, 1e-2, 1e-3])
+def test_sign_flip_family_reaches_A_prime(nu):
+    """f'' jumping from +L1 to -L1 at phi*_0 (C^{1,1} reading): the symmetric bias is exactly 2nu/(3(3 + nu)) (a
+    root-finder's solutions agree), never above A' nu = 2nu/9 and -> A' nu: the corrected constant is reached."""
+    c = regularity.sign_flip_constants()
+    assert c["A_prime"] == pytest.approx(2 / 9, rel=1e-15)
+    exact = regularity.sign_flip_bias(nu)
+    assert exact == pytest.approx(2 * nu / (3 * (3 + nu)), rel=1e-15)
+    assert regularity.sign_flip_bias(nu, measured=True) == pytest.approx(exact, rel=1e-9)
+    assert exact <= c["A_prime"] * nu
+    assert regularity.sign_flip_bias(1e-9) / (c["A_prime"] * 1e-9) == pytest.approx(1.0, rel=1e-8)
+
+
+def test_decisive_family_is_inside_every_reading_of_assumption_2():
+    """train-kink: no Huber test term (c = 0) and zero test data, so f = phi is linear: its Hessian is 0 everywhere
+    (C^{1,1}, C^{2,1}, C^{3,1}: every reading of 'L1-smooth Hessian'); fhat's Hessian g'' is 1-Lipschitz."""
+    t, _ = regularity.pinned("train-kink")
+    assert float(t.c[0]) == 0.0
+    phi = np.linspace(-3.0, 3.0, 61)[:, None]
+    _val, grad, hess = t._test_parts(np.broadcast_to(phi, (1, 61, 1)).copy())
+    assert np.all(hess == 0.0) and np.all(grad == 1.0)
 
 
 def test_corrected_bounds_hold_on_the_run(results):
