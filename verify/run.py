@@ -8,7 +8,9 @@
   and no Dask task blocks waiting for tasks queued behind it.
 * **Same ledger wherever it runs.**  A group's result depends on its claim ids, ``quick`` and ``seed`` only (every
   evaluation inside is seeded by its index, reductions are in a fixed order), and results are put back in
-  registry order; only timings and provenance (``seconds``, ``worker``) depend on where and when it ran.
+  registry order; only timings and provenance (``seconds``, ``worker``) depend on where and when it ran.  Every
+  group runs with BLAS/OpenMP limited to one thread (threadpoolctl), in this process as in any worker: a
+  multithreaded BLAS sums in an order that depends on its thread count.
 * **Order: longest processing time first** (Graham's LPT rule): groups start in decreasing expected seconds, the
   sum of their claims' ``provenance.seconds`` in the committed ledger (``figures/claims.json`` of the checkout);
   a claim not in it counts as the median of those that are (:data:`FALLBACK_SECONDS` when there is no ledger).
@@ -16,8 +18,9 @@
 * **Fail closed.**  Each claim fails closed (:func:`~bmaml_theory.claims.run_claim`).  A local worker that dies
   breaks joblib's pool: the groups that had not returned are rerun, each alone in a fresh process, and only a group
   whose own process dies again reads inconclusive.  On Dask a dead worker's task is rescheduled by the cluster
-  (``distributed.scheduler.allowed-failures``); a group that keeps killing workers, or that is lost with the
-  cluster, reads inconclusive with the error; the other groups keep their results.
+  (``distributed.scheduler.allowed-failures``); groups are sent only when a worker thread is free, so a dead
+  worker held only the group it ran.  A group that keeps killing workers, or that is lost with the cluster, reads
+  inconclusive with the error; the other groups keep their results.
 * Claims whose optional requirements (e.g. torch for the MNIST-1D claims) are missing are skipped, not failed,
   and listed as skipped.
 * Figures are drawn only from the claims' results, after the claims; a figure that fails is reported, never fatal.
@@ -143,10 +146,15 @@ def _run_group_remote(
     ids: list[str], quick: bool, seed: int, deadline_s: float, kind: str = "local process"
 ) -> tuple[list[ClaimResult], float, str]:
     """Run one group (in whatever process this is): its results, its wall seconds, and where it ran."""
+    from threadpoolctl import threadpool_limits
+
     from bmaml_theory.parallel import serial
 
     t0 = time.perf_counter()
-    with serial():  # evaluations inside a group never start a pool of their own
+    # evaluations inside a group never start a pool of their own, and BLAS/OpenMP use one thread: a multithreaded
+    # BLAS sums in an order that depends on its thread count, so without this the main process (--jobs 1, as many
+    # BLAS threads as cores) and a Dask worker (one) differ in the last bits
+    with serial(), threadpool_limits(limits=1):
         rs = run_group(ids, quick=quick, seed=seed, deadline=time.time() + deadline_s)
     return rs, time.perf_counter() - t0, _where(kind)
 
@@ -180,9 +188,18 @@ def _connect(address: str):
             f"--dask needs dask.distributed, which is not installed ({exc}): "
             "pip install -e '.[dist]' (or pip install 'dask[distributed]')"
         ) from exc
+    from distributed.comm import get_address_host_port
+
+    try:
+        get_address_host_port(address)
+    except ValueError as exc:
+        raise ClusterError(
+            f"--dask {address}: not a scheduler address ({exc}); pass it as tcp://HOST:PORT "
+            "(the 'Scheduler at:' line that 'dask scheduler' prints; see docs/scale-out.md)"
+        ) from exc
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
-    except Exception as exc:  # OSError/TimeoutError (nobody listens), ValueError/TypeError (malformed address)
+    except Exception as exc:  # OSError/TimeoutError: nobody listens there (or a firewall drops the packets)
         raise ClusterError(
             f"--dask {address}: no Dask scheduler answered within {CONNECT_TIMEOUT_S:.0f} s "
             f"({type(exc).__name__}: {exc}); {fix}"
@@ -192,7 +209,8 @@ def _connect(address: str):
     except Exception as exc:
         client.close()
         raise ClusterError(
-            f"--dask {address}: the scheduler answers but has no workers ({type(exc).__name__}: {exc}); "
+            f"--dask {address}: no worker joined the cluster within {CONNECT_TIMEOUT_S:.0f} s, or the scheduler went away "
+            f"({type(exc).__name__}: {exc}); "
             f"start some with 'dask worker {address} --nthreads 1'"
         ) from exc
     return client
@@ -300,48 +318,60 @@ def _on_loky(tasks, jobs, quick, seed, deadline_s, report, group_fn) -> None:
 
 
 def _on_dask(client, tasks, quick, seed, deadline_s, report, group_fn) -> None:
-    """Groups as one task each on the cluster, LPT order through task priorities; a failed task fails its group only."""
+    """Groups as one task each on the cluster, in LPT order, never more in flight than the cluster has threads.
+
+    Sending a group only when a thread is free keeps every queued group on the client: a worker that dies holds
+    exactly the group it was running (the cluster reschedules it, ``distributed.scheduler.allowed-failures``
+    times, then it fails as KilledWorker), and a failed task fails its own group only.
+    """
     import uuid
 
     from dask.distributed import as_completed
 
     tag = uuid.uuid4().hex[:8]
-    futs = {}
-    for rank, g in enumerate(tasks):
-        f = client.submit(
-            group_fn,
-            g.claims,
-            quick,
-            seed,
-            deadline_s,
-            "dask",
-            key=f"bmaml-verify-{g.group}-{tag}",
-            pure=False,
-            priority=len(tasks) - rank,
-        )
-        futs[f.key] = (f, g)
+    queue = list(tasks)
+    in_flight: dict[str, GroupRun] = {}
+
+    def slots() -> int:
+        return max(1, sum(client.nthreads().values()))
+
+    def submit(ac) -> None:
+        while queue and len(in_flight) < slots():
+            g = queue.pop(0)
+            f = client.submit(
+                group_fn, g.claims, quick, seed, deadline_s, "dask", key=f"bmaml-verify-{g.group}-{tag}", pure=False
+            )
+            in_flight[f.key] = g
+            ac.add(f)
+
+    def lost(why: str) -> None:
+        for g in [*in_flight.values(), *queue]:
+            report(g, None, f"the group did not come back from the Dask cluster ({why})")
+        in_flight.clear()
+        queue.clear()
+
     # every group ends by its cooperative deadline; one that does not, or a cluster that went away, ends the wait
     limit = deadline_s * len(tasks) + 60.0
-    returned: set[str] = set()
     try:
         with client.as_current():  # as_completed finds the client here (it is not the process default)
-            finished = as_completed([f for f, _ in futs.values()], timeout=limit)
-        for f in finished:
-            g = futs[f.key][1]
-            returned.add(f.key)
+            ac = as_completed(timeout=limit)
+        submit(ac)
+        for f in ac:
+            g = in_flight.pop(f.key)
             try:
-                report(g, f.result())
+                out = f.result()
             except Exception as exc:
-                msg = (
-                    f"the group's Dask task failed ({type(exc).__name__}: {exc}): a worker died running it "
-                    "(more often than distributed.scheduler.allowed-failures) or the cluster went away"
+                report(
+                    g,
+                    None,
+                    f"the group's Dask task failed ({type(exc).__name__}: {exc}): a worker died running it (more "
+                    "often than distributed.scheduler.allowed-failures allows) or the cluster went away",
                 )
-                report(g, None, msg)
-    except Exception as exc:  # the wait itself failed: the cluster is gone or a group hung past every deadline
-        for key, (f, g) in futs.items():
-            if key not in returned:
-                f.cancel()
-                report(g, None, f"the group did not come back from the Dask cluster ({type(exc).__name__}: {exc})")
+            else:
+                report(g, out)
+            submit(ac)
+    except Exception as exc:  # the cluster is gone (nothing can be sent) or a group hung past every deadline
+        lost(f"{type(exc).__name__}: {exc}")
 
 
 def draw_figures(results: list[ClaimResult], out: Path, names: Iterable[str] | None = None) -> dict[str, str]:
