@@ -256,3 +256,24 @@ def test_a_cluster_that_goes_away_fails_only_the_groups_it_held(local_run, tmp_p
     assert by["table1"].status == "inconclusive" and by["table1"].error
     ok = [k for k, c in enumerate(FAST) if c != "table1"]
     assert [_ledger(out)[k] for k in ok] == [_ledger(local_run)[k] for k in ok]
+
+
+def test_verify_runs_each_group_serially_on_one_blas_thread(monkeypatch):
+    import os
+
+    from threadpoolctl import threadpool_info
+
+    from verify import run
+
+    seen = {}
+
+    def fake_run_group(ids, *, quick, seed, deadline):
+        seen["pids"] = set(pmap(pid_of, range(4), jobs=2))  # a claim asking for a pool of its own
+        seen["threads"] = {i["num_threads"] for i in threadpool_info()}
+        return []
+
+    monkeypatch.setattr(run, "run_group", fake_run_group)
+    rs, seconds, where = run._run_group_remote(["x"], True, 0, 10.0, "this process")
+    assert rs == [] and seconds >= 0 and f"pid {os.getpid()} " in where
+    assert seen["pids"] == {os.getpid()}  # no nested pool
+    assert seen["threads"] == {1}  # every BLAS/OpenMP library found (NumPy's OpenBLAS at least) runs one thread
