@@ -31,3 +31,31 @@ def ratio_sometimes_nan(p: list[float] | np.ndarray) -> float:
 def exponent_of(slope: float) -> float:
     """A rate measurement's replay: returns the fitted exponent it was given (stands in for a refit)."""
     return float(slope)
+
+
+# --- targets over a LogisticSpace (runners.adversarial_upper_bound) ---------------------------------------------
+def _space():
+    from bmaml_theory.adversary import LogisticSpace
+
+    return LogisticSpace(M=(1, 3), n=(2, 3), mh=(1, 2), m=(1, 2))
+
+
+def space_ratio_wrong(p: list[float] | np.ndarray) -> float:
+    r"""A bound too small by 2x over the space: :math:`2\|\theta\|^2/(1+\|\theta\|^2)`, sup :math:`2\cdot100n/(1+100n)`
+    at the box's corner (theta decoded from p)."""
+    th = _space().decode(p).theta
+    s = float(th @ th)
+    return 2.0 * s / (1.0 + s)
+
+
+def space_ratio_right(p: list[float] | np.ndarray) -> float:
+    r""":math:`\|\theta\|^2/(1+\|\theta\|^2)<1` over the space: the bound holds."""
+    th = _space().decode(p).theta
+    s = float(th @ th)
+    return s / (1.0 + s)
+
+
+def space_ratio_nan(p: list[float] | np.ndarray) -> float:
+    """Correct where finite, NaN where theta_1 > 0: the failures must block 'holds'."""
+    th = _space().decode(p).theta
+    return float("nan") if th[0] > 0 else space_ratio_right(p)

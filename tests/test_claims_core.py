@@ -180,3 +180,31 @@ def test_search_counts_failures_and_skips():
     assert res.evaluations == calls["n"]
     assert res.failures + res.skipped > 0
     assert res.worst == 0.5 and np.isfinite(res.worst_unpinned)
+
+
+def test_adversarial_runner_can_fail_reports_power_and_reruns():
+    import canfail_targets as t
+
+    sp = t._space()
+    r = runners.adversarial_upper_bound(
+        CTX, _st(), ratio=t.space_ratio_wrong, space=sp, starts=4, budget=400, extremal=2.0, seed=3
+    )
+    assert r.status == "violated"
+    assert 1.9 < r.measured < 2.0  # sup 2 * 100n / (1 + 100n) <= 2 * 300 / 301 on the box [-10, 10]
+    assert Replay(**r.counterexample["replay"]).run() == pytest.approx(r.measured, rel=1e-12)
+    s = r.evidence["search"]
+    assert s["pins"] == 0 and s["unpinned_worst"] == pytest.approx(r.measured)
+    assert s["power"] == pytest.approx(r.measured / 2.0) and s["power_met"] is True
+    ok = runners.adversarial_upper_bound(CTX, _st(), ratio=t.space_ratio_right, space=sp, starts=4, budget=400, seed=3)
+    assert ok.status == "holds" and ok.evidence["search"]["failures"] == 0
+    assert ok.evidence["search"]["power"] is None  # no extremal given: no power claimed
+
+
+def test_adversarial_runner_fails_closed():
+    import canfail_targets as t
+
+    r = runners.adversarial_upper_bound(CTX, _st(), ratio=t.space_ratio_nan, space=t._space(), starts=4, budget=200)
+    assert r.status == "inconclusive"
+    assert r.evidence["search"]["failures"] > 0
+    with pytest.raises(ValueError, match="module-level"):
+        runners.adversarial_upper_bound(CTX, _st(), ratio=lambda p: 0.0, space=t._space(), starts=1, budget=10)

@@ -109,3 +109,17 @@ def test_bad_input_is_named():
     t, theta = search.decode(np.zeros(12) + 0.5)
     with pytest.raises(ValueError, match="nu"):
         t.inner_solution(theta, -10 * t.constants().mu / t.constants().L1)
+
+
+def test_task_constants_are_the_per_task_values_behind_constants():
+    import numpy as np
+
+    from bmaml_theory.tasks.logistic import LogisticTasks
+
+    rng = np.random.default_rng(0)
+    t = LogisticTasks.at_threshold(rng.standard_normal((3, 2, 2)), None, rng.standard_normal((3, 2, 2)))
+    k, c = t.task_constants(), t.constants()
+    assert all(v.shape == (3,) for v in k.values())
+    assert (k["Lhat1"].max(), k["L0"].max(), k["L1"].max(), k["mu"].min()) == (c.Lhat1, c.L0, c.L1, c.mu)
+    k["mu"][:] = -1.0  # a copy: the instance is unchanged
+    assert t.constants().mu == c.mu

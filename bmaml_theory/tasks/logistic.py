@@ -242,6 +242,18 @@ class LogisticTasks(FamilyChecks):
             mu=float(self._mu_task.min()),
         )
 
+    def task_constants(self) -> dict[str, np.ndarray]:
+        r"""Per-task constants, each of shape (M,): ``Lhat1``, ``Lhat2``, ``L0``, ``L1`` and ``mu``
+        (:math:`\mu_i=\lambda+\lambda_{\min}(Q_i)`); :meth:`constants` gives their worst case over the tasks.
+        Copies: changing them changes nothing here."""
+        return {
+            "Lhat1": self._Lhat1_task.copy(),
+            "Lhat2": self._Lhat2_task.copy(),
+            "L0": self._L0_task.copy(),
+            "L1": self._L1_task.copy(),
+            "mu": self._mu_task.copy(),
+        }
+
     @property
     def cond_S(self) -> float:
         r"""Bound on the condition number of the inner Hessians: :math:`\max_i(\lambda+\hat L_{1,i})/\mu_i`."""

@@ -1,30 +1,109 @@
-r"""Shared helpers of the Fallah, Mokhtari & Ozdaglar claims: one-step MAML on a logistic task.
+r"""Shared helpers of the Fallah, Mokhtari & Ozdaglar claims: CMA-ES searches over the stochastic family and the
+Monte Carlo decision.
 
-One-step MAML (the note's objective with one task): :math:`F(w)=f(w-\alpha\nabla f(w))`,
-:math:`\nabla F(w)=(I-\alpha\nabla^2f(w))\nabla f(w-\alpha\nabla f(w))`.  The task function :math:`f` is the
-*training* objective :math:`\hat f` of :class:`~bmaml_theory.tasks.logistic.LogisticTasks` (logistic loss plus an
-indefinite quadratic), so :math:`L=\hat L_1` and :math:`\rho=\hat L_2` of that family.
+The searches run :func:`bmaml_theory.adversary.maximize` (CMA-ES from random starts, successive halving) over
+:class:`bmaml_theory.studies.fallah.StochasticSpace`; :func:`mc_decide` turns Monte Carlo ratios with confidence
+intervals into a status (violated only when a whole CI is on the wrong side, inconclusive when one straddles).
+(The Nelder-Mead helpers on one logistic task used before issue 13 are gone with their last user.)
 """
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
-
-SEARCH_SEED = 7  # the seed of the old ledger's searches, kept so the numbers are comparable
-STARTS, MAXFEV = 5, 250  # default search effort (Nelder-Mead starts, evaluations per start)
-QUICK_STARTS, QUICK_MAXFEV = 2, 100
-
-
-def sig(v: float) -> float:
-    """The logistic map to (0, 1), used to encode bounded search parameters."""
-    return 1.0 / (1.0 + math.exp(-float(np.clip(v, -50, 50))))
+# --- issue 13: searches over the stochastic family and Monte Carlo decisions -------------------------------------
+# CMA-ES (bmaml_theory.adversary.maximize) from random starts over StochasticSpace.  Sizes fixed from the group's
+# time budget (45 s single-core for every fallah claim), never from an outcome.
+CMA_STARTS = {"default": 12, "quick": 4}
+CMA_BUDGET = {"default": 2400, "quick": 480}
+MC_LEVEL = 0.99  # every Monte Carlo CI is a 99% normal interval (mc_mean), fixed before any run
 
 
-def maml_grad(t, w: np.ndarray, alpha: float) -> np.ndarray:
-    r"""Exact one-step MAML gradient :math:`(I-\alpha\nabla^2\hat f(w))\nabla\hat f(w-\alpha\nabla\hat f(w))` of task 0."""
-    W = np.asarray(w, dtype=np.float64)[None]
-    u = W - alpha * t.train_grad(W)
-    gu = t.train_grad(u)
-    return (gu - alpha * t.train_hvp(W, gu))[0]
+def stochastic_search(ctx, ratio, space, *, pins=(), key: str | None = None, scale: float = 1.0):
+    """CMA-ES of ``ratio`` over ``space`` from random starts (seeded by ``ctx.seed``) plus ``pins``; jobs=1 inside a
+    claim (groups already run in parallel).  ``scale`` multiplies the budget (a claim whose evaluations are costly
+    uses less, fixed from the time budget).  Cached under ``key`` so claims of the group can share it."""
+    from bmaml_theory import adversary
+
+    size = "quick" if ctx.quick else "default"
+
+    def go():
+        return adversary.maximize(
+            ratio,
+            space,
+            starts=CMA_STARTS[size],
+            seed=ctx.seed,
+            budget=int(CMA_BUDGET[size] * scale),
+            pins=list(pins),
+            jobs=1,
+            check_time=ctx.check_time,
+        )
+
+    return ctx.cached(key, go) if key else go()
+
+
+def search_evidence(res, pins: int, extremal: float | None = None, space=None) -> dict:
+    """``evidence.search``: the worst from random starts alone beside the pinned start's and the derivation's
+    ``extremal`` ratio, ``power = unpinned_worst / extremal`` against ``runners.POWER_TARGET`` (the fields of
+    ``runners.search_space_evidence``, with a description of the stochastic class), and the counts."""
+    from bmaml_theory.claims.runners import POWER_TARGET
+
+    ref = extremal if extremal is not None else res.pinned_worst
+    power = res.unpinned_worst / ref if res.unpinned_worst is not None and ref else None
+    cls = ""
+    if space is not None:
+        cls = (
+            f"; class: StochasticSpace, M in {list(space.M)}, n in {list(space.n)}, box [-{space.box:g}, {space.box:g}]"
+        )
+    return {
+        "method": "CMA-ES (cma) from random starts (structure and z drawn at random) with successive halving"
+        + (f", + {pins} pinned extremal start(s)" if pins else "")
+        + cls,
+        "unpinned_worst": res.unpinned_worst,
+        "pinned_worst": res.pinned_worst,
+        "worst": res.worst,
+        "extremal": extremal,
+        "power": power,
+        "power_reference": "extremal" if extremal is not None else ("pinned_worst" if power is not None else None),
+        "power_target": POWER_TARGET,
+        "power_met": None if power is None else bool(power >= POWER_TARGET),
+        "evaluations": res.evaluations,
+        "failures": res.failures,
+        "skipped": res.skipped,
+        "failure_examples": res.failure_examples,
+    }
+
+
+def mc_row(low: float, mean: float, high: float, instance: dict, replay) -> dict:
+    """One Monte Carlo ratio: its CI [low, high] around ``mean``; ``replay`` recomputes ``low``."""
+    return {"low": float(low), "mean": float(mean), "high": float(high), "instance": instance, "replay": replay}
+
+
+def mc_decide(ctx, st, rows, *, failures: int = 0, failure_examples=(), evidence=None, data=None):
+    r"""Decide a ``<=`` statement from Monte Carlo ratios with CIs: ``violated`` only when a whole CI lies above the
+    threshold (the measurement's value is the CI's LOWER end, which its replay recomputes); ``inconclusive`` when a
+    CI straddles it (its upper end above, lower end below); ``holds`` when every CI lies below."""
+    from bmaml_theory.claims import runners
+    from bmaml_theory.claims._core import Measurement
+
+    thr = st.threshold.value + st.tolerance.value
+    ms = [
+        Measurement(r["low"], r["instance"] | {"ci": [r["low"], r["high"]], "mean": r["mean"]}, r["replay"])
+        for r in rows
+    ]
+    straddle = [r for r in rows if r["high"] > thr >= r["low"]]
+    ev = dict(evidence or {})
+    ev["monte_carlo"] = [{k: r[k] for k in ("low", "mean", "high")} for r in rows]
+    ev["ci_level"] = MC_LEVEL
+    return runners.decide(
+        ctx,
+        st,
+        ms,
+        failures=failures,
+        failure_examples=failure_examples,
+        power_ok=not straddle,
+        power_note=f"{len(straddle)} Monte Carlo CI(s) straddle the threshold (e.g. [{straddle[0]['low']:.4g}, "
+        f"{straddle[0]['high']:.4g}])"
+        if straddle
+        else "",
+        evidence=ev,
+        data=data,
+    )

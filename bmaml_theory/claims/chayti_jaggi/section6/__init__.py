@@ -1,0 +1,1 @@
+"""Claims of Chayti & Jaggi: section6 (one module per statement)."""

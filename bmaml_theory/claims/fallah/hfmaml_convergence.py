@@ -1,0 +1,60 @@
+r"""Fallah, Mokhtari & Ozdaglar: HF-MAML finds an eps-approximate first-order stationary point.
+
+**As printed** (the reading note on arXiv 1908.10400, third theorem of "Results"; the note titles it FO-MAML):
+
+    Theorem: Consider the objective function F for the case that alpha in (0, 1/(6L)]. Consider running FO-MAML
+    with batch size of D_h >= ceil(36 (alpha rho sigma_H)^2) and B >= 20. Let beta_k = 1/(25 L~(w_k)). where the
+    approximation paramter is equal to delta^i_k = 1/(6 rho alpha ||grad~ f_i(w_k - alpha grad~ f_i(w_k, D^i_in),
+    D^i_o)||) Then for any eps > 0, FO-MAML finds a solution w_eps such that E[||grad F(w_eps)||] <= max{ 6 sqrt((1
+    + rho alpha sigma/L)(sigma^2/B + sigma~^2/(B D_o) + sigma~^2/D_in)), 36 rho alpha/L (sigma^2/B + sigma~^2/(B
+    D_o) + sigma~^2/D_in), eps } After at most running for O(1) Delta min{ (L + rho alpha (sigma + eps))/eps^2,
+    L B/sigma^2 + L(B D_o + D_in)/sigma~^2 }
+
+Naming slip: the theorem's method has the finite-difference parameter :math:`\delta^i_k` of HF-MAML's
+Hessian-vector product (the section "Hessian Free MAML" defines it; FO-MAML has no such parameter), so this is the
+HF-MAML theorem and is checked for HF-MAML (:func:`bmaml_theory.studies.fallah.simulate` with method "hf_maml",
+:math:`d^i_k` with the gradient difference the note's ":math:`-f_i`" garbles).
+
+**Form checked**: as for ``fallah-maml-convergence`` (:mod:`bmaml_theory.claims.fallah._convergence`): the implied
+O(1) constant of the iteration count at the printed accuracy (6 and 36), via
+:func:`bmaml_theory.claims.runners.big_o` with the reference constant 135.6 for ``holds``.
+
+**Standing assumptions**: Assumptions 1-5 with uniform exact constants (shared positive-definite mean Hessian,
+c > 0 so rho > 0 and delta is defined, no Hessian noise), alpha at 1/(12L) and 1/(6L), B = 20, the step-size
+lemma's B' and D_beta.
+"""
+
+from __future__ import annotations
+
+from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
+from bmaml_theory.claims.fallah import _convergence as cv
+
+METHOD = "hf_maml"
+
+STATEMENT = Statement(
+    id="fallah-hfmaml-convergence",
+    source="Fallah, Mokhtari & Ozdaglar (arXiv 1908.10400), third convergence theorem (HF-MAML; the note titles it "
+    "FO-MAML)",
+    statement="Consider running FO-MAML with batch size of D_h >= ceil(36 (alpha rho sigma_H)^2) and B >= 20. Let "
+    "beta_k = 1/(25 L~(w_k)). where the approximation paramter is equal to delta^i_k = 1/(6 rho alpha ||grad~ f_i(w_k "
+    "- alpha grad~ f_i(w_k, D^i_in), D^i_o)||) Then for any eps > 0, FO-MAML finds a solution w_eps such that "
+    "E[||grad F(w_eps)||] <= max{6 sqrt((1 + rho alpha sigma/L)(sigma^2/B + sigma~^2/(B D_o) + sigma~^2/D_in)), 36 "
+    "rho alpha/L (sigma^2/B + sigma~^2/(B D_o) + sigma~^2/D_in), eps} After at most running for O(1) Delta min{(L + "
+    "rho alpha (sigma + eps))/eps^2, L B/sigma^2 + L(B D_o + D_in)/sigma~^2}",
+    form="the theorem for HF-MAML (its delta^i_k is HF-MAML's; the note's 'FO-MAML' is a naming slip): the O(.) "
+    "iteration count at the printed accuracy; threshold: the reference constant 135.6 (none printed)",
+    assumptions="Assumptions 1-5 with uniform exact constants: shared positive-definite mean Hessian, c > 0, no "
+    "Hessian noise; alpha in {1/(12L), 1/(6L)}; B = 20; D_h, B', D_beta the prescribed minima; fixed instances",
+    kind="complexity",
+    measure="worst over instances and eps of K(eps) / (Delta min{...}), K(eps) the first iteration count whose 99% "
+    "CI of E||grad F(w_eps)|| is below max{floor, eps} (dimensionless)",
+    threshold=Threshold(cv.reference_constant(METHOD), "<="),
+    tolerance=Tolerance(0.0, "K(eps) is decided by a 99% Monte Carlo CI fixed before the run"),
+    group="fallah-mc",
+)
+
+
+@claim(STATEMENT)
+def check(ctx: Context) -> ClaimResult:
+    """Run the instances of :data:`~bmaml_theory.claims.fallah._convergence.INSTANCES` and decide with big_o."""
+    return cv.decide(ctx, STATEMENT, METHOD)
