@@ -13,6 +13,10 @@ Back ends (all through joblib):
 * ``dask_address="tcp://host:8786"``: joblib's ``dask`` back end on the cluster whose scheduler listens there
   (``pip install "bmaml-theory[dist]"``); see ``docs/scale-out.md``.  Dask is imported only then.
 
+Nesting: inside a :func:`serial` block every ``pmap`` is the plain loop, whatever ``jobs`` and ``dask_address``
+say.  ``python -m verify`` runs each claim group inside one (the group is its unit of distribution), so a claim
+never starts a pool inside a pool; the results are the same by construction (seeded by index).
+
 >>> import numpy as np
 >>> pmap(lambda x, rng: x + rng.integers(10), [0, 100], seed=1) == pmap(lambda x, rng: x + rng.integers(10), [0, 100], seed=1)
 True
@@ -20,15 +24,35 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["child_generators", "pmap"]
+__all__ = ["child_generators", "pmap", "serial"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+_SERIAL: contextvars.ContextVar[bool] = contextvars.ContextVar("bmaml_theory_pmap_serial", default=False)
+
+
+@contextlib.contextmanager
+def serial() -> Iterator[None]:
+    r"""Within this block (this thread), :func:`pmap` runs :math:`[\mathrm{fn}(x_k,\mathrm{rng}_k)]_k` as a loop here.
+
+    ``jobs`` and ``dask_address`` are then ignored: the result is the same (each evaluation is seeded by its
+    index), only where it runs changes.  ``verify`` wraps every claim group in it, so the levels never nest: the
+    group is the unit of distribution and the evaluations inside it run serially in the group's worker (no
+    oversubscribed cores, and no Dask task that blocks waiting for tasks queued behind it).
+    """
+    token = _SERIAL.set(True)
+    try:
+        yield
+    finally:
+        _SERIAL.reset(token)
 
 
 def child_generators(seed: int, count: int) -> list[np.random.Generator]:
@@ -58,8 +82,8 @@ def pmap(
 ) -> list[R]:
     r"""``[fn(items[k], rng_k) for k in range(len(items))]``, run on ``jobs`` local processes or a Dask cluster.
 
-    ``rng_k`` is :func:`child_generators` ``(seed, len(items))[k]``.  The list is in index order whatever ran
-    it, so ``jobs=1``, ``jobs=N`` and ``dask_address=...`` return identical results (bit for bit when ``fn`` is
+    ``rng_k`` is :func:`child_generators` ``(seed, len(items))[k]``.  Inside :func:`serial` it is always the
+    plain loop.  The list is in index order whatever ran it, so ``jobs=1``, ``jobs=N`` and ``dask_address=...`` return identical results (bit for bit when ``fn`` is
     deterministic given its arguments).  ``fn`` must be picklable by cloudpickle for ``jobs > 1`` or Dask
     (module-level functions and ``functools.partial`` of them always are).  An exception raised by ``fn``
     propagates: catch it inside ``fn`` to count failures instead (as :func:`bmaml_theory.adversary.maximize` does).
@@ -83,7 +107,7 @@ def pmap(
             f"dask_address must be a scheduler address such as 'tcp://127.0.0.1:8786', got {dask_address!r}."
         )
     rngs = child_generators(seed, len(items))
-    if dask_address is None and (jobs == 1 or len(items) <= 1):
+    if _SERIAL.get() or (dask_address is None and (jobs == 1 or len(items) <= 1)):
         return [fn(x, r) for x, r in zip(items, rngs, strict=True)]
 
     from joblib import Parallel, delayed, parallel_config

@@ -126,3 +126,46 @@ def test_atomic_files_get_the_umask_mode(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert p.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+HAS_DISTRIBUTED = __import__("importlib.util").util.find_spec("distributed") is not None
+
+
+@pytest.mark.parametrize(
+    ("address", "says"),
+    [
+        ("nonsense", "not a scheduler address"),
+        ("bad://host:1", "not a scheduler address"),
+        ("tcp://127.0.0.1:1", "no Dask scheduler answered"),
+    ],
+)
+def test_dask_bad_address_is_a_usage_error_naming_the_fix(address, says, capsys, monkeypatch, tmp_path):
+    if not HAS_DISTRIBUTED:
+        pytest.skip("dask.distributed is not installed (pip install 'bmaml-theory[dist]')")
+    from verify import run
+
+    monkeypatch.setattr(run, "CONNECT_TIMEOUT_S", 1.0)
+    assert main(["run", "thm2", "--dask", address, "--no-progress", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert f"--dask {address}" in err and says in err
+    assert "dask scheduler" in err and "tcp://" in err  # how to start one / what to pass
+    assert not (tmp_path / "o").exists()  # refused before any work
+
+
+def test_dask_without_the_extra_says_how_to_install(capsys, monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)  # import dask.distributed now raises ImportError
+    assert main(["all", "--quick", "--dask", "tcp://127.0.0.1:8786", "--no-progress", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "--dask needs dask.distributed" in err and ".[dist]" in err
+
+
+def test_dask_is_not_imported_without_the_option():
+    code = (
+        "import sys; from verify.cli import main; "
+        "main(['run', 'symbolic-a4', '--jobs', '1', '--no-progress']); "
+        "assert not any(m == 'dask' or m.startswith(('dask.', 'distributed')) for m in sys.modules), "
+        "[m for m in sys.modules if 'dask' in m or 'distributed' in m]"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]

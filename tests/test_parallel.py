@@ -81,3 +81,199 @@ def test_scale_out_page_examples_run():
     assert blocks
     for code in blocks:
         exec(compile(code, "docs/scale-out.md", "exec"), {})
+
+
+# ---- python -m verify on local processes and on a Dask cluster (verify.run) ----------------------------------------
+
+# Fast claims of four groups (a few seconds in all); the ledgers compared are every field but provenance.
+FAST = ["fallah-fomaml-bias", "symbolic-a4", "prop1", "eq14-forward", "table1"]
+needs_dist = pytest.mark.skipif(
+    not HAS_DISTRIBUTED, reason="dask.distributed is not installed (pip install 'bmaml-theory[dist]')"
+)
+
+
+def _ledger(outcome) -> list[dict]:
+    return [{k: v for k, v in r.to_json().items() if k != "provenance"} for r in outcome.results]
+
+
+def pid_of(x: int, rng: np.random.Generator) -> int:
+    import os
+
+    return os.getpid()
+
+
+def kill_group(ids, quick, seed, deadline_s, kind="local process"):
+    """Run a group, except that the group of symbolic-a4 kills its worker process (never use with jobs=1)."""
+    import os
+
+    from verify.run import _run_group_remote
+
+    if "symbolic-a4" in ids:
+        os._exit(13)
+    return _run_group_remote(ids, quick, seed, deadline_s, kind)
+
+
+def wait_group(ids, quick, seed, deadline_s, kind="local process"):
+    """Run a group; the group of table1 first waits until the others have returned and the cluster is closed."""
+    import os
+    import time
+    from pathlib import Path
+
+    from verify.run import _run_group_remote
+
+    flags = Path(os.environ["BMAML_TEST_FLAGS"])
+    if "table1" in ids:
+        while len(list(flags.glob("done-*"))) < 3:
+            time.sleep(0.05)
+        (flags / "close").touch()
+        time.sleep(600)  # the cluster goes away meanwhile
+    out = _run_group_remote(ids, quick, seed, deadline_s, kind)
+    (flags / f"done-{ids[0]}").touch()
+    return out
+
+
+@pytest.fixture(scope="module")
+def local_run():
+    from verify.run import run_claims
+
+    out = run_claims(FAST, quick=False, jobs=1, progress=False)
+    # the comparison below cannot pass on empty or failed results: real verdicts, no errors
+    assert [r.id for r in out.results] == FAST
+    assert all(r.error is None for r in out.results)
+    assert "holds" in {r.status for r in out.results}
+    return out
+
+
+def test_serial_keeps_evaluations_in_the_group_process():
+    import os
+
+    from bmaml_theory.parallel import serial
+
+    assert set(pmap(pid_of, range(4), jobs=2)) != {os.getpid()}  # outside: worker processes
+    with serial():
+        assert set(pmap(pid_of, range(4), jobs=2)) == {os.getpid()}  # inside: this process, no nested pool
+        assert pmap(draw, range(5), seed=11, jobs=2) == pmap(draw, range(5), seed=11)
+    assert set(pmap(pid_of, range(4), jobs=2)) != {os.getpid()}  # the block ends
+
+
+def test_groups_in_lpt_order_from_the_ledger(tmp_path):
+    import json
+
+    from verify.run import FALLBACK_SECONDS, expected_seconds, plan
+
+    led = tmp_path / "claims.json"
+    led.write_text(json.dumps({"claims": [{"id": "a", "provenance": {"seconds": 1.0}},
+                                          {"id": "b", "provenance": {"seconds": 5.0}},
+                                          {"id": "c", "provenance": {"seconds": 3.0}}]}))  # fmt: skip
+    exp = expected_seconds(["a", "b", "c", "new"], led)
+    assert exp == {"a": 1.0, "b": 5.0, "c": 3.0, "new": 3.0}  # a claim the ledger lacks: the median
+    order = plan({"g1": ["a"], "g2": ["b"], "g3": ["c", "new"], "g4": ["new"]}, exp)
+    assert [(g.group, g.expected) for g in order] == [("g3", 6.0), ("g2", 5.0), ("g4", 3.0), ("g1", 1.0)]
+    assert expected_seconds(["a"], tmp_path / "missing.json") == {"a": FALLBACK_SECONDS}
+
+
+def test_verify_jobs_2_gives_the_jobs_1_ledger(local_run):
+    import os
+
+    from verify.run import run_claims
+
+    two = run_claims(FAST, quick=False, jobs=2, progress=False)
+    assert _ledger(two) == _ledger(local_run)
+    assert all(f"pid {os.getpid()} " not in r.provenance["worker"] for r in two.results)  # really in workers
+    assert {g.group for g in two.groups} == {r.statement.group for r in two.results}
+    assert all(g.seconds is not None and g.seconds >= 0 for g in two.groups)
+
+
+def test_a_local_worker_that_dies_fails_only_its_group(local_run):
+    from verify.run import run_claims
+
+    out = run_claims(FAST, quick=False, jobs=2, progress=False, group_fn=kill_group)
+    by = {r.id: r for r in out.results}
+    assert by["symbolic-a4"].status == "inconclusive"
+    assert "alone in a fresh process" in by["symbolic-a4"].error
+    ok = [k for k, c in enumerate(FAST) if c != "symbolic-a4"]
+    assert [_ledger(out)[k] for k in ok] == [_ledger(local_run)[k] for k in ok]
+
+
+@needs_dist
+def test_verify_on_a_local_cluster_gives_the_local_ledger(local_run):
+    from dask.distributed import Client, LocalCluster
+
+    from verify.run import run_claims
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with Client(cluster, set_as_default=False) as c:
+            workers = set(c.scheduler_info(n_workers=-1)["workers"])
+        remote = run_claims(FAST, quick=False, dask=cluster.scheduler_address, progress=False)
+    assert _ledger(remote) == _ledger(local_run)
+    assert len(workers) == 2
+    where = {r.provenance["worker"] for r in remote.results}
+    assert all(w.startswith("dask worker ") and w.removeprefix("dask worker ") in workers for w in where), where
+    assert remote.backend == f"dask cluster at {cluster.scheduler_address}"
+
+
+@needs_dist
+def test_a_dask_worker_that_dies_fails_only_its_group(local_run):
+    import dask
+    from dask.distributed import LocalCluster
+
+    from verify.run import run_claims
+
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+    ):
+        out = run_claims(FAST, quick=False, dask=cluster.scheduler_address, progress=False, group_fn=kill_group)
+    by = {r.id: r for r in out.results}
+    assert by["symbolic-a4"].status == "inconclusive"
+    assert "KilledWorker" in by["symbolic-a4"].error
+    ok = [k for k, c in enumerate(FAST) if c != "symbolic-a4"]
+    assert [_ledger(out)[k] for k in ok] == [_ledger(local_run)[k] for k in ok]
+
+
+@needs_dist
+def test_a_cluster_that_goes_away_fails_only_the_groups_it_held(local_run, tmp_path, monkeypatch):
+    import threading
+    import time
+
+    from dask.distributed import LocalCluster
+
+    from verify.run import run_claims
+
+    monkeypatch.setenv("BMAML_TEST_FLAGS", str(tmp_path))
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+
+    def close_when_asked() -> None:
+        while not (tmp_path / "close").exists():
+            time.sleep(0.05)
+        cluster.close()
+
+    closer = threading.Thread(target=close_when_asked, daemon=True)
+    closer.start()
+    out = run_claims(FAST, quick=False, dask=cluster.scheduler_address, progress=False, group_fn=wait_group)
+    closer.join(timeout=60)
+    by = {r.id: r for r in out.results}
+    assert by["table1"].status == "inconclusive" and by["table1"].error
+    ok = [k for k, c in enumerate(FAST) if c != "table1"]
+    assert [_ledger(out)[k] for k in ok] == [_ledger(local_run)[k] for k in ok]
+
+
+def test_verify_runs_each_group_serially_on_one_blas_thread(monkeypatch):
+    import os
+
+    from threadpoolctl import threadpool_info
+
+    from verify import run
+
+    seen = {}
+
+    def fake_run_group(ids, *, quick, seed, deadline):
+        seen["pids"] = set(pmap(pid_of, range(4), jobs=2))  # a claim asking for a pool of its own
+        seen["threads"] = {i["num_threads"] for i in threadpool_info()}
+        return []
+
+    monkeypatch.setattr(run, "run_group", fake_run_group)
+    rs, seconds, where = run._run_group_remote(["x"], True, 0, 10.0, "this process")
+    assert rs == [] and seconds >= 0 and f"pid {os.getpid()} " in where
+    assert seen["pids"] == {os.getpid()}  # no nested pool
+    assert seen["threads"] == {1}  # every BLAS/OpenMP library found (NumPy's OpenBLAS at least) runs one thread

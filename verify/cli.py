@@ -1,7 +1,7 @@
 """The ``bmaml-verify`` command (also ``python -m verify``): run the claims, draw the figures, write the ledger.
 
 Exit codes: 0 the run completed (violated claims are findings, not failures); 1 with ``--strict`` when any claim is
-violated or errored; 2 bad usage or an unusable ``--out``; 3 some claim errored or some figure failed (their entries
+violated or errored; 2 bad usage, an unusable ``--out`` or an unreachable ``--dask`` cluster; 3 some claim errored or some figure failed (their entries
 read inconclusive; the rest of the ledger is written).
 """
 
@@ -21,6 +21,8 @@ EXAMPLES = """\
 examples:
   bmaml-verify all                      every claim and figure into ./figures (about 2 minutes on 2 cores)
   bmaml-verify all --quick --out /tmp/q small grids: may read inconclusive, never flips a verdict
+  bmaml-verify all --dask tcp://HOST:8786 --out /tmp/d
+                                        the same run on an existing Dask cluster (pip install -e ".[dist]")
   bmaml-verify run prop2 prop2-explicit two claims; prints their ledger entries
   bmaml-verify figure prop2_bias        one figure (runs the claims it is drawn from)
   bmaml-verify list                     every claim (with what it measures) and figure
@@ -50,7 +52,19 @@ def _parser() -> argparse.ArgumentParser:
     def common(sp: argparse.ArgumentParser, out_help: str) -> None:
         sp.add_argument("--quick", action="store_true", help="small grids (CI): may lose power, never flips a verdict")
         sp.add_argument("--out", type=Path, default=None, help=out_help)
-        sp.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="parallel processes (default: 2)")
+        sp.add_argument(
+            "--jobs",
+            type=int,
+            default=min(2, os.cpu_count() or 1),
+            help="claim groups in parallel processes (default: 2)",
+        )
+        sp.add_argument(
+            "--dask",
+            metavar="ADDRESS",
+            default=None,
+            help="run the claim groups on the existing Dask cluster whose scheduler is at ADDRESS "
+            "(e.g. tcp://127.0.0.1:8786; needs the dist extra; --jobs is then ignored); the same ledger bit for bit",
+        )
         sp.add_argument("--seed", type=int, default=0, help="base seed of every random draw (default 0)")
         sp.add_argument("--no-progress", action="store_true", help="no progress bar or per-claim lines")
         sp.add_argument("--strict", action="store_true", help="exit 1 when any claim is violated or errored")
@@ -95,6 +109,35 @@ def _list() -> int:
     return 0
 
 
+def _run_or_usage(run_claims, ids, args: argparse.Namespace):
+    """``run_claims`` with the command line's settings; None (after a one-line error) when --dask is unusable."""
+    from verify.run import ClusterError
+
+    try:
+        return run_claims(
+            ids, quick=args.quick, jobs=args.jobs, seed=args.seed, progress=not args.no_progress, dask=args.dask
+        )
+    except ClusterError as exc:
+        print(f"bmaml-verify: {exc}", file=sys.stderr)
+        return None
+
+
+def _print_groups(outcome) -> None:
+    """Each group's wall time in its worker against the expected (LPT) seconds, longest first."""
+    if not outcome.groups:
+        return
+    print(
+        f"groups on {outcome.backend} (wall s in the worker / expected s from the committed ledger):", file=sys.stderr
+    )
+    for g in sorted(outcome.groups, key=lambda g: -(g.seconds if g.seconds is not None else g.expected)):
+        wall = "  --  " if g.seconds is None else f"{g.seconds:6.1f}"
+        again = f", attempt {g.attempts}" if g.attempts > 1 else ""
+        print(
+            f"  {g.group:<28} {wall} / {g.expected:6.1f}  {len(g.claims):2d} claims  {g.worker}{again}",
+            file=sys.stderr,
+        )
+
+
 def _print_summary(outcome, wrote: str) -> None:
     from bmaml_theory.claims._core import STATUSES
 
@@ -106,6 +149,8 @@ def _print_summary(outcome, wrote: str) -> None:
         parts.append(f"{len(outcome.skipped)} skipped (optional extras not installed: not failed)")
     if outcome.figure_errors:
         parts.append(f"{len(outcome.figure_errors)} figures FAILED")
+    if outcome.groups and (len(outcome.groups) > 1 or outcome.backend != "this process"):
+        _print_groups(outcome)
     print(f"{len(outcome.results)} claims: {', '.join(parts)}; {wrote} in {outcome.seconds:.1f} s")
     for r in outcome.results:
         if r.error:
@@ -137,14 +182,18 @@ def _all(args: argparse.Namespace) -> int:
         print(f"bmaml-verify: {exc}", file=sys.stderr)
         return 2
     t0 = time.perf_counter()
-    outcome = run_claims(quick=args.quick, jobs=args.jobs, seed=args.seed, progress=not args.no_progress)
+    outcome = _run_or_usage(run_claims, None, args)
+    if outcome is None:
+        return 2
     with OutputSet(out) as stage:
         outcome.figure_errors = draw_figures(outcome.results, stage)
         outcome.seconds = time.perf_counter() - t0
         figs = {
             n: outcome.figure_errors.get(n, "ok") for n in FIGURES if n in outcome.figure_errors or (stage / n).exists()
         }
-        ledger.write_ledger(stage, outcome.results, args.quick, outcome.seconds, outcome.skipped, figs)
+        ledger.write_ledger(
+            stage, outcome.results, args.quick, outcome.seconds, outcome.skipped, figs, run=outcome.run_info()
+        )
     default = _in_checkout() and out == (REPO / "figures").resolve() and not args.quick and args.seed == 0
     if default:
         ledger.update_readme(REPO / "README.md", outcome.results, outcome.seconds, outcome.skipped)
@@ -174,13 +223,15 @@ def _run(args: argparse.Namespace) -> int:
         except OutputError as exc:
             print(f"bmaml-verify: {exc}", file=sys.stderr)
             return 2
-    outcome = run_claims(args.claims, quick=args.quick, jobs=args.jobs, seed=args.seed, progress=not args.no_progress)
+    outcome = _run_or_usage(run_claims, args.claims, args)
+    if outcome is None:
+        return 2
     for r in outcome.results:
         print(json.dumps(r.to_json(), indent=1))
     wrote = "printed their entries"
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        doc = ledger.ledger_doc(outcome.results, args.quick, outcome.seconds, outcome.skipped)
+        doc = ledger.ledger_doc(outcome.results, args.quick, outcome.seconds, outcome.skipped, run=outcome.run_info())
         write_text(out / "claims.json", json.dumps(doc, indent=1, allow_nan=False) + "\n")
         write_text(
             out / "claims.md", ledger.ledger_md(outcome.results, args.quick, "", outcome.seconds, outcome.skipped)
@@ -208,7 +259,9 @@ def _figure(args: argparse.Namespace) -> int:
         print(f"bmaml-verify: {exc}", file=sys.stderr)
         return 2
     need = list(dict.fromkeys(c for n in names for c in FIGURES[n].claims))
-    outcome = run_claims(need, quick=args.quick, jobs=args.jobs, seed=args.seed, progress=not args.no_progress)
+    outcome = _run_or_usage(run_claims, need, args)
+    if outcome is None:
+        return 2
     outcome.figure_errors = draw_figures(outcome.results, out, names)
     for n in names:
         if n not in outcome.figure_errors:

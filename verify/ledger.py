@@ -57,14 +57,20 @@ def summary(results: list[ClaimResult], skipped: list[dict]) -> dict:
 
 
 def ledger_doc(
-    results: list[ClaimResult], quick: bool, seconds: float, skipped: list[dict], figures: dict[str, str] | None = None
+    results: list[ClaimResult],
+    quick: bool,
+    seconds: float,
+    skipped: list[dict],
+    figures: dict[str, str] | None = None,
+    run: dict | None = None,
 ) -> dict:
+    """The claims.json document; ``run`` (where it ran, each group's wall time) goes into its top-level provenance."""
     return {
         "schema": SCHEMA_VERSION,
         "package_version": __version__,
         "quick": quick,
         "seconds": round(seconds, 2),
-        "provenance": provenance_base(),
+        "provenance": {**provenance_base(), **({"run": run} if run else {})},
         "summary": summary(results, skipped),
         "figures": dict(figures or {}),
         "claims": [r.to_json() for r in results],
@@ -234,9 +240,10 @@ def write_ledger(
     seconds: float,
     skipped: list[dict],
     figures: dict[str, str] | None = None,
+    run: dict | None = None,
 ) -> dict:
     """Write claims.json, claims.md and claims.csv into ``stage``; returns the JSON document."""
-    doc = ledger_doc(results, quick, seconds, skipped, figures)
+    doc = ledger_doc(results, quick, seconds, skipped, figures, run)
     write_text(stage / "claims.json", json.dumps(doc, indent=1, allow_nan=False) + "\n")
     write_text(stage / "claims.md", ledger_md(results, quick, "", seconds, skipped))
     write_text(stage / "claims.csv", claims_csv(results))

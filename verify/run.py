@@ -1,8 +1,26 @@
 """Running the claims and the figures: isolated, in parallel by group, written as one output set.
 
-* Claims of one group share studies, so a group runs in one process; groups run in parallel through joblib
-  (``jobs`` processes; ``jobs=1`` runs in this process).  Each claim fails closed (:func:`run_claim`); a worker
-  that dies takes only its own group down (those claims read inconclusive, with the error).
+* **The group is the unit of distribution.**  Claims of one group share studies (``ctx.cached``), so a group runs
+  in one process; groups run in parallel on ``jobs`` local processes (joblib's loky back end; ``jobs=1`` runs in
+  this process) or, with ``dask=ADDRESS``, as one task each on the workers of an existing Dask cluster.  Inside a
+  group every :func:`bmaml_theory.parallel.pmap` (search restarts, Monte Carlo batches, instances) runs serially
+  in the group's worker (:func:`bmaml_theory.parallel.serial`): the levels never nest, so no core is oversubscribed
+  and no Dask task blocks waiting for tasks queued behind it.
+* **Same ledger wherever it runs.**  A group's result depends on its claim ids, ``quick`` and ``seed`` only (every
+  evaluation inside is seeded by its index, reductions are in a fixed order), and results are put back in
+  registry order; only timings and provenance (``seconds``, ``worker``) depend on where and when it ran.  Every
+  group runs with BLAS/OpenMP limited to one thread (threadpoolctl), in this process as in any worker: a
+  multithreaded BLAS sums in an order that depends on its thread count.
+* **Order: longest processing time first** (Graham's LPT rule): groups start in decreasing expected seconds, the
+  sum of their claims' ``provenance.seconds`` in the committed ledger (``figures/claims.json`` of the checkout);
+  a claim not in it counts as the median of those that are (:data:`FALLBACK_SECONDS` when there is no ledger).
+  Order changes when a group finishes, never what it returns.
+* **Fail closed.**  Each claim fails closed (:func:`~bmaml_theory.claims.run_claim`).  A local worker that dies
+  breaks joblib's pool: the groups that had not returned are rerun, each alone in a fresh process, and only a group
+  whose own process dies again reads inconclusive.  On Dask a dead worker's task is rescheduled by the cluster
+  (``distributed.scheduler.allowed-failures``); groups are sent only when a worker thread is free, so a dead
+  worker held only the group it ran.  A group that keeps killing workers, or that is lost with the cluster, reads
+  inconclusive with the error; the other groups keep their results.
 * Claims whose optional requirements (e.g. torch for the MNIST-1D claims) are missing are skipped, not failed,
   and listed as skipped.
 * Figures are drawn only from the claims' results, after the claims; a figure that fails is reported, never fatal.
@@ -10,10 +28,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import socket
+import statistics
 import sys
 import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,9 +43,41 @@ from bmaml_theory.claims import REGISTRY, ClaimResult, groups, run_group
 from bmaml_theory.claims._core import _error_result
 from verify.figures import FIGURES
 
-__all__ = ["RunOutcome", "draw_figures", "run_claims"]
+__all__ = ["ClusterError", "GroupRun", "RunOutcome", "draw_figures", "expected_seconds", "plan", "run_claims"]
 
 GROUP_TIMEOUT_S = {False: 900.0, True: 180.0}  # cooperative deadline per group (default, quick): a hung search ends
+FALLBACK_SECONDS = 10.0  # expected seconds of a claim when no ledger gives any timing (order only, never results)
+CONNECT_TIMEOUT_S = 10.0  # how long --dask waits for the scheduler to answer before it is a usage error
+LEDGER = Path(__file__).resolve().parent.parent / "figures" / "claims.json"  # the committed ledger (in a checkout)
+
+
+class ClusterError(Exception):
+    """``--dask ADDRESS`` cannot be used (no scheduler answers, no workers, or dask is not installed).
+
+    The message names ``--dask`` and the fix; the command line turns it into exit code 2 before any claim runs.
+    """
+
+
+@dataclass
+class GroupRun:
+    """Where and how long one group ran: ``seconds`` is its wall time in the worker (None when it never returned)."""
+
+    group: str
+    claims: list[str]
+    expected: float
+    seconds: float | None = None
+    worker: str = ""
+    attempts: int = 1
+
+    def to_json(self) -> dict:
+        return {
+            "group": self.group,
+            "claims": list(self.claims),
+            "expected_seconds": round(self.expected, 2),
+            "seconds": None if self.seconds is None else round(self.seconds, 2),
+            "worker": self.worker,
+            "attempts": self.attempts,
+        }
 
 
 @dataclass
@@ -32,16 +86,134 @@ class RunOutcome:
     skipped: list[dict]
     seconds: float
     figure_errors: dict[str, str] = field(default_factory=dict)
+    groups: list[GroupRun] = field(default_factory=list)
+    backend: str = "this process"
 
     @property
     def errored(self) -> int:
         return sum(r.error is not None for r in self.results)
+
+    def run_info(self) -> dict:
+        """Where the run ran and each group's wall time (for the ledger's top-level provenance)."""
+        return {"backend": self.backend, "groups": [g.to_json() for g in self.groups]}
+
+
+def expected_seconds(ids: Iterable[str], ledger: Path | None = None) -> dict[str, float]:
+    """Expected seconds per claim: ``provenance.seconds`` in ``ledger`` (default: the committed one).
+
+    A claim the ledger lacks (new, or no ledger at all) gets the median of the known ones, or
+    :data:`FALLBACK_SECONDS`; an unreadable ledger counts as none.  Used to order groups only.
+    """
+    path = LEDGER if ledger is None else Path(ledger)
+    known: dict[str, float] = {}
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        for c in doc.get("claims", []):
+            s = (c.get("provenance") or {}).get("seconds")
+            if isinstance(s, (int, float)) and s >= 0:
+                known[str(c["id"])] = float(s)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        known = {}
+    fallback = statistics.median(known.values()) if known else FALLBACK_SECONDS
+    return {cid: known.get(cid, fallback) for cid in ids}
+
+
+def plan(by_group: dict[str, list[str]], expected: dict[str, float]) -> list[GroupRun]:
+    """Groups in longest-processing-time-first order (ties: registry order), with their expected seconds."""
+    runs = [GroupRun(g, ids, sum(expected[c] for c in ids)) for g, ids in by_group.items()]
+    order = sorted(range(len(runs)), key=lambda k: (-runs[k].expected, k))
+    return [runs[k] for k in order]
 
 
 def _bar(total: int, enabled: bool):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, unit="claim", disable=not enabled or not sys.stderr.isatty(), file=sys.stderr, leave=False)
+
+
+def _where(kind: str) -> str:
+    if kind == "dask":
+        try:
+            from distributed import get_worker
+
+            return f"dask worker {get_worker().address}"
+        except (ImportError, ValueError):
+            pass
+    return f"{kind} pid {os.getpid()} on {socket.gethostname()}"
+
+
+def _run_group_remote(
+    ids: list[str], quick: bool, seed: int, deadline_s: float, kind: str = "local process"
+) -> tuple[list[ClaimResult], float, str]:
+    """Run one group (in whatever process this is): its results, its wall seconds, and where it ran."""
+    from threadpoolctl import threadpool_limits
+
+    from bmaml_theory.parallel import serial
+
+    t0 = time.perf_counter()
+    # evaluations inside a group never start a pool of their own, and BLAS/OpenMP use one thread: a multithreaded
+    # BLAS sums in an order that depends on its thread count, so without this the main process (--jobs 1, as many
+    # BLAS threads as cores) and a Dask worker (one) differ in the last bits
+    with serial(), threadpool_limits(limits=1):
+        rs = run_group(ids, quick=quick, seed=seed, deadline=time.time() + deadline_s)
+    return rs, time.perf_counter() - t0, _where(kind)
+
+
+def _keyed(k: int, fn: Callable, *args) -> tuple[int, tuple]:
+    return k, fn(*args)
+
+
+def _run_isolated(ids: list[str], quick: bool, seed: int, deadline_s: float, fn: Callable) -> tuple:
+    """Run one group alone in a fresh (spawned) process: if that process dies, only this group is lost."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as ex:
+        return ex.submit(fn, ids, quick, seed, deadline_s, "isolated process").result()
+
+
+def _connect(address: str):
+    """A distributed Client on the scheduler at ``address`` with at least one worker, or :class:`ClusterError`."""
+    fix = (
+        "start a scheduler with 'dask scheduler' and workers with 'dask worker ADDRESS --nthreads 1' "
+        "(see docs/scale-out.md) and pass the address the scheduler prints (tcp://HOST:8786), "
+        "or leave out --dask to run on local processes (--jobs N)"
+    )
+    if not isinstance(address, str) or not address.strip():
+        raise ClusterError(f"--dask needs a scheduler address such as tcp://127.0.0.1:8786, got {address!r}: {fix}")
+    try:
+        from dask.distributed import Client
+    except ImportError as exc:
+        raise ClusterError(
+            f"--dask needs dask.distributed, which is not installed ({exc}): "
+            "pip install -e '.[dist]' (or pip install 'dask[distributed]')"
+        ) from exc
+    from distributed.comm import get_address_host_port
+
+    try:
+        get_address_host_port(address)
+    except ValueError as exc:
+        raise ClusterError(
+            f"--dask {address}: not a scheduler address ({exc}); pass it as tcp://HOST:PORT "
+            "(the 'Scheduler at:' line that 'dask scheduler' prints; see docs/scale-out.md)"
+        ) from exc
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+    except Exception as exc:  # OSError/TimeoutError: nobody listens there (or a firewall drops the packets)
+        raise ClusterError(
+            f"--dask {address}: no Dask scheduler answered within {CONNECT_TIMEOUT_S:.0f} s "
+            f"({type(exc).__name__}: {exc}); {fix}"
+        ) from exc
+    try:
+        client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+    except Exception as exc:
+        client.close()
+        raise ClusterError(
+            f"--dask {address}: no worker joined the cluster within {CONNECT_TIMEOUT_S:.0f} s, or the scheduler went away "
+            f"({type(exc).__name__}: {exc}); "
+            f"start some with 'dask worker {address} --nthreads 1'"
+        ) from exc
+    return client
 
 
 def run_claims(
@@ -52,8 +224,17 @@ def run_claims(
     seed: int = 0,
     progress: bool = True,
     log: bool = True,
+    dask: str | None = None,
+    ledger: Path | None = None,
+    group_fn: Callable = _run_group_remote,
 ) -> RunOutcome:
-    """Run the claims ``ids`` (default: all), groups in parallel; results come back in registry order."""
+    """Run the claims ``ids`` (default: all), groups in parallel; results come back in registry order.
+
+    ``jobs`` local processes, or with ``dask`` the workers of the Dask cluster whose scheduler is at that address
+    (``jobs`` is then ignored); raises :class:`ClusterError` before any claim runs when that cluster is unusable.
+    ``ledger`` (default: the committed ``figures/claims.json``) gives the expected seconds that order the groups.
+    ``group_fn`` runs one group in a worker (the default; tests inject faults through it).
+    """
     t0 = time.perf_counter()
     wanted = list(REGISTRY) if ids is None else list(ids)
     skipped, runnable = [], []
@@ -63,41 +244,134 @@ def run_claims(
             skipped.append({"id": cid, "reason": f"needs {', '.join(missing)}: pip install -e '.[nn]'"})
         else:
             runnable.append(cid)
-    by_group = groups(runnable)
+    client = _connect(dask) if dask is not None else None  # a usage error before any work
+    tasks = plan(groups(runnable), expected_seconds(runnable, ledger))
     deadline_s = GROUP_TIMEOUT_S[quick]
     done: dict[str, ClaimResult] = {}
     bar = _bar(len(runnable), progress)
 
-    def report(rs: list[ClaimResult]) -> None:
+    def report(g: GroupRun, out: tuple | None, error: str | None = None) -> None:
+        if out is not None:
+            rs, g.seconds, g.worker = out
+        else:
+            rs = [_error_result(REGISTRY[c], error or "the group did not return") for c in g.claims]
         for r in rs:
+            r.provenance["worker"] = g.worker or "none (the group did not return)"
             done[r.id] = r
             if log and progress:
                 bar.write(f"  {r.id:<24} {r.status:<14} {r.provenance.get('seconds', 0):7.1f} s", file=sys.stderr)
             bar.update(1)
             bar.set_postfix_str(r.id)
 
-    tasks = list(by_group.items())
-    if jobs <= 1 or len(tasks) <= 1:
-        for _, ids_g in tasks:
-            report(run_group(ids_g, quick=quick, seed=seed, deadline=time.time() + deadline_s))
-    else:
-        from joblib import Parallel, delayed
-
-        par = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")
+    if client is not None:
+        backend = f"dask cluster at {dask}"
         try:
-            for rs in par(delayed(_run_group_remote)(ids_g, quick, seed, deadline_s) for _, ids_g in tasks):
-                report(rs)
-        except Exception as exc:  # a worker died: its group (and any not yet returned) read inconclusive
-            msg = f"worker process failed: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-2)}"
-            for _, ids_g in tasks:
-                report([_error_result(REGISTRY[c], msg) for c in ids_g if c not in done])
+            _on_dask(client, tasks, quick, seed, deadline_s, report, group_fn)
+        finally:
+            client.close()
+    elif jobs <= 1 or len(tasks) <= 1:
+        backend = "this process"
+        for g in tasks:
+            report(g, group_fn(g.claims, quick, seed, deadline_s, "this process"))
+    else:
+        backend = f"{jobs} local processes (loky)"
+        _on_loky(tasks, jobs, quick, seed, deadline_s, report, group_fn)
     bar.close()
     results = [done[c] for c in runnable]
-    return RunOutcome(results, skipped, time.perf_counter() - t0)
+    return RunOutcome(results, skipped, time.perf_counter() - t0, groups=tasks, backend=backend)
 
 
-def _run_group_remote(ids: list[str], quick: bool, seed: int, deadline_s: float) -> list[ClaimResult]:
-    return run_group(ids, quick=quick, seed=seed, deadline=time.time() + deadline_s)
+def _on_loky(tasks, jobs, quick, seed, deadline_s, report, group_fn) -> None:
+    """Groups on ``jobs`` loky processes, LPT order; after a worker death the unreturned groups run isolated."""
+    from joblib import Parallel, delayed
+
+    par = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered", batch_size=1, pre_dispatch="n_jobs")
+    pending = dict(enumerate(tasks))
+    try:
+        for k, out in par(
+            delayed(_keyed)(k, group_fn, g.claims, quick, seed, deadline_s) for k, g in list(pending.items())
+        ):
+            report(pending.pop(k), out)
+    except Exception as exc:  # a worker died (or a result did not come back): the pool is gone
+        first = f"{type(exc).__name__}: {exc}"
+        rest = list(pending.values())
+        print(
+            f"bmaml-verify: a worker process failed ({first.splitlines()[0]}); rerunning the {len(rest)} groups that "
+            "had not returned, each alone in a fresh process",
+            file=sys.stderr,
+        )
+        from concurrent.futures import ThreadPoolExecutor, as_completed
+
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futs = {pool.submit(_run_isolated, g.claims, quick, seed, deadline_s, group_fn): g for g in rest}
+            for fut in as_completed(futs):
+                g = futs[fut]
+                g.attempts = 2
+                try:
+                    report(g, fut.result())
+                except Exception as exc2:
+                    msg = (
+                        f"worker process failed: in the shared pool ({first}), then alone in a fresh process "
+                        f"({type(exc2).__name__}: {exc2})\n{traceback.format_exc(limit=-2)}"
+                    )
+                    report(g, None, msg)
+
+
+def _on_dask(client, tasks, quick, seed, deadline_s, report, group_fn) -> None:
+    """Groups as one task each on the cluster, in LPT order, never more in flight than the cluster has threads.
+
+    Sending a group only when a thread is free keeps every queued group on the client: a worker that dies holds
+    exactly the group it was running (the cluster reschedules it, ``distributed.scheduler.allowed-failures``
+    times, then it fails as KilledWorker), and a failed task fails its own group only.
+    """
+    import uuid
+
+    from dask.distributed import as_completed
+
+    tag = uuid.uuid4().hex[:8]
+    queue = list(tasks)
+    in_flight: dict[str, GroupRun] = {}
+
+    def slots() -> int:
+        return max(1, sum(client.nthreads().values()))
+
+    def submit(ac) -> None:
+        while queue and len(in_flight) < slots():
+            g = queue.pop(0)
+            f = client.submit(
+                group_fn, g.claims, quick, seed, deadline_s, "dask", key=f"bmaml-verify-{g.group}-{tag}", pure=False
+            )
+            in_flight[f.key] = g
+            ac.add(f)
+
+    def lost(why: str) -> None:
+        for g in [*in_flight.values(), *queue]:
+            report(g, None, f"the group did not come back from the Dask cluster ({why})")
+        in_flight.clear()
+        queue.clear()
+
+    # every group ends by its cooperative deadline; one that does not, or a cluster that went away, ends the wait
+    limit = deadline_s * len(tasks) + 60.0
+    try:
+        with client.as_current():  # as_completed finds the client here (it is not the process default)
+            ac = as_completed(timeout=limit)
+        submit(ac)
+        for f in ac:
+            g = in_flight.pop(f.key)
+            try:
+                out = f.result()
+            except Exception as exc:
+                report(
+                    g,
+                    None,
+                    f"the group's Dask task failed ({type(exc).__name__}: {exc}): a worker died running it (more "
+                    "often than distributed.scheduler.allowed-failures allows) or the cluster went away",
+                )
+            else:
+                report(g, out)
+            submit(ac)
+    except Exception as exc:  # the cluster is gone (nothing can be sent) or a group hung past every deadline
+        lost(f"{type(exc).__name__}: {exc}")
 
 
 def draw_figures(results: list[ClaimResult], out: Path, names: Iterable[str] | None = None) -> dict[str, str]:
