@@ -277,3 +277,21 @@ def test_verify_runs_each_group_serially_on_one_blas_thread(monkeypatch):
     assert rs == [] and seconds >= 0 and f"pid {os.getpid()} " in where
     assert seen["pids"] == {os.getpid()}  # no nested pool
     assert seen["threads"] == {1}  # every BLAS/OpenMP library found (NumPy's OpenBLAS at least) runs one thread
+
+
+@needs_dist
+def test_own_process_groups_stay_off_the_cluster_and_match_the_local_ledger(local_run, monkeypatch):
+    """A group that measures its own process (verify.run.OWN_PROCESS_GROUPS) runs on this machine, alone in a fresh
+    process, beside the cluster's groups: same entries, and its worker says where it ran."""
+    from dask.distributed import LocalCluster
+
+    import verify.run as vr
+    from bmaml_theory.claims import REGISTRY
+
+    own = REGISTRY["symbolic-a4"].statement.group
+    monkeypatch.setattr(vr, "OWN_PROCESS_GROUPS", {own: "test"})
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        remote = vr.run_claims(FAST, quick=False, dask=cluster.scheduler_address, progress=False)
+    assert _ledger(remote) == _ledger(local_run)
+    for r in remote.results:
+        assert r.provenance["worker"].startswith("isolated process" if r.statement.group == own else "dask worker ")
