@@ -137,9 +137,15 @@ CORRECTED_SEED_OFFSET = 1  # a corrected bound's search uses its own seed
 
 # corrected_budget was 400 until the five claims measured 54 CPU s (> the 50 s budget) on the 2-core machine at load
 # 5-7; the corrected-bound searches are evidence only, so they were cut first (power of the main searches untouched)
+# budget_pair_mean: cor2 and cor3-smoothness search pairs over the tied M >= 2 encoding (SPACE_MEAN), the hardest
+# search of the section.  At 1200 their unpinned worst was 0.904 / 0.896 of the extremal 16 on seed 0 (0.854 for
+# cor3-smoothness on held-out seed 5), at or below issue 13's 0.9 target, so the lead doubled their budget (the
+# same change for both rows and every seed; no other setting touched), then measured seeds 0-5 once: cor2
+# 0.963 / 0.989 / 0.980 / 0.977 / 0.966 / 0.946, cor3-smoothness 0.938 / 0.914 / 0.993 / 0.981 / 0.937 / 0.936.
+# Their verdicts (violated, carried by the pinned extremal) do not depend on it; the run time is +~20 CPU s.
 SEARCH = {
-    "default": {"starts": 4, "budget": 1200, "corrected_budget": 250},
-    "quick": {"starts": 2, "budget": 300, "corrected_budget": 100},
+    "default": {"starts": 4, "budget": 1200, "budget_pair_mean": 2400, "corrected_budget": 250},
+    "quick": {"starts": 2, "budget": 300, "budget_pair_mean": 300, "corrected_budget": 100},
 }
 SIGMA0 = 0.4  # CMA-ES initial step and random-start scale (see the module docstring for how it was chosen)
 RUNGS = 2  # successive halving: 4 starts for b0 evaluations, the best one for 4 b0 more (module docstring)
@@ -356,15 +362,16 @@ def search_claim(
     runner decides on it and reports its evidence (the options are added to ``evidence.search``).
     """
     s = sizes(ctx)
+    budget = s["budget_pair_mean"] if space is SPACE_MEAN else s["budget"]
     key = f"smoothness-{st.id}-{ctx.quick}"
-    _search(ctx, st.id, ratio, space, pins, ctx.seed, s["budget"])
+    _search(ctx, st.id, ratio, space, pins, ctx.seed, budget)
     r = runners.adversarial_upper_bound(
         ctx,
         st,
         ratio=ratio,
         space=space,
         starts=s["starts"],
-        budget=s["budget"],
+        budget=budget,
         pins=pins,
         extremal=extremal,
         seed=ctx.seed,
@@ -386,7 +393,7 @@ def search_claim(
         "rungs": RUNGS,
         "eta": 4,
         "prior": space.prior,
-        "random_budget": s["budget"] - PIN_BUDGET["quick" if ctx.quick else "default"] * len(pins),
+        "random_budget": budget - PIN_BUDGET["quick" if ctx.quick else "default"] * len(pins),
         "pin_budget": PIN_BUDGET["quick" if ctx.quick else "default"] * len(pins),
         "space": type(space).__name__,
     }
