@@ -85,6 +85,7 @@ class MemoryMeter:
         self.peak_saved_bytes = 0
         self.n_saved = 0
         self._held: dict[str, list[tuple[int, int]]] = {}
+        self._alive: dict[str, list[torch.Tensor]] = {}  # held tensors stay referenced: their keys stay unique
         self._ctx: Any = None
 
     # -- bookkeeping -------------------------------------------------------------------------------------
@@ -108,15 +109,23 @@ class MemoryMeter:
             self.refs[key] = n
 
     def hold(self, name: str, tensors: Iterable[torch.Tensor]) -> None:
-        """Register ``tensors`` as inner-loop state under ``name`` (replacing what ``name`` held before)."""
+        """Register ``tensors`` as inner-loop state under ``name`` (replacing what ``name`` held before).
+
+        The meter keeps a reference to them until :meth:`release`: a storage's key is its object's address, unique
+        only while it lives, so a registered tensor freed early would let a new storage reuse its key and go
+        uncounted (which allocator addresses are reused depends on the process's history: the count would not
+        reproduce)."""
+        tensors = list(tensors)
         new = [k for k in (self._ref(p) for t in tensors for p in _parts(t)) if k is not None]
         self.release(name)
         self._held[name] = new
+        self._alive[name] = tensors
 
     def release(self, name: str) -> None:
         """Drop the state registered under ``name``."""
         for k in self._held.pop(name, []):
             self._unref(k)
+        self._alive.pop(name, None)
 
     # -- hooks ---------------------------------------------------------------------------------------------
     def _pack(self, t: torch.Tensor) -> _Held:
