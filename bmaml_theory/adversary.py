@@ -53,6 +53,7 @@ __all__ = [
     "SearchResult",
     "Structure",
     "maximize",
+    "merge_searches",
     "zeta_bound",
     "zeta_lower",
 ]
@@ -385,6 +386,29 @@ class SearchResult:
 
 
 _MAX_EXAMPLES = 5
+
+
+def merge_searches(rand: SearchResult, pinned: SearchResult | None) -> SearchResult:
+    """One result from a random-start search and a separate pinned-only one: the worst of both (the random
+    search's on a tie), ``unpinned_*`` from the first and ``pinned_worst`` from the second, counts added, runs random
+    first (``rand`` itself when there is no pinned search)."""
+    if pinned is None:
+        return rand
+    worst, enc = rand.worst, rand.worst_encoding
+    if pinned.worst is not None and (worst is None or pinned.worst > worst):
+        worst, enc = pinned.worst, pinned.worst_encoding
+    return SearchResult(
+        worst=worst,
+        worst_encoding=enc,
+        unpinned_worst=rand.unpinned_worst,
+        unpinned_encoding=rand.unpinned_encoding,
+        pinned_worst=pinned.pinned_worst,
+        evaluations=rand.evaluations + pinned.evaluations,
+        failures=rand.failures + pinned.failures,
+        skipped=rand.skipped + pinned.skipped,
+        failure_examples=[*rand.failure_examples, *pinned.failure_examples][:_MAX_EXAMPLES],
+        runs=[*rand.runs, *pinned.runs],
+    )
 
 
 class _Randn:

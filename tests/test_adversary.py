@@ -119,6 +119,25 @@ def test_pins_do_not_count_as_unpinned():
     assert res.unpinned_worst is not None and res.unpinned_worst <= 0
 
 
+def test_merge_searches_keeps_unpinned_from_the_random_search_and_adds_counts():
+    pin = np.concatenate([[1, 2, 1, 1], np.full(12, 3.0)])
+
+    def ratio(p):
+        return 100.0 if np.allclose(p[HEADER:], 3.0) else -float(np.sum(p[HEADER:] ** 2))
+
+    rand = maximize(ratio, SMALL, starts=2, seed=0, budget=60)
+    pinned = maximize(ratio, SMALL, starts=0, seed=0, budget=30, pins=[pin], rungs=1)
+    both = adversary.merge_searches(rand, pinned)
+    assert both.worst == 100.0 and np.array_equal(both.worst_encoding, pinned.worst_encoding)
+    assert both.unpinned_worst == rand.unpinned_worst <= 0 and both.pinned_worst == 100.0
+    assert both.evaluations == rand.evaluations + pinned.evaluations
+    assert [r.pinned for r in both.runs] == [False, False, True]  # random runs first
+    assert adversary.merge_searches(rand, None) is rand
+    # a tie keeps the random search's instance
+    tie = adversary.merge_searches(rand, rand)
+    assert np.array_equal(tie.worst_encoding, rand.worst_encoding) and tie.pinned_worst is None
+
+
 def test_same_result_on_one_or_two_processes():
     kw = {"starts": 4, "seed": 5, "budget": 4 * 3 * 12, "rungs": 2, "eta": 2}
     one = maximize(logistic_ratio, SPACE, **kw)

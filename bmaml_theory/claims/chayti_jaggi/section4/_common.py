@@ -84,28 +84,6 @@ def search_sizes(ctx: Context, shared: int = 1) -> dict:
     return s
 
 
-def _merge(rand: adversary.SearchResult, pinned: adversary.SearchResult | None) -> adversary.SearchResult:
-    """One result from the random-start search and the separate pinned search (random runs first)."""
-    if pinned is None:
-        return rand
-    runs = [*rand.runs, *pinned.runs]
-    worst, enc = rand.worst, rand.worst_encoding
-    if pinned.worst is not None and (worst is None or pinned.worst > worst):
-        worst, enc = pinned.worst, pinned.worst_encoding
-    return adversary.SearchResult(
-        worst=worst,
-        worst_encoding=enc,
-        unpinned_worst=rand.unpinned_worst,
-        unpinned_encoding=rand.unpinned_encoding,
-        pinned_worst=pinned.pinned_worst,
-        evaluations=rand.evaluations + pinned.evaluations,
-        failures=rand.failures + pinned.failures,
-        skipped=rand.skipped + pinned.skipped,
-        failure_examples=[*rand.failure_examples, *pinned.failure_examples][:5],
-        runs=runs,
-    )
-
-
 def space_search(
     ctx: Context,
     key: str,
@@ -153,7 +131,7 @@ def space_search(
             jobs=1,
             check_time=ctx.check_time,
         )
-        return _merge(rand, pinned)
+        return adversary.merge_searches(rand, pinned)
 
     return ctx.cached(f"section4-space-search-{key}-{ctx.quick}-{seed}-{s['budget']}", go)
 

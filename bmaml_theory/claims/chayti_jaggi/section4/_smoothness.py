@@ -38,7 +38,7 @@ worst >= 0.9 x extremal), on seeds 0-2 (unpinned worst over the extremal; docs/e
 * The last setting kept for all five claims (``prop3`` 0.990/0.906/0.998, ``cor3-smoothness`` 0.896/0.909/0.946 before
   the pins got their own budget; unchanged after).  ``adversary.maximize`` gives each pin a random run's share of every rung (38% of
   the budget at 4 starts and 2 rungs); here the pins run separately with :data:`PIN_BUDGET` evaluations and the two
-  results are merged (:func:`merge`), so the random starts keep 1140 of the 1200.
+  results are merged (:func:`~bmaml_theory.adversary.merge_searches`), so the random starts keep 1140 of the 1200.
 
 Steps of 1.5 in a box of half-width 10 overshoot the thin ridge where the extremal alignment lives (the test point
 along the training Hessian's most negative direction, at :math:`\lambda=2\hat L_1`, tiny training points so that
@@ -306,7 +306,7 @@ def _search(
     ctx: Context, key: str, ratio: Callable, space: LogisticSpace, pins: Sequence, seed: int, budget: int
 ) -> adversary.SearchResult:
     """CMA-ES from random starts with ``budget`` less the pins' share, and from each pin with :data:`PIN_BUDGET`
-    evaluations (:func:`merge`), cached for the group."""
+    evaluations (:func:`~bmaml_theory.adversary.merge_searches`), cached for the group."""
     s = sizes(ctx)
 
     def go() -> adversary.SearchResult:
@@ -317,30 +317,9 @@ def _search(
         if not pins:
             return rand
         pinned = adversary.maximize(ratio, space, starts=0, budget=pin_budget, pins=list(pins), rungs=1, **common)
-        return merge(rand, pinned)
+        return adversary.merge_searches(rand, pinned)
 
     return ctx.cached(f"smoothness-{key}-{ctx.quick}", go)
-
-
-def merge(rand: adversary.SearchResult, pinned: adversary.SearchResult) -> adversary.SearchResult:
-    """One :class:`~bmaml_theory.adversary.SearchResult` from a random-start search and a pinned-only one (the
-    worst of both; unpinned from the first, pinned from the second; counts added; runs random first)."""
-    cands = [
-        (v, e) for v, e in ((rand.worst, rand.worst_encoding), (pinned.worst, pinned.worst_encoding)) if v is not None
-    ]
-    worst, enc = max(cands, key=lambda c: c[0]) if cands else (None, None)
-    return adversary.SearchResult(
-        worst=worst,
-        worst_encoding=enc,
-        unpinned_worst=rand.unpinned_worst,
-        unpinned_encoding=rand.unpinned_encoding,
-        pinned_worst=pinned.pinned_worst,
-        evaluations=rand.evaluations + pinned.evaluations,
-        failures=rand.failures + pinned.failures,
-        skipped=rand.skipped + pinned.skipped,
-        failure_examples=(rand.failure_examples + pinned.failure_examples)[:5],
-        runs=rand.runs + pinned.runs,
-    )
 
 
 def search_claim(
