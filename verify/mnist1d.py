@@ -171,6 +171,9 @@ def draw_memory(rows_in: list[dict], width_K: int, K_width: int, path: Path) -> 
 def draw_seconds(step_rows: list[dict], hvp_rows: list[dict], path: Path) -> None:
     """Seconds per meta-gradient against width (every method) and HVP/gradient ratio against width (per depth)."""
     import matplotlib.pyplot as plt
+    import numpy as np
+
+    from bmaml_theory.claims.tmlr.hvp_cost import ratio_ci
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.3))
     rows = []
@@ -195,7 +198,19 @@ def draw_seconds(step_rows: list[dict], hvp_rows: list[dict], path: Path) -> Non
             ("ratio_fwd_over_rev", "forward-over-reverse", "^"),
         ):
             pts = sorted((r["width"], r[col]) for r in hvp_rows if r["depth"] == d)
-            axes[1].plot([p[0] for p in pts], [p[1] for p in pts], marker=mk, label=f"{lab}, depth {d}")
+            if col == "ratio":  # the claim's statistic: median paired ratio with its 95% interval (hvp_cost)
+                cis = [ratio_ci(r["ratios"]) for r in sorted(hvp_rows, key=lambda r: r["width"]) if r["depth"] == d]
+                err = np.array([[y - lo, hi - y] for (_, y), (lo, hi) in zip(pts, cis, strict=True)]).T
+                axes[1].errorbar(
+                    [p[0] for p in pts],
+                    [p[1] for p in pts],
+                    yerr=np.nan_to_num(err),
+                    marker=mk,
+                    capsize=3,
+                    label=f"{lab} (95% interval), depth {d}",
+                )
+            else:
+                axes[1].plot([p[0] for p in pts], [p[1] for p in pts], marker=mk, label=f"{lab}, depth {d}")
             rows += [
                 {
                     "panel": "hvp",

@@ -1,21 +1,38 @@
 r"""arXiv text, Sec. 4.3 (Comparison to iMAML): "hessian-vector products have about five times the cost needed to
 compute the gradient of neural networks [14]".
 
-Measured, per (width, depth) of our 1-D CNN on a 25-signal batch: the median seconds of one Hessian-vector product
-computed from scratch by reverse over reverse (forward, backward with ``create_graph``, second backward) over the
-median seconds of one gradient (forward, backward), timed interleaved on CPU.  Criterion, fixed before timing:
-"about five times" = a ratio within [2.5, 7.5] at every grid point.  The evidence also gives the marginal cost of an
-HVP on a kept graph (what iMAML's CG pays per step) and forward over reverse.  Timings are not replayable to the
-digit: a refutation's replay recomputes the ratio from the recorded medians.  ``--quick`` is never decisive.
+Measured, per (width, depth) of our 1-D CNN on a 25-signal batch: the seconds of one Hessian-vector product computed
+from scratch by reverse over reverse (forward, backward with ``create_graph``, second backward) over the seconds of
+one gradient (forward, backward) timed just before it, repeated ``REPS`` times interleaved on CPU.  Criterion, fixed
+before timing: "about five times" = a ratio within [2.5, 7.5] at every grid point.  The evidence also gives the
+marginal cost of an HVP on a kept graph (what iMAML's CG pays per step) and forward over reverse.
+
+**Timing noise decides nothing.**  Per grid point the paired ratios give a distribution-free 95% confidence interval
+for their median (order statistics, :func:`scipy.stats.quantile_test`).  The claim is not reproduced only where a
+point's whole interval lies outside [2.5, 7.5] (the measured value is the interval's point nearest to 5,
+:func:`nearest_in_ci`), and holds only when every point's whole interval lies inside; an interval that straddles an
+edge leaves the row inconclusive.  Before this rule the row read the ratio of the medians alone, and its verdict
+moved with the machine's load: not-reproduced at 2.11 on a quiet machine, holds at 2.74 while CI jobs shared the
+cores (docs/errata.md).  ``REPS`` = 9, fixed before the rerun: the fewest timings whose 95% interval drops the most
+extreme paired ratio on each side (order statistics 2 and 8 of 9, coverage 0.961), so one preempted repetition
+cannot set an end of the interval.  Timings are not replayable to the digit: a refutation's replay recomputes the
+decisive value from the recorded paired ratios.  ``--quick`` (3 repetitions: no 95% interval exists) is never
+decisive.
 """
 
 from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import stats
 
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.tmlr import _study
 
-WIDTHS, DEPTHS, REPS = (16, 64, 250), (2, 4), 7
+WIDTHS, DEPTHS, REPS = (16, 64, 250), (2, 4), 9  # REPS: see the module docstring
 WIDTHS_QUICK, DEPTHS_QUICK, REPS_QUICK = (16, 64), (2,), 3  # --quick is never decisive for this claim
 
 STATEMENT = Statement(
@@ -25,9 +42,11 @@ STATEMENT = Statement(
     "neural networks [14].",
     form="the cost ratio (HVP seconds / gradient seconds) on a 1-D CNN, CPU, widths 16-250 and depths 2 and 4",
     assumptions="our settings: PyTorch 2.13 CPU, one intra-op thread, float32, 5-way 5-shot batch (25 signals), reverse-over-reverse HVP "
-    "from scratch, medians of interleaved timings after a warm-up",
+    "from scratch, 9 interleaved (gradient, HVP) pairs after a warm-up, distribution-free 95% intervals for the median "
+    "paired ratio",
     kind="empirical",
-    measure="median seconds of one HVP / median seconds of one gradient, per (width, depth)",
+    measure="per (width, depth), the point nearest to 5 of the 95% interval for the median of the paired ratios "
+    "(HVP seconds / gradient seconds); outside [2.5, 7.5] only when the whole interval is",
     threshold=Threshold(5.0, "within"),
     tolerance=Tolerance(2.5, "'about five times' read as 5 +- 50%, fixed before timing"),
     settings_given=False,
@@ -37,9 +56,27 @@ STATEMENT = Statement(
 )
 
 
-def ratio_from(hvp_s: float, grad_s: float) -> float:
-    """Replay: the recorded median HVP seconds over the recorded median gradient seconds."""
-    return float(hvp_s) / float(grad_s)
+CENTER, LEVEL = 5.0, 0.95
+
+
+def ratio_ci(ratios: Sequence[float], level: float = LEVEL) -> tuple[float, float]:
+    r"""Distribution-free ``level`` interval for the median of ``ratios``: order statistics :math:`(x_{(k)},
+    x_{(n+1-k)})` with :math:`P(\mathrm{Bin}(n,1/2)<k)\le(1-\text{level})/2` (:func:`scipy.stats.quantile_test`);
+    ``(nan, nan)`` when n is too small for any such k."""
+    x = np.asarray(ratios, dtype=float)
+    if x.ndim != 1 or x.size == 0 or not np.all(np.isfinite(x)):
+        raise ValueError(f"ratios must be a non-empty list of finite numbers; got {ratios!r}")
+    ci = stats.quantile_test(x, q=float(np.median(x)), p=0.5).confidence_interval(level)
+    return float(ci.low), float(ci.high)
+
+
+def nearest_in_ci(ratios: Sequence[float]) -> float:
+    """Replay of a refutation: the point of :func:`ratio_ci`'s interval nearest to 5 (5 itself when the interval
+    contains it; nan when no interval exists).  Outside [2.5, 7.5] exactly when the whole interval is."""
+    lo, hi = ratio_ci(ratios)
+    if math.isnan(lo) or math.isnan(hi):
+        return math.nan
+    return float(min(max(CENTER, lo), hi))
 
 
 def timings(ctx: Context) -> list[dict]:
@@ -58,26 +95,41 @@ def timings(ctx: Context) -> list[dict]:
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
+    """Per grid point, the 95% interval of the median paired ratio against [2.5, 7.5] (see the module docstring)."""
     rows = timings(ctx)
-    ms = [
-        Measurement(
-            r["ratio"],
-            {"width": r["width"], "depth": r["depth"]},
-            None if ctx.quick else Replay(f"{__name__}:ratio_from", {"hvp_s": r["hvp_s"], "grad_s": r["grad_s"]}),
+    band = (CENTER - STATEMENT.tolerance.value, CENTER + STATEMENT.tolerance.value)
+    ms, straddle, intervals = [], [], []
+    for r in rows:
+        lo, hi = ratio_ci(r["ratios"])
+        inst = {"width": r["width"], "depth": r["depth"]}
+        finite = math.isfinite(lo) and math.isfinite(hi)
+        intervals.append(
+            {**inst, "median": r["ratio"], "ci_low": lo if finite else None, "ci_high": hi if finite else None}
         )
-        for r in rows
-    ]
+        if not finite:  # --quick: too few repetitions for a 95% interval; the median alone, never decisive
+            ms.append(Measurement(r["ratio"], inst, None))
+            straddle.append(inst)
+            continue
+        ms.append(
+            Measurement(nearest_in_ci(r["ratios"]), inst, Replay(f"{__name__}:nearest_in_ci", {"ratios": r["ratios"]}))
+        )
+        if not (band[0] <= lo and hi <= band[1]):
+            straddle.append(inst)
     evidence = {
         "timings": rows,
+        "intervals": intervals,
+        "level": LEVEL,
         "reps": REPS_QUICK if ctx.quick else REPS,
-        "note": "wall-clock on a shared CPU: ratios of medians, interleaved; not replayable to the digit",
+        "note": "wall-clock on a shared CPU: paired ratios, interleaved; not replayable to the digit",
     }
     return runners.decide(
         ctx,
         STATEMENT,
         ms,
-        power_ok=not ctx.quick,
-        power_note="--quick times a small grid 3 times: never decisive",
+        power_ok=not ctx.quick and not straddle,
+        power_note="--quick times a small grid 3 times (no 95% interval): never decisive"
+        if ctx.quick
+        else f"the 95% interval leaves [2.5, 7.5] at {straddle}: timing noise cannot decide there",
         evidence=evidence,
         data={"rows": rows},
     )
