@@ -173,7 +173,7 @@ def draw_seconds(step_rows: list[dict], hvp_rows: list[dict], path: Path) -> Non
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from bmaml_theory.claims.tmlr.hvp_cost import ratio_ci
+    from bmaml_theory.claims.tmlr.hvp_cost import point_level, ratio_ci
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.3))
     rows = []
@@ -198,16 +198,18 @@ def draw_seconds(step_rows: list[dict], hvp_rows: list[dict], path: Path) -> Non
             ("ratio_fwd_over_rev", "forward-over-reverse", "^"),
         ):
             pts = sorted((r["width"], r[col]) for r in hvp_rows if r["depth"] == d)
-            if col == "ratio":  # the claim's statistic: median paired ratio with its 95% interval (hvp_cost)
-                cis = [ratio_ci(r["ratios"]) for r in sorted(hvp_rows, key=lambda r: r["width"]) if r["depth"] == d]
+            if col == "ratio":  # the claim's statistic: median paired ratio, intervals jointly 95% over the grid
+                lv = point_level(len(hvp_rows))
+                cis = [ratio_ci(r["ratios"], lv) for r in sorted(hvp_rows, key=lambda r: r["width"]) if r["depth"] == d]
                 err = np.array([[y - lo, hi - y] for (_, y), (lo, hi) in zip(pts, cis, strict=True)]).T
+                drawn = bool(np.all(np.isfinite(err)))
                 axes[1].errorbar(
                     [p[0] for p in pts],
                     [p[1] for p in pts],
-                    yerr=np.nan_to_num(err),
+                    yerr=err if drawn else None,
                     marker=mk,
                     capsize=3,
-                    label=f"{lab} (95% interval), depth {d}",
+                    label=f"{lab}{' (joint 95% intervals)' if drawn else ''}, depth {d}",
                 )
             else:
                 axes[1].plot([p[0] for p in pts], [p[1] for p in pts], marker=mk, label=f"{lab}, depth {d}")
