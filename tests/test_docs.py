@@ -48,3 +48,49 @@ def test_docs_name_only_existing_tests():
     source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").rglob("test_*.py"))
     missing = sorted(n for n in names if f"def {n}(" not in source)
     assert names and not missing, missing
+
+
+def test_marked_numbers_in_the_docs_equal_the_committed_ledger():
+    """Every number that docs/errata.md and docs/methods.md quote through a ledger marker equals the committed ledger's
+    value in the marker's format: the default run writes them (verify.ledger.update_doc_numbers), so a stale or
+    hand-edited number fails here."""
+    import json
+
+    from verify import ledger
+
+    doc = json.loads((ROOT / "figures" / "claims.json").read_text(encoding="utf-8"))
+    marked = 0
+    for page in ledger.DOC_NUMBER_PAGES:
+        text = (ROOT / page).read_text(encoding="utf-8")
+        marked += len(ledger.DOC_NUMBER.findall(text))
+        filled, problems = ledger.fill_doc_numbers(text, doc)
+        assert not problems, (page, problems)
+        stale = [
+            (a.group(0), b.group("value"))
+            for a, b in zip(ledger.DOC_NUMBER.finditer(text), ledger.DOC_NUMBER.finditer(filled), strict=True)
+            if a.group("value") != b.group("value")
+        ]
+        assert not stale, (page, stale)
+    assert marked >= 20
+
+
+def test_doc_number_markers_are_rewritten_and_bad_paths_refused():
+    """Can fail: a stale value is rewritten from the ledger, an unbounded measurement reads inf, a path the entry
+    lacks raises, and a claim absent from the ledger (skipped) keeps its value and is reported."""
+    from verify import ledger
+
+    doc = {
+        "claims": [
+            {"id": "a", "measured": 3.96123, "unbounded": False, "evidence": {"runs": [{"v": 0.5}]}},
+            {"id": "b", "measured": None, "unbounded": True, "evidence": {}},
+        ]
+    }
+    text = (
+        "x <!--ledger:a:measured:.3g-->2.30<!--/ledger--> y <!--ledger:a:evidence.runs.0.v:.2f-->9<!--/ledger--> "
+        "z <!--ledger:b:measured:.3g-->1<!--/ledger--> w <!--ledger:c:measured:.3g-->7<!--/ledger-->"
+    )
+    out, problems = ledger.fill_doc_numbers(text, doc)
+    assert [m.group("value") for m in ledger.DOC_NUMBER.finditer(out)] == ["3.96", "0.50", "inf", "7"]
+    assert len(problems) == 1 and problems[0].startswith("c:measured")
+    with pytest.raises(KeyError, match=r"no 'evidence\.nope'"):
+        ledger.fill_doc_numbers("<!--ledger:a:evidence.nope:.3g-->1<!--/ledger-->", doc)

@@ -192,12 +192,14 @@ def _all(args: argparse.Namespace) -> int:
         figs = {
             n: outcome.figure_errors.get(n, "ok") for n in FIGURES if n in outcome.figure_errors or (stage / n).exists()
         }
-        ledger.write_ledger(
+        doc = ledger.write_ledger(
             stage, outcome.results, args.quick, outcome.seconds, outcome.skipped, figs, run=outcome.run_info()
         )
     default = _in_checkout() and out == (REPO / "figures").resolve() and not args.quick and args.seed == 0
     if default:
         ledger.update_readme(REPO / "README.md", outcome.results, outcome.seconds, outcome.skipped)
+        for problem in ledger.update_doc_numbers(REPO, json.loads(json.dumps(doc))):
+            print(f"  docs: {problem}", file=sys.stderr)
         from verify._io import write_text
 
         write_text(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -15,14 +16,18 @@ from bmaml_theory.claims._core import CATEGORIES, SCHEMA_VERSION, STATUSES, prov
 from verify._io import write_text
 
 __all__ = [
+    "DOC_NUMBER_PAGES",
     "claims_csv",
     "counts_phrase",
+    "fill_doc_numbers",
     "ledger_doc",
     "ledger_md",
+    "ledger_value",
     "readme_block",
     "schema",
     "status_label",
     "summary",
+    "update_doc_numbers",
     "update_readme",
 ]
 
@@ -298,3 +303,82 @@ def write_ledger(
     write_text(stage / "claims.md", ledger_md(results, quick, "", seconds, skipped))
     write_text(stage / "claims.csv", claims_csv(results))
     return doc
+
+
+# --- numbers quoted in the docs, written by the run that measured them ----------------------------------------------
+# A page quotes a ledger value as  <!--ledger:ID:PATH:FMT-->VALUE<!--/ledger-->  (the markers do not render): ID a
+# claim id, PATH a dotted path into its claims.json entry (dict keys; integers index lists), FMT a format spec
+# (".3g"); `verify all` (the default run, from the checkout) rewrites VALUE from the ledger it has just written, and
+# the tests check every marked value against the committed ledger.  An unbounded `measured` reads "inf".
+DOC_NUMBER = re.compile(
+    r"<!--ledger:(?P<id>[a-z0-9][a-z0-9-]*):(?P<path>[A-Za-z0-9_.-]+):(?P<fmt>[^>]*?)-->(?P<value>.*?)<!--/ledger-->",
+    re.S,
+)
+DOC_NUMBER_PAGES = ("docs/errata.md", "docs/methods.md")
+
+
+def ledger_value(doc: dict, cid: str, path: str) -> object:
+    """The value at ``path`` (dotted: dict keys, integer list indices) of claim ``cid``'s entry in a claims.json
+    document; ``KeyError`` naming what is missing."""
+    entry = next((e for e in doc["claims"] if e["id"] == cid), None)
+    if entry is None:
+        raise KeyError(f"no claim {cid!r} in the ledger")
+    v: object = entry
+    for part in path.split("."):
+        if isinstance(v, list) and part.lstrip("-").isdigit():
+            v = v[int(part)]
+        elif isinstance(v, dict) and part in v:
+            v = v[part]
+        else:
+            raise KeyError(f"claim {cid!r} has no {path!r} (stopped at {part!r})")
+    if path == "measured" and v is None and entry.get("unbounded"):
+        return float("inf")
+    return v
+
+
+def _format(v: object, fmt: str) -> str:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return str(v)
+    if v == float("inf"):
+        return "inf"
+    return format(v, fmt) if fmt else repr(v)
+
+
+def fill_doc_numbers(text: str, doc: dict, *, strict: bool = True) -> tuple[str, list[str]]:
+    """Rewrite every marked value of ``text`` from the ledger ``doc``; returns (text, problems).  A marker whose
+    claim is absent from ``doc`` (skipped: an extra not installed) keeps its value and is reported; with ``strict``
+    a path that the entry lacks raises ``KeyError`` (a defect of the page)."""
+    problems: list[str] = []
+    ids = {e["id"] for e in doc["claims"]}
+
+    def sub(m: re.Match) -> str:
+        cid, path, fmt = m["id"], m["path"], m["fmt"]
+        if cid not in ids:
+            problems.append(f"{cid}:{path}: claim not in this ledger (kept {m['value']!r})")
+            return m.group(0)
+        try:
+            value = _format(ledger_value(doc, cid, path), fmt)
+        except (KeyError, IndexError, ValueError) as exc:
+            if strict:
+                raise
+            problems.append(str(exc))
+            return m.group(0)
+        return f"<!--ledger:{cid}:{path}:{fmt}-->{value}<!--/ledger-->"
+
+    return DOC_NUMBER.sub(sub, text), problems
+
+
+def update_doc_numbers(root: Path, doc: dict, pages: tuple[str, ...] = DOC_NUMBER_PAGES) -> list[str]:
+    """Refill the marked numbers of ``pages`` (relative to ``root``) from ``doc``, atomically per page; returns the
+    problems (claims absent from this ledger, paths a page names wrongly) instead of failing the run."""
+    problems: list[str] = []
+    for page in pages:
+        path = root / page
+        if not path.exists():
+            continue
+        text = path.read_text(encoding="utf-8")
+        new, probs = fill_doc_numbers(text, doc, strict=False)
+        problems += [f"{page}: {p}" for p in probs]
+        if new != text:
+            write_text(path, new)
+    return problems

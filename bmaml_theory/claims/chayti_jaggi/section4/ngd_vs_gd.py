@@ -167,7 +167,9 @@ def symbolic_comparison() -> dict:
         "identity_proved": bool(sp.simplify(T1 - T2 - claimed) == 0),
         "limit_eps_to_0_of_T1_over_T2": str(sp.limit(T1 / T2, eps, 0)),
         "d_leading_coefficient_d_calL1": {"Theorem 1": str(sp.diff(lead1, L1)), "Theorem 2": str(sp.diff(lead2, L1))},
-        "limit_is_1_minus_G_calL1_over_sum_proved": bool(sp.simplify(sp.limit(T1 / T2, eps, 0) - 1 + G * L1 / (L0 + G * L1)) == 0),
+        "limit_is_1_minus_G_calL1_over_sum_proved": bool(
+            sp.simplify(sp.limit(T1 / T2, eps, 0) - 1 + G * L1 / (L0 + G * L1)) == 0
+        ),
     }
 
 
