@@ -1,4 +1,4 @@
-"""The claims layer's decisions (schema 2): fail closed, can fail, and typed."""
+"""The claims layer's decisions (schema 3): fail closed, can fail, typed, and the finding taxonomy."""
 
 from __future__ import annotations
 
@@ -89,6 +89,76 @@ def test_empirical_without_settings_reads_not_reproduced():
         ClaimResult(_st(), "not-reproduced", 1.0)
 
 
+@pytest.mark.parametrize(
+    ("value", "power_ok", "status"),
+    [
+        (-0.10, True, "not-reproduced"),  # powered, failing: the sentence is not reproduced
+        (-0.10, False, "inconclusive"),  # unpowered (or arms that did not learn), failing: not evidence
+        (0.02, True, "holds"),  # powered, passing
+        (0.02, False, "inconclusive"),  # unpowered, passing
+    ],
+)
+def test_power_gate_acts_in_both_directions_for_empirical_rows(value, power_ok, status):
+    """An empirical comparison 'acc difference >= -0.05' decides only with power, whatever its sign."""
+    st = _st("empirical", Threshold(-0.05, ">="), tol=0.0, settings_given=False)
+    r = runners.decide(CTX, st, [_m(value)], power_ok=power_ok, power_note="too few seeds")
+    assert r.status == status, r.decision
+    assert (r.counterexample is not None) == (status == "not-reproduced")
+    assert r.category is None  # not-reproduced is counted apart from the three kinds of finding
+    if not power_ok:
+        assert "lacks power" in r.decision and "too few seeds" in r.decision
+    # with the paper's settings given, a powered failure is a refutation; unpowered it is still inconclusive
+    st2 = _st("empirical", Threshold(-0.05, ">="), tol=0.0, settings_given=True)
+    r2 = runners.decide(CTX, st2, [_m(value)], power_ok=power_ok)
+    assert r2.status == {"not-reproduced": "violated"}.get(status, status)
+
+
+def test_power_gate_blocks_only_holds_for_mathematical_rows():
+    """A replayable counterexample to a mathematical statement refutes it whatever the search's power."""
+    r = runners.decide(CTX, _st(), [_m(2.0)], power_ok=False, power_note="few starts")
+    assert (r.status, r.category) == ("violated", "refutation")
+    assert runners.decide(CTX, _st(), [_m(0.5)], power_ok=False, power_note="few starts").status == "inconclusive"
+
+
+def test_category_is_declared_by_the_statement_and_shown_only_for_findings():
+    slip = _st(id="test-slip", category="slip", intended="test-claim")
+    scope = _st(id="test-scope", category="scope")
+    r = runners.decide(CTX, slip, [_m(2.0)])
+    assert (r.status, r.category, r.to_json()["intended"]) == ("violated", "slip", "test-claim")
+    r = runners.decide(CTX, scope, [_m(2.0)])
+    assert (r.status, r.category) == ("scope", "scope") and r.counterexample is not None
+    j = r.to_json()
+    assert (j["status"], j["category"], j["intended"]) == ("scope", "scope", None)
+    for st in (_st(), slip, scope):  # holds and inconclusive carry no category
+        assert runners.decide(CTX, st, [_m(0.5)]).category is None
+        assert runners.decide(CTX, st, [_m(2.0, replay=False)]).category is None
+    # an O(.) whose ratio only exceeds the derived constant is inconclusive for a scope row too
+    assert runners.big_o(CTX, scope, [_m(2.0)]).status == "inconclusive"
+
+
+def test_category_validation():
+    with pytest.raises(ValueError, match="category"):
+        _st(category="typo")
+    with pytest.raises(ValueError, match="intended"):
+        _st(category="slip")  # a slip must name its intended row
+    with pytest.raises(ValueError, match="intended"):
+        _st(intended="other-row")  # only a slip names one
+    with pytest.raises(ValueError, match="not-reproduced"):
+        _st("empirical", category="slip", intended="x", settings_given=False)
+    with pytest.raises(ValueError, match="scope"):
+        ClaimResult(_st(), "scope", 2.0)
+    with pytest.raises(ValueError, match="scope"):
+        ClaimResult(_st(category="scope"), "violated", 2.0)
+
+
+def test_every_slip_names_a_registered_intended_row():
+    for cid, spec in REGISTRY.items():
+        st = spec.statement
+        if st.category == "slip":
+            assert st.intended in REGISTRY and st.intended != cid, (cid, st.intended)
+            assert REGISTRY[st.intended].statement.category == "refutation", (cid, st.intended)
+
+
 def test_search_runner_can_fail_and_its_counterexample_reruns():
     import canfail_targets as t
 
@@ -144,6 +214,13 @@ def test_run_claim_fails_closed(temp_claims):
     assert r.provenance["seconds"] >= 0 and r.provenance["package_version"]
     r2 = run_claim("test-liar")
     assert r2.status == "inconclusive" and "counterexample" in r2.error
+
+    def scope_liar(ctx):
+        return ClaimResult(_st(id="test-scope-liar", category="scope"), "scope", 2.0)  # no counterexample
+
+    temp_claims(_st(id="test-scope-liar", category="scope"), scope_liar)
+    r3 = run_claim("test-scope-liar")
+    assert r3.status == "inconclusive" and r3.category is None and "counterexample" in r3.error
 
 
 def test_run_claim_unknown_id_suggests(temp_claims):

@@ -1,4 +1,4 @@
-"""The ledger as a whole (schema 2): validated, pinned, replayable, and the same verdicts quick and default.
+"""The ledger as a whole (schema 3): validated, pinned, replayable, and the same verdicts quick and default.
 
 One quick run of every claim (``verify all --quick``, in-process CLI, 2 jobs) is shared by the tests of this module.
 """
@@ -16,7 +16,7 @@ from verify import ledger as ledger_mod
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).parent / "golden" / "quick_statuses.json"
 COMMITTED = ROOT / "figures" / "claims.json"
-REFUTED = {"violated", "not-reproduced"}
+REFUTED = {"violated", "scope", "not-reproduced"}
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +132,81 @@ def test_output_files_get_normal_modes(quick):
     for p in out.iterdir():
         assert p.stat().st_mode & 0o044 == 0o044, (p.name, oct(p.stat().st_mode))  # readable by group and others
     assert not list(out.parent.glob(".figures.*")), "staging leftovers survived"
+
+
+def _synthetic_results():
+    from bmaml_theory.claims import Context, Measurement, Replay, Statement, Threshold, Tolerance, runners
+
+    def st(cid, **kw):
+        return Statement(
+            id=cid,
+            source="a test",
+            statement="a printed statement",
+            form="a form",
+            assumptions="none",
+            kind=kw.pop("kind", "upper_bound"),
+            measure="a number",
+            threshold=Threshold(1.0, "<="),
+            tolerance=Tolerance(0.0, "a reason"),
+            **kw,
+        )
+
+    def m(v):
+        return Measurement(v, {"v": v}, Replay("canfail_targets:exponent_of", {"slope": v}))
+
+    from bmaml_theory.claims._core import provenance_base
+
+    ctx = Context(quick=True)
+    results = [
+        runners.decide(ctx, st("a-holds"), [m(0.5)]),
+        runners.decide(ctx, st("a-refuted"), [m(2.0)]),
+        runners.decide(ctx, st("b-refuted"), [m(3.0)]),
+        runners.decide(ctx, st("a-slip", category="slip", intended="a-holds"), [m(2.0)]),
+        runners.decide(ctx, st("a-scope", category="scope"), [m(2.0)]),
+        runners.decide(ctx, st("a-sentence", kind="empirical", settings_given=False), [m(2.0)]),
+        runners.decide(ctx, st("a-weak", kind="empirical", settings_given=False), [m(2.0)], power_ok=False),
+    ]
+    for r in results:
+        r.provenance = {**provenance_base(), "seed": 0, "quick": True, "seconds": 0.0}
+    return results
+
+
+def test_summary_counts_the_three_kinds_of_finding_apart():
+    results = _synthetic_results()
+    s = ledger_mod.summary(results, [])
+    assert {k: s[k] for k in ("holds", "violated", "scope", "inconclusive", "not-reproduced")} == {
+        "holds": 1,
+        "violated": 3,
+        "scope": 1,
+        "inconclusive": 1,
+        "not-reproduced": 1,
+    }
+    assert s["categories"] == {"refutation": 2, "slip": 1, "scope": 1}
+    phrase = "1 holds, 2 refutations, 1 slip, 1 scope finding, 1 inconclusive, 1 not reproduced"
+    assert ledger_mod.counts_phrase(s) == phrase
+    assert ledger_mod.readme_block(results, 1.0, []).splitlines()[-1].startswith(f"7 claims: {phrase}.")
+    md = ledger_mod.ledger_md(results, True, "", 1.0, [])
+    assert f"7 claims: {phrase}." in md and "**VIOLATED** (slip)" in md and "[`a-holds`](#a-holds)" in md
+    doc = ledger_mod.ledger_doc(results, True, 1.0, [])
+    _validate(json.loads(json.dumps(doc)))
+
+
+@pytest.mark.parametrize(
+    ("cid", "field", "value"),
+    [
+        ("a-refuted", "category", None),  # a violated entry must say refutation or slip
+        ("a-refuted", "category", "scope"),  # a scope finding is never violated
+        ("a-scope", "status", "violated"),
+        ("a-holds", "category", "refutation"),  # a holds entry carries no category
+        ("a-sentence", "category", "refutation"),  # not-reproduced is counted apart
+        ("a-slip", "intended", None),  # a slip names its intended row
+        ("a-scope", "counterexample", None),  # a scope finding reruns like a violation
+    ],
+)
+def test_schema_rejects_entries_outside_the_taxonomy(cid, field, value):
+    jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is in the test extra")
+    doc = json.loads(json.dumps(ledger_mod.ledger_doc(_synthetic_results(), True, 1.0, [])))
+    entry = next(e for e in doc["claims"] if e["id"] == cid)
+    entry[field] = value
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(ledger_mod.schema()).validate(doc)

@@ -139,10 +139,11 @@ def _print_groups(outcome) -> None:
 
 
 def _print_summary(outcome, wrote: str) -> None:
-    from bmaml_theory.claims._core import STATUSES
+    from verify.ledger import counts_phrase, summary
 
-    counts = {s: sum(r.status == s for r in outcome.results) for s in STATUSES}
-    parts = [f"{v} {k}" for k, v in counts.items()]
+    s = summary(outcome.results, outcome.skipped)
+    s["errored"] = 0  # printed below in capitals
+    parts = [counts_phrase(s)]
     if outcome.errored:
         parts.append(f"{outcome.errored} ERRORED")
     if outcome.skipped:

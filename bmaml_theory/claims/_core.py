@@ -1,4 +1,4 @@
-r"""The claims registry and the ledger entry (schema 2).
+r"""The claims registry and the ledger entry (schema 3).
 
 A claim module states one paper statement as a :class:`Statement` (what is printed, where, the standing
 assumptions it is checked under, the measure, the threshold and the tolerance with its reason) and registers a
@@ -12,8 +12,25 @@ Statuses:
   (its :class:`Replay` recomputes the number through the public API);
 * ``inconclusive``: nothing refutes the statement, but the check cannot support ``holds`` (an error, a timeout,
   a failed or non-finite evaluation, no measurement, or too little power);
+* ``scope``: a fact about which assumptions a result needs (e.g. a rate that needs a regularity the standing
+  assumptions do not give), shown by an instance that reruns; it refutes no printed sentence and is never
+  ``violated``;
 * ``not-reproduced``: an empirical sentence about an experiment whose settings the paper does not give, which our
-  reproduction does not confirm; this is not a refutation.
+  reproduction does not confirm with a powered comparison; this is not a refutation.
+
+**Finding taxonomy.**  Every :class:`Statement` declares, before the run, the ``category`` its negative finding
+would be (the reading is fixed there, never from the result):
+
+* ``"refutation"`` (the default): the statement as its authors evidently mean it, under its standing assumptions,
+  is false; a failure reads ``violated``;
+* ``"slip"``: the row checks a literal or misprinted reading; the evident intended reading is another row, named
+  by ``intended``; a failure reads ``violated``;
+* ``"scope"``: the row checks which assumptions a result needs; a failure reads ``scope``.
+
+An entry's ``category`` (:attr:`ClaimResult.category`) is the statement's category when the status is ``violated``
+or ``scope`` and ``None`` otherwise (``holds``, ``inconclusive``, an error).  A ``not-reproduced`` row has category
+``None`` too: it is a finding of its own kind (an unconfirmed sentence about an experiment), counted apart from the
+three, because without the paper's settings no reading of it can be refuted.
 
 **Fail closed.**  :func:`run_claim` never raises: an exception inside a check gives ``inconclusive`` with the error
 in the entry's ``error`` field; a violated status without a counterexample is a defect of the check and also gives
@@ -37,7 +54,9 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "CATEGORIES",
     "COMPARISONS",
+    "FINDING_STATUSES",
     "KINDS",
     "REGISTRY",
     "STATUSES",
@@ -55,8 +74,10 @@ __all__ = [
     "to_jsonable",
 ]
 
-SCHEMA_VERSION = 2
-STATUSES = ("holds", "violated", "inconclusive", "not-reproduced")
+SCHEMA_VERSION = 3
+STATUSES = ("holds", "violated", "scope", "inconclusive", "not-reproduced")
+CATEGORIES = ("refutation", "slip", "scope")
+FINDING_STATUSES = ("violated", "scope")  # the statuses whose entries carry a category (and a counterexample)
 KINDS = ("identity", "upper_bound", "rate", "complexity", "empirical")
 COMPARISONS = ("<=", ">=", "within")
 
@@ -131,6 +152,8 @@ class Statement:
     group: str = "chayti-jaggi"
     settings_given: bool = True
     requires: tuple[str, ...] = ()  # optional modules the check needs (e.g. ("torch", "mnist1d")); else skipped
+    category: str = "refutation"  # what a failure of this row is: "refutation", "slip" or "scope" (CATEGORIES)
+    intended: str | None = None  # for a slip: the id of the row that checks the evident intended reading
 
     def missing(self) -> list[str]:
         """The required optional modules that are not importable here (the claim is then skipped, not failed)."""
@@ -144,6 +167,31 @@ class Statement:
         for name in ("id", "source", "statement", "form", "assumptions", "measure"):
             if not getattr(self, name).strip():
                 raise ValueError(f"claim {self.id}: field {name!r} is empty")
+        if self.category not in CATEGORIES:
+            raise ValueError(f"claim {self.id}: category must be one of {CATEGORIES}, got {self.category!r}")
+        if self.category == "slip" and not self.intended:
+            raise ValueError(
+                f"claim {self.id}: a slip row must name the row of the intended reading (intended='<claim id>')"
+            )
+        if self.category != "slip" and self.intended is not None:
+            raise ValueError(
+                f"claim {self.id}: intended= names the intended row of a slip; category is {self.category!r}"
+            )
+        if self.category != "refutation" and self.kind == "empirical" and not self.settings_given:
+            raise ValueError(
+                f"claim {self.id}: an empirical row without the paper's settings fails as 'not-reproduced'; "
+                "it cannot be declared a slip or a scope row"
+            )
+
+    @property
+    def failing_status(self) -> str:
+        """The status a failing, replayable, powered measurement gives: ``scope`` for a scope row,
+        ``not-reproduced`` for an empirical row whose settings the paper does not give, else ``violated``."""
+        if self.category == "scope":
+            return "scope"
+        if self.kind == "empirical" and not self.settings_given:
+            return "not-reproduced"
+        return "violated"
 
 
 @dataclass(frozen=True)
@@ -204,7 +252,10 @@ class Context:
 
 @dataclass
 class ClaimResult:
-    """A ledger entry (schema 2).  ``data`` holds arrays for the figures and is not serialised."""
+    """A ledger entry (schema 3).  ``data`` holds arrays for the figures and is not serialised.
+
+    ``category`` is derived, never set: the statement's declared category for a ``violated`` or ``scope`` entry,
+    else ``None``."""
 
     statement: Statement
     status: str
@@ -222,6 +273,10 @@ class ClaimResult:
             raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
         if self.status == "not-reproduced" and self.statement.settings_given:
             raise ValueError(f"claim {self.id}: 'not-reproduced' is only for experiments whose settings are not given")
+        if self.status == "scope" and self.statement.category != "scope":
+            raise ValueError(f"claim {self.id}: status 'scope' needs a statement declared category='scope'")
+        if self.status == "violated" and self.statement.category == "scope":
+            raise ValueError(f"claim {self.id}: a scope row is never 'violated' (its failing status is 'scope')")
         if self.measured is not None and not math.isfinite(self.measured):
             raise ValueError(
                 f"claim {self.id}: measured must be finite or None (use unbounded=True), got {self.measured}"
@@ -234,6 +289,12 @@ class ClaimResult:
     @property
     def kind(self) -> str:
         return self.statement.kind
+
+    @property
+    def category(self) -> str | None:
+        """``refutation``, ``slip`` or ``scope`` for a ``violated``/``scope`` entry (declared by the statement), else
+        ``None``."""
+        return self.statement.category if self.status in FINDING_STATUSES else None
 
     @property
     def figure(self) -> str | None:
@@ -251,6 +312,8 @@ class ClaimResult:
                 "kind": s.kind,
                 "group": s.group,
                 "status": self.status,
+                "category": self.category,
+                "intended": s.intended,
                 "measure": s.measure,
                 "measured": self.measured,
                 "unbounded": self.unbounded,
@@ -352,8 +415,8 @@ def _error_result(spec: ClaimSpec, message: str) -> ClaimResult:
 def run_claim(cid: str, ctx: Context | None = None) -> ClaimResult:
     """Run the check of claim ``cid``, fail closed: never raises for an error inside the check.
 
-    An exception (a timeout included) gives ``inconclusive`` with the error recorded; so does a ``violated`` status
-    that comes without a counterexample (a defect of the check, not a refutation).
+    An exception (a timeout included) gives ``inconclusive`` with the error recorded; so does a ``violated`` or
+    ``scope`` status that comes without a counterexample (a defect of the check, not a refutation).
     """
     if cid not in REGISTRY:
         import difflib
@@ -368,8 +431,8 @@ def run_claim(cid: str, ctx: Context | None = None) -> ClaimResult:
         result = spec.func(ctx)
         if not isinstance(result, ClaimResult) or result.statement.id != cid:
             raise TypeError(f"the check of {cid} returned {type(result).__name__}, not its ClaimResult")
-        if result.status == "violated" and not result.counterexample:
-            result = _error_result(spec, "the check reported 'violated' without a counterexample that reruns")
+        if result.status in FINDING_STATUSES and not result.counterexample:
+            result = _error_result(spec, f"the check reported {result.status!r} without a counterexample that reruns")
     except Exception as exc:  # fail closed: any error makes the claim inconclusive, never holds
         tb = traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-3)
         result = _error_result(spec, f"{type(exc).__name__}: {exc}\n{''.join(tb)}")

@@ -9,7 +9,8 @@ r"""The shared runners: from measurements to a status, the same way for every cl
 Fail closed: failed evaluations (an exception, a non-finite number) are counted; a claim with failures can be
 ``violated`` (a refuting measurement that reruns is a refutation whatever else failed) or ``inconclusive``, never
 ``holds``.  The same holds when the caller says the run lacked power (``power_ok=False``, e.g. too few measurable
-instances in a ``--quick`` run).
+instances in a ``--quick`` run); for an empirical statement lack of power also blocks a negative verdict (an
+unpowered comparison is inconclusive whatever its sign).
 """
 
 from __future__ import annotations
@@ -44,10 +45,17 @@ def decide(
 ) -> ClaimResult:
     r"""Status of ``st`` from its measurements: the worst one decides.
 
-    ``violated`` (``not-reproduced`` for an empirical statement whose settings the paper does not give) when the
-    worst measurement fails the threshold and carries a :class:`Replay`; ``holds`` when every measurement passes,
-    none failed and ``power_ok``; ``inconclusive`` otherwise.  A NaN value counts as a failure; ``+inf`` is an
-    unbounded measurement (``measured`` null, ``unbounded`` true).
+    When the worst measurement fails the threshold and carries a :class:`Replay`, the status is the statement's
+    :attr:`~bmaml_theory.claims._core.Statement.failing_status`: ``violated`` (a refutation or a slip, as the
+    statement declares), ``scope`` for a scope row, ``not-reproduced`` for an empirical statement whose settings the
+    paper does not give.  ``holds`` when every measurement passes, none failed and ``power_ok``; ``inconclusive``
+    otherwise.  A NaN value counts as a failure; ``+inf`` is an unbounded measurement (``measured`` null,
+    ``unbounded`` true).
+
+    The power gate acts in both directions for an empirical statement (``kind == "empirical"``): without power
+    (``power_ok=False``: too few seeds, an interval that straddles the margin, arms that did not learn) the result
+    is ``inconclusive`` whether the comparison passes or fails.  For a mathematical statement a failing measurement
+    that reruns refutes it whatever the search's power; ``power_ok=False`` then only blocks ``holds``.
     """
     evidence = dict(evidence or {})
     thr, tol = st.threshold, st.tolerance.value
@@ -76,14 +84,20 @@ def decide(
     ok = thr.satisfied(worst.value, tol)
     evidence["worst_instance"] = worst.instance
     counterexample = None
-    if not ok:
+    if not ok and st.kind == "empirical" and not power_ok:
+        status = "inconclusive"
+        decision = (
+            f"inconclusive: worst {_fmt(worst.value)} fails {thr.describe()}, but the run lacks power: {power_note} "
+            "(an unpowered empirical comparison is not evidence either way)"
+        )
+    elif not ok:
         if worst.replay is None:
             status = "inconclusive"
             decision = (
                 f"inconclusive: the worst measurement {_fmt(worst.value)} fails {thr.describe()} but has no replay"
             )
         else:
-            status = "violated" if (st.kind != "empirical" or st.settings_given) else "not-reproduced"
+            status = st.failing_status
             decision = f"{status}: worst {_fmt(worst.value)} fails {thr.describe()} (tolerance {tol:.3g})"
             counterexample = {
                 "instance": worst.instance,
@@ -248,10 +262,10 @@ def big_o(
         base = decide(ctx, st, measurements, failures=failures, failure_examples=failure_examples, evidence=evidence)
         return ClaimResult(
             st,
-            "violated",
+            st.failing_status,
             None,
             unbounded=True,
-            decision=f"violated: the ratio grows without bound in {growth_parameter or 'the family parameter'} "
+            decision=f"{st.failing_status}: the ratio grows without bound in {growth_parameter or 'the family parameter'} "
             f"(log-log slope {fit['slope']:.3g} +- {fit['slope_stderr']:.2g}, up to {_fmt(m_last.value)} at "
             f"{growth_parameter or 't'} = {t_last:.6g}): no universal constant works",
             evidence=base.evidence,
@@ -278,7 +292,7 @@ def big_o(
         evidence=evidence,
         data=data,
     )
-    if r.status == "violated":
+    if r.status in ("violated", "scope"):
         r.status = "inconclusive"
         r.counterexample = None
         r.decision = (
