@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.chayti_jaggi.headline.abstract_maml_burden import working_memory
+from bmaml_theory.claims.chayti_jaggi.sentences.abstract_maml_burden import working_memory
 from bmaml_theory.claims.tmlr import _study
 
 WIDTHS = (16, 64, 250)

@@ -27,7 +27,6 @@ from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
 from bmaml_theory.claims.chayti_jaggi.section4 import _smoothness as sm
-from bmaml_theory.claims.chayti_jaggi.section4 import cor2
 
 STATEMENT = Statement(
     id="intro-generalized-smoothness",
@@ -50,6 +49,8 @@ STATEMENT = Statement(
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """cor2's corrected search (cached in the group), decided by the shared runner."""
+    from bmaml_theory.claims.chayti_jaggi.section4 import cor2  # at run time: the registry's order stays the paper's
+
     s = sm.sizes(ctx)
     res = sm._search(
         ctx,

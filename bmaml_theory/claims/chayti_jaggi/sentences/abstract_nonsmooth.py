@@ -18,11 +18,14 @@ non-smoothness is real for objectives outside that class (Fallah et al.'s one-st
 the paper's mathematics.  ``cor3-remark`` measures how much larger :math:`\mathcal L` can be than
 :math:`\mathcal L_0+L_0\mathcal L_1` (a factor 2).
 
-**What is measured.**  The sup over the searched class (Corollary 3's: logistic families, :math:`M\in[2,8]`,
-:math:`n\in[2,10]`, non-convex training allowed, train != test, :math:`\lambda\in2\hat L_1[1,10]`) of
-:math:`\|\nabla F(\theta)\|/(2L_0)`, by CMA-ES from random starts with Corollary 3's extremal instance pinned; <= 1 means
-the meta-gradient is bounded by :math:`2L_0` (hence F classically smooth) on every instance found.  Tolerance: the
-Section 4 bound tolerance (round-off of the ratio).
+**What is measured, and the status.**  The sup over the searched class (Corollary 3's: logistic families,
+:math:`M\in[2,8]`, :math:`n\in[2,10]`, non-convex training allowed, train != test,
+:math:`\lambda\in2\hat L_1[1,10]`) of :math:`\|\nabla F(\theta)\|/(2L_0)`, by CMA-ES from random starts with Corollary
+3's extremal instance pinned.  The headline, read on the paper's class, needs meta-gradients beyond every bound, in
+particular beyond :math:`2L_0` somewhere (else :math:`\mathcal L_0+2L_0\mathcal L_1` is a classical smoothness
+constant): threshold ">= 1 + 1e-6" (beyond :math:`2L_0` by more than the ratio's round-off, Section 4's bound
+tolerance).  A sup that stays at or below 1 fails it, and the row is a **scope** finding (category ``scope``): its
+counterexample is the instance with the largest meta-gradient found, which attains :math:`2L_0` and no more.
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ import numpy as np
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
 from bmaml_theory.claims.chayti_jaggi.section4 import _smoothness as sm
-from bmaml_theory.claims.chayti_jaggi.section4 import cor3
 
 STATEMENT = Statement(
     id="abstract-nonsmooth",
@@ -49,11 +51,13 @@ STATEMENT = Statement(
     "class, logistic families with M in [2, 8], n in [2, 10], non-convex training allowed, train != test, lam in "
     "2 Lhat1 [1, 10]",
     kind="upper_bound",
-    measure="sup over the searched class of ||grad F(theta)|| / (2 L0) (dimensionless; <= 1: the meta-gradient is "
-    "bounded by 2 L0, so Corollary 2's generalized smoothness is classical smoothness on the paper's class)",
-    threshold=Threshold(1.0, "<="),
-    tolerance=Tolerance(cm.BOUND_TOL, cm.BOUND_TOL_REASON),
+    measure="sup over the searched class of ||grad F(theta)|| / (2 L0) (dimensionless); the headline read on the "
+    "paper's class needs it beyond 1 (a meta-gradient above 2 L0); at or below 1 the objective is classically "
+    "smooth there (L <= calL0 + 2 L0 calL1) and the row is a scope finding",
+    threshold=Threshold(1.0 + cm.BOUND_TOL, ">="),
+    tolerance=Tolerance(0.0, "the threshold already adds Section 4's bound tolerance 1e-6 (round-off of the ratio)"),
     group="cj-section4-smoothness-bounds",
+    category="scope",
 )
 
 EXTREMAL = 1.0  # G = 2 L0 at lam = 2 Lhat1 with mu = lam - Lhat1, attained as x^T phi* -> -infinity (errata E7)
@@ -71,6 +75,8 @@ def ratio(p: Any) -> float | None:
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """Search ||grad F||/(2 L0) from random starts (Corollary 3's extremal instance pinned), decided against 1."""
+    from bmaml_theory.claims.chayti_jaggi.section4 import cor3  # at run time: the registry's order stays the paper's
+
     r = sm.search_claim(
         ctx,
         STATEMENT,
