@@ -87,6 +87,7 @@ def test_smoothness_as_printed_is_violated_at_the_counterexample(quick):
     assert smoothness_as_printed.printed_ratio(2.0, 0.5, 1e-4) <= 1.0
     r = quick["fallah-smoothness-as-printed"]
     assert r.status == "violated" and r.measured == pytest.approx(2.24974, abs=1e-5)
+    assert r.category == "slip" and r.to_json()["intended"] == "fallah-smoothness"
     rep = r.counterexample["replay"]
     assert rep["target"].endswith("smoothness_as_printed:printed_ratio")
     assert smoothness_as_printed.printed_ratio(**rep["kwargs"]) == r.measured

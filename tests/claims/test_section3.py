@@ -17,7 +17,7 @@ from bmaml_theory.studies import regularity
 from bmaml_theory.studies import section3 as study
 
 IDS = ["eq12-forward", "eq12-symmetric", "eq14-forward", "eq14-symmetric", "prop1", "inexact-term", "sec3-regularity"]
-QUICK_STATUS = {cid: "holds" for cid in IDS} | {"sec3-regularity": "violated"}
+QUICK_STATUS = {cid: "holds" for cid in IDS} | {"sec3-regularity": "scope"}  # a scope finding, never violated
 RATE_EXTRA = ("window", "points", "decades")
 
 
@@ -171,6 +171,7 @@ def test_regularity_violation_replays_and_the_control_keeps_order_two(results):
     """The decision is exact: the pinned train-kink family's closed form has order 1 in nu (shortfall 1) and 1/2 in
     delta (shortfall 1/6); the counterexample reruns; the fitted orders over the class are evidence."""
     r = results["sec3-regularity"]
+    assert (r.status, r.category) == ("scope", "scope")
     ce = r.counterexample
     assert Replay(ce["replay"]["target"], ce["replay"]["kwargs"]).run() == pytest.approx(ce["value"], abs=1e-12)
     assert ce["replay"]["kwargs"]["family"] == "train-kink" and ce["replay"]["kwargs"]["rate"] == "nu"

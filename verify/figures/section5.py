@@ -30,7 +30,7 @@ STYLE = {
 CLIP = 1e3  # suboptimality ratios above this (a diverging method) are drawn at the clip and marked
 
 
-REGIME_LABEL = {"assumption": r"regime $\lambda\geq2\hat L_1$", "big-kappa": r"large-$\kappa$ regime"}
+REGIME_LABEL = {"assumption": r"regime $\lambda\geq2\hat L_1$", "slow-inner": r"slow inner GD (evidence)"}
 
 
 def _label(regime: str) -> str:
@@ -39,7 +39,7 @@ def _label(regime: str) -> str:
 
 def _title(regime: str, s: Mapping) -> str:
     return (
-        f"{_label(regime)}: $\\lambda={s['lam_factor']:g}\\,\\hat L_1$, $\\kappa=10^{{{math.log10(s['kappa']):.0f}}}$, "
+        f"{_label(regime)}: $\\lambda={s['lam_factor']:g}\\,\\hat L_1$, spread $10^{{{math.log10(s['spread']):.0f}}}$, $\\hat\\kappa={s['kappa_hat']:.2g}$, "
         f"$n={s['n']}$, $M={s['M']}$,\ninner lr $={s['lr_factor']:g}/(\\hat L_1+\\lambda)$"
     )
 

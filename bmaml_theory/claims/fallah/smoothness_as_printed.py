@@ -4,7 +4,8 @@ r"""Fallah, Mokhtari & Ozdaglar: the smoothness lemma with the note's literal ra
 it) in every other lemma and theorem, with other evident slips in the same line (the left side's second ``w``); the
 evident intended statement, alpha in [0, 1/L], is the row ``fallah-smoothness`` (issue 13 asks for the evident
 intended statement where the note is garbled).  This row records what the literal range would assert, and that it is
-false: a reader who takes the note at its word would be misled.
+false: a reader who takes the note at its word would be misled.  It is a **slip** row (``category="slip"``): the
+printed range is a typo beside another slip, not what the authors state; its failure is not a refutation.
 
 **As printed** (the reading note on arXiv 1908.10400, section "Unbounded smooth parameter"):
 
@@ -64,6 +65,8 @@ STATEMENT = Statement(
     threshold=Threshold(1.0, "<="),
     tolerance=Tolerance(1e-6, "a gradient difference is measured only above 1e6 x its round-off"),
     group="fallah",
+    category="slip",
+    intended="fallah-smoothness",
 )
 
 

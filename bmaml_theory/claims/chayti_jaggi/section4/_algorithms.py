@@ -167,55 +167,81 @@ def inexact_value(run: dict) -> float:
     return max(run["min_grad_norm"] - run["eps"], 0.0) / math.sqrt(run["A"] * run["delta"])
 
 
+CORRECTED_INSTANCES_QUICK = ("convex",)  # quick: the one-task instance (4 settled runs, ~0.3 s)
+
+
+def corrected_plateau_ratio(instance: str, method: str, eps: float) -> float:
+    r"""The delta part with valid constants: :math:`\min_k\|
+    abla F(	heta_k)\|/B(\delta)` of Algorithm 1's run
+        (errata E6's corrected constants, worst-case :math:`\delta`-errors, run until it settles) at
+        :math:`\delta=` :func:`delta_for_eps` ``(instance, eps)``, :math:`B(\delta)=eta_1\sqrt\delta` Corollary 1's
+        corrected bias bound at its :math:`
+    u` (:func:`bmaml_theory.theory.cor1_bias_corrected`); NaN when the run does
+        not settle (no measurement)."""
+    from bmaml_theory import theory
+
+    c = named_instance(instance).constants()
+    d = delta_for_eps(instance, eps)
+    run = alg1(instance, method, "corrected", d, SETTLE_EPS)
+    if not run["cycled"]:
+        return math.nan
+    return run["min_grad_norm"] / theory.cor1_bias_corrected(c, d, run["nu"])
+
+
 def inexact_check(ctx: Context, st, method: str, replay: str):
-    """Theorem 1 (``method='NormalizedGD'``) or 2 (``'GD'``): the delta family with the printed constants on the
-    instances (the convex one decides runners.big_o's growth test in 1/sqrt(delta)), the corrected constants' plateaus
-    against Corollary 1's corrected bias as evidence."""
+    r"""Theorem 1 (``method='NormalizedGD'``) or 2 (``'GD'``): the :math:`arepsilon+O(\sqrt\delta)` part, decided
+        with valid constants (errata E6) so that the outer method converges and the :math:`\delta` part is what is measured:
+        the settled plateau over Corollary 1's corrected bias bound, over :math:`\delta` = :func:`delta_for_eps` of
+        ``CORRECTED_EPS`` (four decades of :math:`\sqrt\delta`) and the instances; ``runners.big_o``'s growth test in
+        :math:`1/\sqrt\delta` on the convex instance.  The printed constants' runs (E8's 2-cycle at
+        :math:`\|
+    abla F\|pprox0.42`-:math:`0.50` for every :math:`\delta`, the finding of ``thm1``/``thm2``) are
+        evidence only: counting them here would count one 2-cycle twice."""
     from bmaml_theory import theory
     from bmaml_theory.claims import runners
 
     deltas = INEXACT_DELTAS_QUICK if ctx.quick else INEXACT_DELTAS
     names = ("convex",) if ctx.quick else ("convex", "two-task")
-    ms, growth, fails, examples, rows = [], [], 0, [], []
+    rows = []
     for name in names:
         for d in deltas:
             ctx.check_time()
-            kw = {"instance": name, "method": method, "constants": "stated", "delta": d, "eps": INEXACT_EPS}
             run = cached_run(ctx, name, method, "stated", d, INEXACT_EPS)
-            v = inexact_value(run)
             keep = ("delta", "nu", "cycled", "reached", "steps_run", "min_grad_norm")
-            rows.append({"instance": name, **{k: run[k] for k in keep}, "ratio": v, "A": run["A"]})
-            if not math.isfinite(v):
+            rows.append({"instance": name, **{k: run[k] for k in keep}, "ratio": inexact_value(run), "A": run["A"]})
+    corrected, ms, growth, fails, examples = [], [], [], 0, []
+    for name in CORRECTED_INSTANCES_QUICK if ctx.quick else INSTANCES:
+        c = named_instance(name).constants()
+        for e in CORRECTED_EPS:
+            ctx.check_time()
+            d = delta_for_eps(name, e)
+            run = cached_run(ctx, name, method, "corrected", d, SETTLE_EPS)
+            B = theory.cor1_bias_corrected(c, d, run["nu"])
+            corrected.append(
+                {
+                    "instance": name,
+                    "A": run["A"],
+                    "corrected_bias": B,
+                    "delta": d,
+                    "settled": run["cycled"],
+                    "plateau": run["min_grad_norm"],
+                    "plateau_over_sqrt_A_delta": run["min_grad_norm"] / math.sqrt(run["A"] * d),
+                    "plateau_over_corrected_bias": run["min_grad_norm"] / B,
+                }
+            )
+            if not run["cycled"]:
                 fails += 1
-                examples.append(f"{name}, delta={d:g}: neither reached eps nor cycled in {run['steps_run']} steps")
+                examples.append(f"{name}, delta={d:.3g}: the corrected run did not settle in {run['steps_run']} steps")
                 continue
+            kw = {"instance": name, "method": method, "eps": e}
             m = Measurement(
-                v, {**kw, "min_grad_norm": run["min_grad_norm"], "cycled": run["cycled"]}, Replay(replay, kw)
+                run["min_grad_norm"] / B, {**kw, "delta": d, "plateau": run["min_grad_norm"]}, Replay(replay, kw)
             )
             ms.append(m)
             if name == "convex":
                 growth.append((1.0 / math.sqrt(d), m))
-    corrected, nesterov = [], None
+    nesterov = None
     if not ctx.quick:
-        for name in INSTANCES:
-            c = named_instance(name).constants()
-            for e in CORRECTED_EPS:
-                ctx.check_time()
-                d = delta_for_eps(name, e)
-                run = cached_run(ctx, name, method, "corrected", d, SETTLE_EPS)
-                B = theory.cor1_bias_corrected(c, d, run["nu"])
-                corrected.append(
-                    {
-                        "instance": name,
-                        "A": run["A"],
-                        "corrected_bias": B,
-                        "delta": d,
-                        "settled": run["cycled"],
-                        "plateau": run["min_grad_norm"],
-                        "plateau_over_sqrt_A_delta": run["min_grad_norm"] / math.sqrt(run["A"] * d),
-                        "plateau_over_corrected_bias": run["min_grad_norm"] / B,
-                    }
-                )
         nr = algorithms.alg1_run(
             named_instance("convex"),
             THETA0,
@@ -240,13 +266,12 @@ def inexact_check(ctx: Context, st, method: str, replay: str):
         failure_examples=examples,
         evidence={
             "instances": "bmaml_theory.claims.chayti_jaggi.section4._algorithms.named_instance: 'convex' (E8's 2-cycle "
-            "instance: one task, x = (1, 0), convex training, lam = 2 Lhat1), 'two-task' (M = 2, certified zeta = "
-            "0.604); theta0 = (3, 1), F* = log 2",
+            "instance: one task, x = (1, 0), convex training, lam = 2 Lhat1), 'nonconvex', 'two-task' (M = 2, "
+            "certified zeta = 0.604); theta0 = (3, 1), F* = log 2",
             "estimator": "forward (10) at Corollary 1's nu = sqrt(delta/A), worst-case delta-errors of (13) aligned "
             "with the task-averaged bias (inexact.adversarial_errors); exact grad F measures stationarity",
-            "eps": INEXACT_EPS,
-            "stated_runs": rows,
-            "algorithm1_nesterov": nesterov,
+            "decides": "the corrected constants' runs (errata E6): settled plateau / Corollary 1's corrected bias "
+            "bound beta1 sqrt(delta), at delta = (eps/beta1)^2 for eps in " + str(list(CORRECTED_EPS)),
             "corrected": {
                 "constants": "errata E6 (valid generalized-smoothness constants)",
                 "runs": corrected or None,
@@ -256,6 +281,18 @@ def inexact_check(ctx: Context, st, method: str, replay: str):
                 "worst_plateau_over_sqrt_A_delta": max((r["plateau_over_sqrt_A_delta"] for r in ok_corr), default=None),
                 "all_settled": bool(corrected) and len(ok_corr) == len(corrected),
             },
+            "printed_constants": {
+                "note": "with the printed constants the outer method settles on E8's 2-cycle at the same ||grad F|| "
+                "for every delta (the finding of thm1 / thm2, not counted again here); (min ||grad F|| - eps)_+ / "
+                "sqrt(A delta) per run",
+                "eps": INEXACT_EPS,
+                "runs": rows,
+                "min_grad_norm_range": [
+                    min(r["min_grad_norm"] for r in rows),
+                    max(r["min_grad_norm"] for r in rows),
+                ],
+            },
+            "algorithm1_nesterov": nesterov,
         },
         data={"method": method, "eps": INEXACT_EPS, "stated": rows, "corrected": corrected},
     )

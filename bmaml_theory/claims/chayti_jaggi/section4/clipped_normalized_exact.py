@@ -7,7 +7,9 @@ just before: ClippedGD :math:`\theta\leftarrow\theta-\eta\min(1,c/\|g\|)g`; Norm
 :math:`\theta\leftarrow\theta-\eta g/(\beta+\|g\|)`.
 
 **Which equivalence.** Both move along :math:`-g`, so *some* state-dependent rate :math:`\eta_t` always turns one into
-the other: that reading is vacuous.  The checked reading is the one with content: a *constant* change of the
+the other: that reading is vacuous.  This row is a **slip** row (``category="slip"``): it checks the iterate-by-iterate
+reading of "equivalent", which [17] does not mean; the evident intended reading, equivalence within a constant
+factor as in [17], is the row ``clipped-normalized`` (holds).  The checked reading is the one with content: a *constant* change of the
 learning rate (and, generously, of :math:`\beta`) makes NormalizedGD reproduce ClippedGD's iterates.  ClippedGD's step
 at :math:`x=\|g\|` is :math:`\eta\min(1,c/x)g`, NormalizedGD's is :math:`\eta'g/(\beta+x)`; they coincide iff
 :math:`\eta'=\eta f(x)` with :math:`f(x)=\min(1,c/x)(\beta+x)`, so a constant :math:`\eta'` reproduces a run iff
@@ -63,6 +65,8 @@ STATEMENT = Statement(
     threshold=Threshold(1.0, "<="),
     tolerance=Tolerance(al.EXACT_TOL, al.EXACT_TOL_REASON),
     group=al.GROUP,
+    category="slip",
+    intended="clipped-normalized",
 )
 
 SPACE = adversary.LogisticSpace(extras={"c": 1, "eta": 1})

@@ -7,6 +7,10 @@ import math
 import numpy as np
 
 SOURCE = "Chayti & Jaggi (arXiv 2409.03682)"
+# The regimes whose sentences decide Figure 1's rows: kappa as the caption defines it (kappa^ = Lhat1/mu, Section
+# 4.3) inside lam >= 2 Lhat1, where kappa^ <= 1/2 and the caption's "chosen big" cannot be met.  The slow-inner regime
+# (a small inner learning rate, which the caption does not describe) is reported as evidence, not a verdict.
+VERDICT_REGIMES = ("assumption",)
 UPTICK = 1.05  # an increase of < 5% between consecutive K is finite-difference round-off, not a trend
 PLATEAU = 1e-2  # "not the case" for FO-MAML / Reptile: their relative error stays >= 1e-2 at the largest K
 COMPETITIVE = 2.0  # "compares favorably" / "competitive": not worse than a factor 2 (errors, iterations, losses)

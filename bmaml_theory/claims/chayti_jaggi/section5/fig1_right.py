@@ -7,7 +7,9 @@ steps cg in {2, 5}."  The caption: "we use GD as the outer optimization algorith
 fine-tuned for the best performance for each algorithm in the right plot."
 
 **Settings are not given** (the caption names kappa, lambda, n, inner_lr without values): a sentence our
-reproduction does not confirm reads ``not-reproduced``.  Our settings: those of ``fig1-left``
+reproduction does not confirm reads ``not-reproduced``.  As in ``fig1-left``, the regime with kappa as the caption
+defines it inside lambda >= 2 Lhat1 decides (``VERDICT_REGIMES``); the slow-inner regime, which the caption does not
+describe, is evidence.  Our settings: those of ``fig1-left``
 (:mod:`bmaml_theory.studies.experiments`), K = 20, T = 100 outer GD iterations, the outer lr tuned per method on
 {0.1, 0.3, 1, 1.9}/L_F by iterations to F - F* <= 1e-6 (F(theta_0) - F*), then by the final suboptimality.
 
@@ -32,7 +34,7 @@ from collections.abc import Sequence
 
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.chayti_jaggi.section5._common import COMPETITIVE, SOURCE, UPTICK, sentence
+from bmaml_theory.claims.chayti_jaggi.section5._common import COMPETITIVE, SOURCE, UPTICK, VERDICT_REGIMES, sentence
 from bmaml_theory.studies import experiments as ex
 
 ME = "FO-B-MAML forward"
@@ -44,11 +46,13 @@ STATEMENT = Statement(
     "methods and is competitive with second-order methods: MAML and iMAML (cg = 10), which is natural as they use "
     "more information. We note that FO-B-MAML outperforms iMAML with a small number of conjugate gradient steps "
     "cg in {2, 5}.",
-    form="the sentences of Section 5 about Figure 1 (right), each scored in two regimes",
+    form="the sentences of Section 5 about Figure 1 (right), scored in the regime with kappa as the caption defines "
+    "it (kappa^ = Lhat1/mu) inside lam >= 2 Lhat1; a slow-inner-solver regime the caption does not describe is "
+    "evidence",
     assumptions="Appendix B's quadratic tasks, lambda = 2 Lhat1 (Propositions 2, 3), GD inner solver with K = 20, "
     "outer GD with the lr tuned per method; kappa, n, inner lr chosen by us (not given)",
     kind="empirical",
-    measure="number of the paragraph's sentences (per regime) that our reproduction contradicts (count)",
+    measure="number of the paragraph's sentences that our reproduction contradicts in the deciding regime (count)",
     threshold=Threshold(0.0, "<="),
     tolerance=Tolerance(0.0, "a count: any contradicted sentence is a failure to reproduce"),
     settings_given=False,
@@ -95,9 +99,10 @@ def check(ctx: Context) -> ClaimResult:
     regimes = list(ex.REGIMES)
     study = {r: ctx.cached(f"fig1-right:{r}", lambda r=r: ex.right(r)) for r in regimes}
     sents = sentences(study)
-    bad = sum(s["contradicted"] for s in sents)
+    deciding = list(VERDICT_REGIMES)
+    bad = sum(s["contradicted"] for s in sents if s["regime"] in deciding)
     m = Measurement(
-        float(bad), {"regimes": regimes}, Replay(f"{__name__}:contradicted_sentences", {"regimes": regimes})
+        float(bad), {"regimes": deciding}, Replay(f"{__name__}:contradicted_sentences", {"regimes": deciding})
     )
     return runners.decide(
         ctx,
@@ -105,7 +110,17 @@ def check(ctx: Context) -> ClaimResult:
         [m],
         evidence={
             "sentences": sents,
+            "deciding_regimes": deciding,
             "contradicted": [f"{s['regime']}: {s['sentence']}" for s in sents if s["contradicted"]],
+            "outside_the_caption": {
+                "why": "kappa^ = Lhat1/mu <= 1/2 at lam >= 2 Lhat1 in every regime (the caption's 'kappa chosen big' "
+                "cannot be met); these regimes are slow only through a small inner learning rate: evidence",
+                "contradicted": [
+                    f"{s['regime']}: {s['sentence']}"
+                    for s in sents
+                    if s["contradicted"] and s["regime"] not in deciding
+                ],
+            },
             "outer_lr_over_1_LF": {r: d["lr_over_1_LF"] for r, d in study.items()},
             "criteria": {
                 "uptick": UPTICK,
