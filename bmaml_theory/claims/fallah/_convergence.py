@@ -35,7 +35,10 @@ convex-2 is still falling; 10x the data noise still under 7%).  Hence
 Growth would need :math:`\varepsilon` near :math:`s_\infty`, i.e. a printed floor within a small factor of the actual
 noise level, which the theorem's constants (61, 14, 36) exclude; along a family that rescales one instance (the
 classic ramp of slope eps and length Delta/eps, where the 1/eps^2 rate is attained) the constant is invariant.  So
-the growth test is a **sanity check**, and each row says so in its ``measure``.  What CAN fail on an instance of the
+the growth test is a **sanity check**, and each row says so in its ``measure``.  So are the measurements below the
+floor: there :math:`K=K(\text{floor})` and, since the eps-free term of :math:`\min\{\dots\}` exceeds the first at
+eps = floor (61 V (B/sigma^2 + ...) > 1), the minimum never falls below its value at the floor, so those constants
+never exceed the at-floor one.  What CAN fail on an instance of the
 class: (i) the printed floor, reached and confirmed at K(floor) (a run whose noise exceeds the constants the theorem
 is given does not reach it: failures, inconclusive); (ii) the implied constant against the reference constant (a
 step below the prescription makes it exceed the reference: inconclusive, never holds).  The tests run both
