@@ -94,3 +94,19 @@ def test_doc_number_markers_are_rewritten_and_bad_paths_refused():
     assert len(problems) == 1 and problems[0].startswith("c:measured")
     with pytest.raises(KeyError, match=r"no 'evidence\.nope'"):
         ledger.fill_doc_numbers("<!--ledger:a:evidence.nope:.3g-->1<!--/ledger-->", doc)
+
+
+def test_headline_map_names_only_registered_rows():
+    """docs/claims-not-checkable.md cites rows by id: every backticked id that looks like a claim id is registered,
+    and every headline row (claims/chayti_jaggi/sentences, the optimal-nu rows) is cited."""
+    from bmaml_theory.claims import REGISTRY
+
+    doc = (ROOT / "docs" / "claims-not-checkable.md").read_text(encoding="utf-8")
+    cited = set(re.findall(r"`([a-z0-9]+(?:-[a-z0-9]+)+)`", doc))  # `fallah-*-convergence` is not an id: unmatched
+    unknown = sorted(c for c in cited if c not in REGISTRY)
+    assert not unknown, unknown
+    headline = {c for c, s in REGISTRY.items() if ".sentences." in s.module} | {
+        "nu-forward-scaling",
+        "nu-symmetric-scaling",
+    }
+    assert headline <= cited, sorted(headline - cited)

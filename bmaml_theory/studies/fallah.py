@@ -233,6 +233,8 @@ def simulate(
     seed: int,
     rho: float | None = None,
     return_last: bool = False,
+    step_scale: float = 1.0,
+    step_decay: float | None = None,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     r""":math:`\|\nabla F(w_k)\|` (exact) along ``runs`` independent runs of the note's method, shape (steps+1, runs)
     (and, with ``return_last``, the last iterates, shape (runs, n)).
@@ -241,9 +243,17 @@ def simulate(
     :math:`\tilde L(w)=4L+2\rho\alpha\frac1{B'}\sum_{j\in\mathcal B'}\|\tilde\nabla f_j(w,D_\beta^j)\|`; the
     direction :math:`g_k` is MAML's, FO-MAML's or HF-MAML's (with :math:`\delta_k^i=1/(6\rho\alpha\|v_i\|)`) over
     B tasks drawn from p, each with independent data sets D_in, D_o, D_h.  Every draw is independent across runs,
-    so the runs are i.i.d.; a run that leaves the finite numbers raises FloatingPointError.
+    so the runs are i.i.d.; a run that leaves the finite numbers raises FloatingPointError.  ``step_scale`` multiplies
+    the prescribed step (1: the note's; anything else violates the theorems' prescription, for can-fail tests);
+    ``step_decay = k0`` divides the step at iteration k by 1 + k/k0 (a diminishing step, also outside the theorems).
     """
-    C = step_constant(method)
+    if step_decay is not None and not (math.isfinite(step_decay) and step_decay > 0):
+        raise ValueError(
+            f"step_decay must be None or finite and > 0 (iterations k0 of 1/(1 + k/k0)), got {step_decay!r}"
+        )
+    if not (math.isfinite(step_scale) and step_scale > 0):
+        raise ValueError(f"step_scale must be finite and > 0 (1 is the note's step), got {step_scale!r}")
+    C = step_constant(method) / step_scale
     rho = t.constants().rho if rho is None else float(rho)
     if method == "hf_maml" and not rho > 0:
         raise ValueError("hf_maml needs rho > 0 (delta = 1/(6 rho alpha ||v||)); pass rho or use c > 0.")
@@ -280,7 +290,8 @@ def simulate(
             d = v - alpha * (gp - gm) / (2 * dl)
         else:
             raise ValueError(f"method must be 'maml', 'fo_maml' or 'hf_maml', got {method!r}.")
-        W = W - d.mean(axis=1) / (C * Lt[:, None])
+        decay = 1.0 if step_decay is None else 1.0 + k / step_decay
+        W = W - d.mean(axis=1) / (C * decay * Lt[:, None])
         if not np.all(np.isfinite(W)):
             raise FloatingPointError(f"{method} diverged (non-finite iterate); check alpha and the batch sizes.")
     return (out, W) if return_last else out

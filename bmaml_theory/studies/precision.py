@@ -134,3 +134,29 @@ def nu_order(*, kind: str, n: int, seed: int, order: int, delta_range: Any) -> f
     t = _tasks(kind, n, seed, delta_range)
     f = precision.nu_study(t["mp_nu"], stencil(int(order)), decades=NU_DECADES).fit
     return float(f.order) if f.ok else float("nan")
+
+
+def best_nu_exponent(d: precision.DeltaStudy) -> tuple[float, float] | None:
+    r"""Fitted exponent (and its standard error) of the best :math:`\nu` in :math:`\delta`, over the points of the bias
+    fit's window (``d.fit.mask``: bracketed, asymptotic, above round-off); None when the bias fit has no window.
+
+    Eq. (14)'s scalings: the worst-case bias :math:`a\nu^p+\lambda\|w\|_1\delta/\nu` is least at
+    :math:`\nu^*=(\lambda\|w\|_1\delta/(pa))^{1/(p+1)}`: exponent 1/2 for the forward stencil (p = 1), 1/3 for the
+    symmetric one (p = 2), 1/(n+1) for an order-n stencil."""
+    from bmaml_theory.rates import fit_power_law
+
+    if not d.fit.ok:
+        return None
+    mask = np.asarray(d.fit.mask, dtype=bool)
+    f = fit_power_law(np.asarray(d.deltas, dtype=float)[mask], np.asarray(d.nu, dtype=float)[mask])
+    return float(f.exponent), float(f.stderr)
+
+
+def nu_exponent(*, kind: str, n: int, seed: int, order: int, delta_range: Any) -> float:
+    """Replay: the fitted exponent of the best nu in delta of instance (kind, n, seed), order-``order`` stencil (NaN:
+    no window)."""
+    t = _tasks(kind, n, seed, delta_range)
+    r = best_nu_exponent(
+        precision.delta_study(t["mp_delta"], stencil(int(order)), _deltas(delta_range), min_decades=MIN_DECADES)
+    )
+    return float("nan") if r is None else r[0]

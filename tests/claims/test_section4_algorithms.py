@@ -31,6 +31,7 @@ QUICK_STATUS = {
     "thm2-inexact": "holds",
     "delta-eps2": "inconclusive",  # quick runs one instance (power_ok=False); the default run holds
     "overall-complexity": "holds",  # kappa the inner problem's condition number; the kappa^ -> 0 blow-up is evidence
+    "abstract-convergence": "inconclusive",  # reuses delta-eps2's runs (tests/claims/test_sentences.py)
 }
 
 
