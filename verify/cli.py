@@ -157,7 +157,13 @@ def _run_or_usage(run_claims, ids, args: argparse.Namespace):
 
     try:
         return run_claims(
-            ids, quick=args.quick, jobs=args.jobs, seed=args.seed, progress=not args.no_progress, dask=args.dask
+            ids,
+            quick=args.quick,
+            jobs=args.jobs,
+            seed=args.seed,
+            progress=not args.no_progress,
+            log=args.command != "run",  # run prints each claim's line on stdout: no second one on stderr
+            dask=args.dask,
         )
     except ClusterError as exc:
         print(f"bmaml-verify: {exc}", file=sys.stderr)
