@@ -96,6 +96,7 @@ def test_prop3_card_links_its_erratum_code_figure_and_tests(docs, committed):
         "tests/claims/test_section4_smoothness.py",
     ):
         assert part in text, part
+    assert "tests/test_cli.py" not in text  # the CLI's tests use prop3 as a sample input: they test no statement
     # the erratum link: E5's heading, anchored as MyST anchors it (GitHub slugs of the heading's text)
     slugs = pytest.importorskip("myst_parser.slugs")
     head = next(ln[3:] for ln in (docs / "errata.md").read_text().splitlines() if ln.startswith("## E5."))
