@@ -28,8 +28,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import statistics
 import sys
@@ -163,9 +165,6 @@ def _run_group_remote(
 def _ignore_sigint() -> None:
     """In a worker process: leave Ctrl-C to the main process (it stops the pool and exits 130 with one line); the
     terminal sends SIGINT to the whole process group, and each worker would otherwise print its own traceback."""
-    import contextlib
-    import signal
-
     with contextlib.suppress(ValueError):  # ValueError: not the worker's main thread, nothing to do
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -309,11 +308,18 @@ def _on_loky(tasks, jobs, quick, seed, deadline_s, report, group_fn) -> None:
 
     par = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered", batch_size=1, pre_dispatch="n_jobs")
     pending = dict(enumerate(tasks))
+    outputs = None
     try:
-        for k, out in par(
-            delayed(_keyed)(k, group_fn, g.claims, quick, seed, deadline_s) for k, g in list(pending.items())
-        ):
-            report(pending.pop(k), out)
+        try:
+            outputs = par(
+                delayed(_keyed)(k, group_fn, g.claims, quick, seed, deadline_s) for k, g in list(pending.items())
+            )
+            for k, out in outputs:
+                report(pending.pop(k), out)
+        except KeyboardInterrupt:
+            if outputs is not None:
+                outputs.close()  # joblib aborts the run: the workers are terminated, none is left behind
+            raise
     except Exception as exc:  # a worker died (or a result did not come back): the pool is gone
         first = f"{type(exc).__name__}: {exc}"
         rest = list(pending.values())
