@@ -1,8 +1,12 @@
 """The ``bmaml-verify`` command (also ``python -m verify``): run the claims, draw the figures, write the ledger.
 
-Exit codes: 0 the run completed (violated claims are findings, not failures); 1 with ``--strict`` when any claim is
-violated or errored; 2 bad usage, an unusable ``--out`` or an unreachable ``--dask`` cluster; 3 some claim errored or some figure failed (their entries
-read inconclusive; the rest of the ledger is written).
+Exit codes: 0 the run completed (violated claims are findings, not failures); 1 with ``--check-against LEDGER`` when
+some claim's status or category differs from LEDGER's (a regression gate), or with ``--strict`` when any claim is
+violated or errored (always, for a paper with refuted statements: --strict is not a regression gate); 2 bad usage,
+an unusable ``--out`` or ``--check-against``, or an unreachable ``--dask`` cluster; 3 some claim errored or some
+figure failed (their entries read inconclusive; the rest of the ledger is written); 130 interrupted (Ctrl-C: nothing
+is written, the previous output set is kept). ``replay``: 0 the recomputed numbers agree with the recorded ones, 1
+some differ, 2 nothing to replay or an unknown claim, 3 the replay raised.
 """
 
 from __future__ import annotations
@@ -23,7 +27,12 @@ examples:
   bmaml-verify all --quick --out /tmp/q small grids: may read inconclusive, never flips a verdict
   bmaml-verify all --dask tcp://HOST:8786 --out /tmp/d
                                         the same run on an existing Dask cluster (pip install -e ".[dist]")
-  bmaml-verify run prop2 prop2-explicit two claims; prints their ledger entries
+  bmaml-verify run prop2 prop2-explicit two claims; one line each (--json: their ledger entries)
+  bmaml-verify run "Proposition 3"      claims by the paper's names too ("Cor. 2", "Theorem 1", "eq. (12)")
+  bmaml-verify show prop3               the verdict card: statement, status, counterexample, erratum, figure, code
+  bmaml-verify replay prop3             rerun the counterexample: the recorded and the recomputed number
+  bmaml-verify all --quick --out /tmp/q --check-against tests/golden/quick_statuses.json
+                                        exit 1 when a status or category changed (a regression gate)
   bmaml-verify figure prop2_bias        one figure (runs the claims it is drawn from)
   bmaml-verify list                     every claim (with what it measures) and figure
   bmaml-verify bench                    the sweep benchmark (benchmarks/results/)
@@ -56,7 +65,8 @@ def _parser() -> argparse.ArgumentParser:
             "--jobs",
             type=int,
             default=min(2, os.cpu_count() or 1),
-            help="claim groups in parallel processes (default: 2)",
+            help="claim groups in parallel processes (default: 2; at most the number of cores, more is capped with a "
+            "note)",
         )
         sp.add_argument(
             "--dask",
@@ -66,15 +76,47 @@ def _parser() -> argparse.ArgumentParser:
             "(e.g. tcp://127.0.0.1:8786; needs the dist extra; --jobs is then ignored); the same ledger bit for bit",
         )
         sp.add_argument("--seed", type=int, default=0, help="base seed of every random draw (default 0)")
-        sp.add_argument("--no-progress", action="store_true", help="no progress bar or per-claim lines")
-        sp.add_argument("--strict", action="store_true", help="exit 1 when any claim is violated or errored")
+        sp.add_argument(
+            "--no-progress", action="store_true", help="no progress bar, heartbeat or per-claim progress lines"
+        )
+        sp.add_argument(
+            "--strict",
+            action="store_true",
+            help="exit 1 when any claim is violated or errored; this paper has refuted statements, so a complete run "
+            "always exits 1 with it: gate regressions with --check-against instead",
+        )
+        sp.add_argument(
+            "--check-against",
+            metavar="LEDGER",
+            type=Path,
+            default=None,
+            help="exit 1 when any claim's status or category differs from LEDGER (a claims.json, or a JSON map "
+            "{id: status} such as tests/golden/quick_statuses.json); the differences go to stderr",
+        )
 
     sub.add_parser("list", help="every claim (with what it measures) and figure")
     a = sub.add_parser("all", help="run every claim, draw every figure, write the ledger")
     common(a, "output folder (default: ./figures); written as one set, swapped in at the end")
-    r = sub.add_parser("run", help="run some claims and print their ledger entries")
-    r.add_argument("claims", nargs="+", metavar="CLAIM")
+    r = sub.add_parser("run", help="run some claims and print one line each (--json: their ledger entries)")
+    r.add_argument("claims", nargs="+", metavar="CLAIM", help="ids, or the paper's names ('Proposition 3', 'Cor. 2')")
+    r.add_argument("--json", action="store_true", help="print the ledger entries as one JSON array on stdout")
     common(r, "also write their ledger (claims.json/.md/.csv) into this folder")
+    for name, what in (("show", "print the verdict card of claims"), ("replay", "rerun a claim's counterexample")):
+        sp = sub.add_parser(name, help=what + " (from a ledger; ids or the paper's names)")
+        sp.add_argument("claims", nargs="+" if name == "show" else 1, metavar="CLAIM")
+        sp.add_argument(
+            "--ledger",
+            type=Path,
+            default=None,
+            help="the claims.json to read (default: ./figures/claims.json, else the checkout's committed one)",
+        )
+        if name == "show":
+            sp.add_argument("--json", action="store_true", help="the card's fields as JSON")
+    c = sub.add_parser(
+        "cards", help="write docs/claims.md (an index) and docs/claims/ID.md (a card each) from a ledger"
+    )
+    c.add_argument("--ledger", type=Path, default=None, help="default: ./figures/claims.json, else the checkout's")
+    c.add_argument("--docs", type=Path, default=REPO / "docs", help="the docs folder (default: the checkout's docs/)")
     f = sub.add_parser("figure", help="draw some figures (runs the claims they are drawn from)")
     f.add_argument("figures", nargs="+", metavar="FIGURE")
     common(f, "output folder (default: ./figures)")
@@ -115,7 +157,13 @@ def _run_or_usage(run_claims, ids, args: argparse.Namespace):
 
     try:
         return run_claims(
-            ids, quick=args.quick, jobs=args.jobs, seed=args.seed, progress=not args.no_progress, dask=args.dask
+            ids,
+            quick=args.quick,
+            jobs=args.jobs,
+            seed=args.seed,
+            progress=not args.no_progress,
+            log=args.command != "run",  # run prints each claim's line on stdout: no second one on stderr
+            dask=args.dask,
         )
     except ClusterError as exc:
         print(f"bmaml-verify: {exc}", file=sys.stderr)
@@ -127,7 +175,8 @@ def _print_groups(outcome) -> None:
     if not outcome.groups:
         return
     print(
-        f"groups on {outcome.backend} (wall s in the worker / expected s from the committed ledger):", file=sys.stderr
+        f"groups on {outcome.backend} (wall s in the worker / expected s: verify/timings.json, same kind of run):",
+        file=sys.stderr,
     )
     for g in sorted(outcome.groups, key=lambda g: -(g.seconds if g.seconds is not None else g.expected)):
         wall = "  --  " if g.seconds is None else f"{g.seconds:6.1f}"
@@ -152,7 +201,7 @@ def _print_summary(outcome, wrote: str) -> None:
         parts.append(f"{len(outcome.figure_errors)} figures FAILED")
     if outcome.groups and (len(outcome.groups) > 1 or outcome.backend != "this process"):
         _print_groups(outcome)
-    print(f"{len(outcome.results)} claims: {', '.join(parts)}; {wrote} in {outcome.seconds:.1f} s")
+    print(f"{len(outcome.results)} claims: {', '.join(parts)}; {wrote} in {outcome.seconds:.1f} s", file=sys.stderr)
     for r in outcome.results:
         if r.error:
             print(f"  errored: {r.id}: {r.error.splitlines()[0]}", file=sys.stderr)
@@ -162,12 +211,30 @@ def _print_summary(outcome, wrote: str) -> None:
         print(f"  skipped: {s['id']} ({s['reason']})", file=sys.stderr)
 
 
-def _exit_code(outcome, strict: bool) -> int:
+def _exit_code(outcome, strict: bool, changed: list[str] | None = None) -> int:
     if outcome.errored or outcome.figure_errors:
         return 3
+    if changed:
+        return 1
     if strict and any(r.status == "violated" for r in outcome.results):
         return 1
     return 0
+
+
+def _check_against(args: argparse.Namespace, outcome) -> list[str]:
+    """The claims whose status or category differs from ``--check-against``'s (printed to stderr); [] if none."""
+    if getattr(args, "check_against", None) is None:
+        return []
+    from verify.check import compare
+
+    changed = compare(outcome.results, args.reference)
+    if changed:
+        print(f"bmaml-verify: {len(changed)} claims changed against {args.check_against}:", file=sys.stderr)
+        for line in changed:
+            print(f"  {line}", file=sys.stderr)
+    else:
+        print(f"bmaml-verify: every status and category as in {args.check_against}", file=sys.stderr)
+    return changed
 
 
 def _all(args: argparse.Namespace) -> int:
@@ -200,25 +267,27 @@ def _all(args: argparse.Namespace) -> int:
         ledger.update_readme(REPO / "README.md", outcome.results, outcome.seconds, outcome.skipped)
         for problem in ledger.update_doc_numbers(REPO, json.loads(json.dumps(doc))):
             print(f"  docs: {problem}", file=sys.stderr)
-        from verify._io import write_text
+        from verify import cards
 
-        write_text(
-            REPO / "docs" / "claims.md",
-            ledger.ledger_md(outcome.results, False, "../figures/", outcome.seconds, outcome.skipped),
-        )
+        cards.write_docs(json.loads((out / "claims.json").read_text(encoding="utf-8")), REPO / "docs")
     _print_summary(outcome, f"wrote {out}/ (claims.json, claims.md, claims.csv, figures)")
-    return _exit_code(outcome, args.strict)
+    return _exit_code(outcome, args.strict, _check_against(args, outcome))
 
 
 def _run(args: argparse.Namespace) -> int:
     from bmaml_theory.claims import REGISTRY
-    from verify import ledger
+    from verify import cards, ledger
     from verify._io import OutputError, check_out_dir, write_text
     from verify.run import run_claims
+    from verify.show import resolve
 
+    ids: list[str] = []
     for c in args.claims:
-        if c not in REGISTRY:
+        got = resolve(c, list(REGISTRY))
+        if not got:
             return _unknown("claim", c, list(REGISTRY))
+        ids += [g for g in got if g not in ids]
+    args.claims = ids
     out = None
     if args.out is not None:
         try:
@@ -229,8 +298,12 @@ def _run(args: argparse.Namespace) -> int:
     outcome = _run_or_usage(run_claims, args.claims, args)
     if outcome is None:
         return 2
-    for r in outcome.results:
-        print(json.dumps(r.to_json(), indent=1))
+    if args.json:
+        print(json.dumps([r.to_json() for r in outcome.results], indent=1))
+    else:
+        w = max((len(r.id) for r in outcome.results), default=0)
+        for r in outcome.results:
+            print(cards.verdict_line(r.to_json(), w))
     wrote = "printed their entries"
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -242,7 +315,7 @@ def _run(args: argparse.Namespace) -> int:
         write_text(out / "claims.csv", ledger.claims_csv(outcome.results))
         wrote = f"wrote {out}/claims.json, claims.md, claims.csv"
     _print_summary(outcome, wrote)
-    return _exit_code(outcome, args.strict)
+    return _exit_code(outcome, args.strict, _check_against(args, outcome))
 
 
 def _figure(args: argparse.Namespace) -> int:
@@ -270,7 +343,7 @@ def _figure(args: argparse.Namespace) -> int:
         if n not in outcome.figure_errors:
             print(f"wrote {out / n} (and its data, {Path(n).with_suffix('.csv')})")
     _print_summary(outcome, "drew " + ", ".join(names))
-    return _exit_code(outcome, args.strict)
+    return _exit_code(outcome, args.strict, _check_against(args, outcome))
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -305,13 +378,15 @@ def _mnist1d(rest: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"list", "all", "run", "figure", "bench", "mnist1d", "-h", "--help", "--version"}
+    commands = {"list", "all", "run", "show", "replay", "cards", "figure", "bench", "mnist1d", "-h", "--help"}
+    commands.add("--version")
     if argv and argv[0] not in commands and not argv[0].startswith("-"):
-        # the 0.1 form 'python -m verify NAME': a claim id or a figure name
+        # the 0.1 form 'python -m verify NAME': a claim id (or the paper's name of one) or a figure name
         from bmaml_theory.claims import REGISTRY
         from verify.figures import FIGURES
+        from verify.show import resolve
 
-        if argv[0] in REGISTRY:
+        if resolve(argv[0], list(REGISTRY)):
             argv = ["run", *argv]
         elif argv[0] in FIGURES or f"{argv[0]}.png" in FIGURES:
             argv = ["figure", *argv]
@@ -330,7 +405,45 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "jobs", 1) < 1:
         print("bmaml-verify: --jobs must be >= 1", file=sys.stderr)
         return 2
-    return {"list": lambda a: _list(), "all": _all, "run": _run, "figure": _figure, "bench": _bench}[args.command](args)
+    cores = os.cpu_count() or 1
+    if getattr(args, "jobs", 1) > cores and getattr(args, "dask", None) is None:
+        print(
+            f"bmaml-verify: note: --jobs {args.jobs} > {cores} cores; using --jobs {cores} (more processes than "
+            "cores only compete for them)",
+            file=sys.stderr,
+        )
+        args.jobs = cores
+    if getattr(args, "check_against", None) is not None:
+        from verify.check import load_reference
+
+        try:
+            args.reference = load_reference(args.check_against)
+        except ValueError as exc:
+            print(f"bmaml-verify: {exc}", file=sys.stderr)
+            return 2
+    from verify import show
+
+    commands_fn = {
+        "list": lambda a: _list(),
+        "all": _all,
+        "run": _run,
+        "figure": _figure,
+        "bench": _bench,
+        "show": lambda a: show.show(a.claims, a.ledger, a.json),
+        "replay": lambda a: show.replay(a.claims[0], a.ledger),
+        "cards": lambda a: show.write_cards(a.ledger, a.docs),
+    }
+    try:
+        return commands_fn[args.command](args)
+    except BrokenPipeError:  # the reader closed the pipe (| head): not an error of ours
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (stays open until exit: Python flushes stdout then)
+        return 0
+    except KeyboardInterrupt:
+        print(
+            "bmaml-verify: interrupted (Ctrl-C); nothing was written, the previous output set is kept",
+            file=sys.stderr,
+        )
+        return 130
 
 
 if __name__ == "__main__":

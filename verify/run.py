@@ -12,8 +12,8 @@
   group runs with BLAS/OpenMP limited to one thread (threadpoolctl), in this process as in any worker: a
   multithreaded BLAS sums in an order that depends on its thread count.
 * **Order: longest processing time first** (Graham's LPT rule): groups start in decreasing expected seconds, the
-  sum of their claims' ``provenance.seconds`` in the committed ledger (``figures/claims.json`` of the checkout);
-  a claim not in it counts as the median of those that are (:data:`FALLBACK_SECONDS` when there is no ledger).
+  sum of their claims' committed timings for the same kind of run (:mod:`verify.timings`, quick with quick);
+  a claim not in them counts as the median of those that are (:data:`FALLBACK_SECONDS` when there are none).
   Order changes when a group finishes, never what it returns.
 * **Fail closed.**  Each claim fails closed (:func:`~bmaml_theory.claims.run_claim`).  A local worker that dies
   breaks joblib's pool: the groups that had not returned are rerun, each alone in a fresh process, and only a group
@@ -28,8 +28,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import statistics
 import sys
@@ -42,13 +44,13 @@ from pathlib import Path
 from bmaml_theory.claims import REGISTRY, ClaimResult, groups, run_group
 from bmaml_theory.claims._core import _error_result
 from verify.figures import FIGURES
+from verify.progress import Progress
 
 __all__ = ["ClusterError", "GroupRun", "RunOutcome", "draw_figures", "expected_seconds", "plan", "run_claims"]
 
 GROUP_TIMEOUT_S = {False: 900.0, True: 180.0}  # cooperative deadline per group (default, quick): a hung search ends
 FALLBACK_SECONDS = 10.0  # expected seconds of a claim when no ledger gives any timing (order only, never results)
 CONNECT_TIMEOUT_S = 10.0  # how long --dask waits for the scheduler to answer before it is a usage error
-LEDGER = Path(__file__).resolve().parent.parent / "figures" / "claims.json"  # the committed ledger (in a checkout)
 
 
 class ClusterError(Exception):
@@ -98,22 +100,27 @@ class RunOutcome:
         return {"backend": self.backend, "groups": [g.to_json() for g in self.groups]}
 
 
-def expected_seconds(ids: Iterable[str], ledger: Path | None = None) -> dict[str, float]:
-    """Expected seconds per claim: ``provenance.seconds`` in ``ledger`` (default: the committed one).
+def expected_seconds(ids: Iterable[str], ledger: Path | None = None, quick: bool = False) -> dict[str, float]:
+    """Expected seconds per claim: ``provenance.seconds`` in ``ledger``, or by default the committed timings of the
+    same kind of run (:mod:`verify.timings`: quick runs are planned with quick timings, never from ./figures).
 
-    A claim the ledger lacks (new, or no ledger at all) gets the median of the known ones, or
-    :data:`FALLBACK_SECONDS`; an unreadable ledger counts as none.  Used to order groups only.
+    A claim without a timing (new, or no timings at all) gets the median of the known ones, or
+    :data:`FALLBACK_SECONDS`; an unreadable ledger counts as none.  Used to order groups and estimate time only.
     """
-    path = LEDGER if ledger is None else Path(ledger)
     known: dict[str, float] = {}
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        for c in doc.get("claims", []):
-            s = (c.get("provenance") or {}).get("seconds")
-            if isinstance(s, (int, float)) and s >= 0:
-                known[str(c["id"])] = float(s)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        known = {}
+    if ledger is None:
+        from verify import timings
+
+        known = timings.load(quick)[0]
+    else:
+        try:
+            doc = json.loads(Path(ledger).read_text(encoding="utf-8"))
+            for c in doc.get("claims", []):
+                s = (c.get("provenance") or {}).get("seconds")
+                if isinstance(s, (int, float)) and s >= 0:
+                    known[str(c["id"])] = float(s)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            known = {}
     fallback = statistics.median(known.values()) if known else FALLBACK_SECONDS
     return {cid: known.get(cid, fallback) for cid in ids}
 
@@ -123,12 +130,6 @@ def plan(by_group: dict[str, list[str]], expected: dict[str, float]) -> list[Gro
     runs = [GroupRun(g, ids, sum(expected[c] for c in ids)) for g, ids in by_group.items()]
     order = sorted(range(len(runs)), key=lambda k: (-runs[k].expected, k))
     return [runs[k] for k in order]
-
-
-def _bar(total: int, enabled: bool):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit="claim", disable=not enabled or not sys.stderr.isatty(), file=sys.stderr, leave=False)
 
 
 def _where(kind: str) -> str:
@@ -151,12 +152,21 @@ def _run_group_remote(
     from bmaml_theory.parallel import serial
 
     t0 = time.perf_counter()
+    if kind in ("local process", "isolated process"):
+        _ignore_sigint()
     # evaluations inside a group never start a pool of their own, and BLAS/OpenMP use one thread: a multithreaded
     # BLAS sums in an order that depends on its thread count, so without this the main process (--jobs 1, as many
     # BLAS threads as cores) and a Dask worker (one) differ in the last bits
     with serial(), threadpool_limits(limits=1):
         rs = run_group(ids, quick=quick, seed=seed, deadline=time.time() + deadline_s)
     return rs, time.perf_counter() - t0, _where(kind)
+
+
+def _ignore_sigint() -> None:
+    """In a worker process: leave Ctrl-C to the main process (it stops the pool and exits 130 with one line); the
+    terminal sends SIGINT to the whole process group, and each worker would otherwise print its own traceback."""
+    with contextlib.suppress(ValueError):  # ValueError: not the worker's main thread, nothing to do
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _keyed(k: int, fn: Callable, *args) -> tuple[int, tuple]:
@@ -252,10 +262,10 @@ def run_claims(
         else:
             runnable.append(cid)
     client = _connect(dask) if dask is not None else None  # a usage error before any work
-    tasks = plan(groups(runnable), expected_seconds(runnable, ledger))
+    tasks = plan(groups(runnable), expected_seconds(runnable, ledger, quick))
     deadline_s = GROUP_TIMEOUT_S[quick]
     done: dict[str, ClaimResult] = {}
-    bar = _bar(len(runnable), progress)
+    bar = Progress(tasks, 1 if dask is None and jobs <= 1 else max(jobs, 1), enabled=progress, log=log)
 
     def report(g: GroupRun, out: tuple | None, error: str | None = None) -> None:
         if out is not None:
@@ -265,10 +275,8 @@ def run_claims(
         for r in rs:
             r.provenance["worker"] = g.worker or "none (the group did not return)"
             done[r.id] = r
-            if log and progress:
-                bar.write(f"  {r.id:<24} {r.status:<14} {r.provenance.get('seconds', 0):7.1f} s", file=sys.stderr)
-            bar.update(1)
-            bar.set_postfix_str(r.id)
+            bar.claim_done(r.id, r.status, r.provenance.get("seconds", 0))
+        bar.group_done(g)
 
     if client is not None:
         backend = f"dask cluster at {dask}"
@@ -276,14 +284,20 @@ def run_claims(
             _on_dask(client, tasks, quick, seed, deadline_s, report, group_fn)
         finally:
             client.close()
+            bar.close()
     elif jobs <= 1 or len(tasks) <= 1:
         backend = "this process"
-        for g in tasks:
-            report(g, group_fn(g.claims, quick, seed, deadline_s, "this process"))
+        try:
+            for g in tasks:
+                report(g, group_fn(g.claims, quick, seed, deadline_s, "this process"))
+        finally:
+            bar.close()
     else:
         backend = f"{jobs} local processes (loky)"
-        _on_loky(tasks, jobs, quick, seed, deadline_s, report, group_fn)
-    bar.close()
+        try:
+            _on_loky(tasks, jobs, quick, seed, deadline_s, report, group_fn)
+        finally:
+            bar.close()
     results = [done[c] for c in runnable]
     return RunOutcome(results, skipped, time.perf_counter() - t0, groups=tasks, backend=backend)
 
@@ -294,11 +308,18 @@ def _on_loky(tasks, jobs, quick, seed, deadline_s, report, group_fn) -> None:
 
     par = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered", batch_size=1, pre_dispatch="n_jobs")
     pending = dict(enumerate(tasks))
+    outputs = None
     try:
-        for k, out in par(
-            delayed(_keyed)(k, group_fn, g.claims, quick, seed, deadline_s) for k, g in list(pending.items())
-        ):
-            report(pending.pop(k), out)
+        try:
+            outputs = par(
+                delayed(_keyed)(k, group_fn, g.claims, quick, seed, deadline_s) for k, g in list(pending.items())
+            )
+            for k, out in outputs:
+                report(pending.pop(k), out)
+        except KeyboardInterrupt:
+            if outputs is not None:
+                outputs.close()  # joblib aborts the run: the workers are terminated, none is left behind
+            raise
     except Exception as exc:  # a worker died (or a result did not come back): the pool is gone
         first = f"{type(exc).__name__}: {exc}"
         rest = list(pending.values())

@@ -15,6 +15,7 @@ import numpy as np
 from bmaml_theory.claims import ClaimResult
 from verify._io import save_figure
 from verify.figures._registry import figure
+from verify.figures._style import verdict
 
 STYLE = {
     "sequential": ("C3", "-", "o", "AGD, solves in turn (running sum)"),
@@ -64,7 +65,11 @@ def table1_memory_n(results: Mapping[str, ClaimResult], path: Path) -> None:
             ax.set_ylim(bottom=0)
             ax.grid(alpha=0.3)
             ax.legend(fontsize=8)
-    fig.suptitle("Order-$n$ FO-B-MAML estimators: memory stays flat when the solves run in turn", fontsize=11)
+    fig.suptitle(
+        "Order-$n$ FO-B-MAML estimators: peak memory against the order $n$ when the solves run in turn\n"
+        + verdict(results, "table1-memory-n"),
+        fontsize=11,
+    )
     fig.tight_layout()
     save_figure(fig, path)
     plt.close(fig)

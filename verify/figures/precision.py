@@ -16,6 +16,7 @@ import numpy as np
 from bmaml_theory.claims import ClaimResult
 from verify._io import save_figure
 from verify.figures._registry import figure
+from verify.figures._style import verdict
 
 
 @figure(
@@ -94,7 +95,9 @@ def order_n_rates(results: Mapping[str, ClaimResult], path: Path) -> None:
     bx.legend(fontsize=8, loc="upper left")
     bx.grid(True, alpha=0.3)
     fig.suptitle(
-        r"Bias $O(\delta^{n/(n+1)})$ at the best $\nu$ under worst-case $\delta$-inexact solutions (mpmath)",
+        r"Bias $O(\delta^{n/(n+1)})$ at the best $\nu$ under worst-case $\delta$-inexact solutions (mpmath)"
+        + "\n"
+        + verdict(results, "table1-order-n", "mp-eq14-forward", "mp-eq14-symmetric"),
         fontsize=11,
     )
     fig.tight_layout()

@@ -23,6 +23,7 @@ from scipy.optimize import linprog
 from bmaml_theory.claims import ClaimResult
 from verify._io import save_figure
 from verify.figures._registry import figure
+from verify.figures._style import verdict
 
 
 @figure(
@@ -60,7 +61,8 @@ def prop2_bias(results: Mapping[str, ClaimResult], path: Path) -> None:
     corr_ok = all(v[1] for v in verdicts)
     fig.suptitle(
         f"Proposition 2: the bias exceeds App. A.2's $A\\nu$ on {exceeded} of {len(verdicts)} instances; "
-        f"the corrected bound {'holds on every point' if corr_ok else 'is exceeded somewhere'}",
+        f"the corrected bound {'holds on every point' if corr_ok else 'is exceeded somewhere'}\n"
+        + verdict(results, "prop2", "prop2-explicit"),
         fontsize=10,
     )
     fig.subplots_adjust(top=0.8)
@@ -101,11 +103,32 @@ def smoothness_envelope(results: Mapping[str, ClaimResult], path: Path) -> None:
         }
         for key, (label, col, ls, lw) in styles.items():
             a, b = sm["lines"][key]
-            ax.plot(xs, a + b * xs, ls, color=col, lw=lw, alpha=0.55 if key == "corrected" else 1.0, label=label)
+            ax.plot(
+                xs,
+                a + b * xs,
+                ls,
+                color=col,
+                lw=lw,
+                alpha=0.45 if key == "corrected" else 1.0,
+                zorder=1 if key == "corrected" else 3,
+                label=label,
+            )
             if key != "corrected" and np.any((a + b * g) * (1 + 1e-9) < L):
                 below.append(label.split(" as printed")[0])
         a, b = _upper_line(g, L)
-        ax.plot(xs, a + b * xs, "k:", lw=1.2, label=f"tightest line over the data: {a:.3g} + {b:.3g} x")
+        # drawn last and on top, in a style no other line has: where it coincides with the corrected line (the
+        # corrected bound is tight there) it runs inside the green band instead of under it
+        ca, cb = sm["lines"]["corrected"]
+        tight = np.allclose(a + b * xs, ca + cb * xs, rtol=1e-3, atol=1e-9 * max(1.0, abs(ca)))
+        ax.plot(
+            xs,
+            a + b * xs,
+            color="k",
+            ls=(0, (1.5, 1.5)),
+            lw=1.6,
+            zorder=6,
+            label=f"tightest line over the data: {a:.3g} + {b:.3g} x" + (" (= the corrected line)" if tight else ""),
+        )
         ax.set_xlabel(r"$x=\|\nabla F(\theta)\|$")
         refuted = ", ".join(below) if below else "none"
         ax.set_title(
@@ -118,9 +141,11 @@ def smoothness_envelope(results: Mapping[str, ClaimResult], path: Path) -> None:
         ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16))
     np.atleast_1d(axes)[0].set_ylabel("smoothness")
     fig.suptitle(
-        "Generalized smoothness of F (Prop. 3, Cor. 2): a printed line fails wherever a point lies above it",
-        fontsize=11,
+        "Prop. 3 and Cor. 2: local smoothness of F against the printed, corrected and tightest lines\n"
+        f"(a printed line fails wherever a point lies above it): {verdict(results, 'prop3', 'cor2')}",
+        fontsize=10.5,
     )
+    fig.subplots_adjust(top=0.84)
     save_figure(fig, path)
     plt.close(fig)
 
@@ -219,8 +244,10 @@ def iterations_vs_eps(results: Mapping[str, ClaimResult], path: Path) -> None:
     fig.suptitle(
         f"Theorems 1-2, the {n_cycle + n_cap} runs shown with Corollary 2's printed constants: {n_cycle} end on a "
         f"2-cycle (never reach $\\varepsilon$), {n_cap} do not reach it within the run;\nthe runs shown with the "
-        f"corrected constants reach $\\varepsilon=10^{{-6}}$ within {max_corr} steps, far inside A.4's count",
+        f"corrected constants reach $\\varepsilon=10^{{-6}}$ within {max_corr} steps, far inside A.4's count\n"
+        + verdict(results, "thm1", "thm2", "a4-steps"),
         fontsize=10,
     )
+    fig.subplots_adjust(top=0.83)
     save_figure(fig, path)
     plt.close(fig)

@@ -27,7 +27,7 @@ affect the verdict: the counterexample has w and u symmetric about 0, where both
 At w = 0, :math:`f'(0)=f'''(0)=0`, so :math:`(\nabla F)'(0)=(1-\alpha f''(0))^2f''(0)=-(1+\alpha L)^2L` while the
 bound tends to 4L as w, u -> 0 (the gradients vanish there): the ratio tends to :math:`(1+\alpha L)^2/4`, 2.25 at
 L = 2, alpha = 1, and grows without bound in L at alpha = 1.  Measured (:func:`printed_ratio`) at w = -h, u = h,
-h = 1e-4: 2.24974 (the O(h) deficit comes from the bound's rho term, 2 rho alpha |f'(h)|, and the tanh's curvature).
+h = 1e-4: 2.24974 (the O(h) deficit comes from the bound's rho term, 2 rho alpha ``|f'(h)|``, and the tanh's curvature).
 
 **Tightest correct version**: the paper's range alpha in [0, 1/L], where the quadratic part of the proof's bound,
 :math:`(1+\alpha L)^2L`, is at most the printed 4L -- checked by the search of ``fallah-smoothness`` (worst

@@ -5,11 +5,11 @@ resulting from the use of the approximate solutions; this will introduce an addi
 estimators in (10), (11); it is easy to show that this bias should be bounded by 2 lam delta / nu in the worst case."
 
 **Standing assumptions.**  Solutions satisfying (13), ||phi~_{i,nu}(theta) - phi*_{i,nu}(theta)|| <= delta, for each
-of the solves; (9) well-defined for nu in V_0 (Section 3; here |nu| < mu/L1, Section 4.1), lam >= 2 Lhat1.
+of the solves; (9) well-defined for nu in V_0 (Section 3; here ``|nu| < mu/L1``, Section 4.1), lam >= 2 Lhat1.
 
 **The class searched** (issue 13): :class:`bmaml_theory.adversary.LogisticSpace`: M in [1, 8] tasks, n in [2, 10],
 1-4 training and test points per task, indefinite Q_i, theta, lam in 2 Lhat1 [1, 10], and the extras: nu (a fraction
-0.9 exp(-|z|) of min(mu/L1, 1e3)), delta (10^(-4 + 2 tanh z), in (1e-6, 1e-2)) and the two errors of (13), any points
+0.9 ``exp(-|z|)`` of min(mu/L1, 1e3)), delta (10^(-4 + 2 tanh z), in (1e-6, 1e-2)) and the two errors of (13), any points
 of the delta-ball (e_k = delta v_k / max(1, ||v_k||)), added to the exact Newton solutions of the estimator's two
 solves (the same errors in every task).  Every error a solver could leave is such a point, so this class contains the
 old grid's adversarial, random, GD, Nesterov and CG errors.

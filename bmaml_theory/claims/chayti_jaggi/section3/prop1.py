@@ -1,7 +1,7 @@
 r"""prop1: Proposition 1 of Chayti & Jaggi, checked numerically on quadratic tasks.
 
 **As printed** (Section 3): "For any training task T_i, if grad F_i(theta) exists, then nu -> phi*_{i,nu}(theta) is
-differentiable at nu = 0 and grad F_i(theta) = -lam d phi*_{i,nu}(theta)/d nu |_{nu=0}."
+differentiable at nu = 0 and grad F_i(theta) = -lam d phi*_{i,nu}(theta)/d nu ``|_{nu=0}``."
 
 **Standing assumptions** (the paragraphs before it): Section 2.3 writes grad F_i by eq. (7) "using the implicit
 function theorem and assuming that lam I + Hess fhat_i is invertible"; Section 3 assumes (9) well-defined for nu in a

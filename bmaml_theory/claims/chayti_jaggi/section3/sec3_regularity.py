@@ -25,14 +25,14 @@ nu -> phi*_nu is C^{1,1} near 0, not C^3, and the rate needs more smoothness tha
 Literally, f_i has a Hessian that is "L1-smooth" (C^{2,1}, or C^{3,1}); as L1 is used elsewhere (V_0 = (-mu/L1,
 mu/L1), "differentiable") it is f_i L1-smooth, C^{1,1}, the package's reading.  The *decisive* counterexample is inside
 the class under every reading: the pinned "train-kink" family (n = 1, f = phi linear, fhat = g(phi - 1/2) with
-g'' = max(0, 1 - |s|), so fhat's third derivative jumps at phi*_0).  A Huber test term (the "test-kink" pinned
+g'' = ``max(0, 1 - |s|)``, so fhat's third derivative jumps at phi*_0).  A Huber test term (the "test-kink" pinned
 family, and every random family below, which all carry one) is inside only under the C^{1,1} reading: that is
 evidence, labelled so.  The verdict survives either reading.
 
 **Standing assumptions, the class.**  Assumptions 1-3 with lam >= 2 Lhat1 (Section 4's condition), per task and
 theta.  Decisive: the pinned one-dimensional train-kink family (inside the class under every reading of Assumption 2).
 Evidence (C^{1,1} reading): families with exactly that smoothness (:mod:`bmaml_theory.tasks.kinked`): logistic tasks plus a Huber term
-in f_i (its Hessian jumps) and a term with Hessian max(0, 1 - |s|) in fhat_i (its third derivative jumps), the kink
+in f_i (its Hessian jumps) and a term with Hessian ``max(0, 1 - |s|)`` in fhat_i (its third derivative jumps), the kink
 placed at phi*_{i,0}(theta) ("test-kink", "train-kink", "both-kinks") or a margin away from it ("no-kink-crossed", the
 control: smooth near nu = 0); lam in {2, 20} Lhat1, n in {2, 5, 10}, 4 tasks each (quick: lam = 2 Lhat1, n in {2, 5},
 2 tasks), indefinite Q_i.

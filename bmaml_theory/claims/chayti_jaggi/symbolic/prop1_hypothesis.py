@@ -3,7 +3,7 @@ r"""prop1-hypothesis: Proposition 1's hypothesis read with the standing assumpti
 **As printed** (Section 3): "We assume that there is a neighbourhood V_0 of 0, such that phi*_{i,nu}(theta) is
 well-defined for any nu in V_0 and theta in Theta.  Then we can show the following result: Proposition 1. For any
 training task T_i, if grad F_i(theta) exists, then nu -> phi*_{i,nu}(theta) is differentiable at nu = 0 and
-grad F_i(theta) = -lam d phi*_{i,nu}(theta)/d nu |_{nu=0}."
+grad F_i(theta) = -lam d phi*_{i,nu}(theta)/d nu ``|_{nu=0}``."
 
 **Standing assumptions** (every one printed before the proposition):
 

@@ -5,7 +5,7 @@ r"""symbolic-bias-series: the exact bias series of eq. (12) and of Table 1's ord
 approximation (its bias at exact solutions O(nu^n), the definition of "order n").
 
 **Standing assumptions.**  Quadratic tasks (Appendix B's setting, train != test allowed), S = Ahat + lam I invertible,
-|nu| below the radius where (I + t_k nu S^-1 A) stays invertible (Section 4.1's uniqueness interval).
+``|nu|`` below the radius where (I + t_k nu S^-1 A) stays invertible (Section 4.1's uniqueness interval).
 
 **What is derived.**  For every stencil (nodes t_k, weights w_k) of orders 1..6, the estimator at exact solutions is
 g_nu = sum_k w_k t_k (I + t_k nu S^-1 A)^-1 grad F, hence g_nu - grad F = sum_{j >= p} s_j (-nu S^-1 A)^j grad F with

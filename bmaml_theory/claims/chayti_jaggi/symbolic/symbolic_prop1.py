@@ -1,7 +1,7 @@
 r"""symbolic-prop1: Proposition 1 of Chayti & Jaggi proved symbolically (sympy), under its standing assumptions.
 
 **As printed** (Section 3): "For any training task T_i, if grad F_i(theta) exists, then nu -> phi*_{i,nu}(theta) is
-differentiable at nu = 0 and grad F_i(theta) = -lam d phi*_{i,nu}(theta)/d nu |_{nu=0}."  Proof in Appendix A.1
+differentiable at nu = 0 and grad F_i(theta) = -lam d phi*_{i,nu}(theta)/d nu ``|_{nu=0}``."  Proof in Appendix A.1
 (eq. (17) differentiated in nu).
 
 **Standing assumptions.**  Section 2.3 derives eq. (7) "using the implicit function theorem and assuming that
