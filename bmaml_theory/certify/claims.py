@@ -16,10 +16,10 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from mpmath import iv
+from mpmath import iv, mp
 
 from bmaml_theory.certify import Enclosure, certifier
-from bmaml_theory.certify._interval import CertificationError, I, hi, lo, norm
+from bmaml_theory.certify._interval import CertificationError, I, eig_max, eig_min, hi, lo, mid, norm, rational
 from bmaml_theory.certify.logistic import Family, axpy, imax, imin, sig, sub, vec
 
 __all__ = ["pair_gradients", "phi_bound"]
@@ -255,11 +255,179 @@ def cor1(ce: dict) -> Enclosure:
     )
 
 
+def _tanh(x: Any) -> Any:
+    e = iv.exp(-2 * abs(x)) if lo(x) >= 0 or hi(x) <= 0 else None
+    if e is None:  # straddles 0: tanh is increasing, enclose by its ends
+        return iv.mpf([lo(_tanh(I(lo(x)))), hi(_tanh(I(hi(x))))])
+    t = (1 - e) / (1 + e)
+    return t if lo(x) >= 0 else -t
+
+
 @certifier("fallah-smoothness-as-printed")
 def fallah_smoothness_as_printed(ce: dict) -> Enclosure:
-    r"""The Fallah smoothness lemma as printed, on its one-task quadratic instance :math:`f(w)=\frac12w^\top Aw+b^\top w
-    +c` (``A``, ``b`` of the instance; the lemma's constant c does not enter): :math:`\nabla F(w)=(I-\alpha A)A(I-
-    \alpha A)w+(I-\alpha A)b`, so the ratio :math:`\|\nabla F(w)-\nabla F(u)\|/(L_F\|w-u\|)` is a rational number,
-    computed exactly, with :math:`L_F` the lemma's printed constant :math:`4L+2\rho\alpha\beta`... evaluated on the
-    instance as the float path does: ``L_exact`` and ``rho_exact`` (rho = 0 for a quadratic)."""
-    raise CertificationError("not implemented")
+    r"""The Fallah smoothness lemma as printed, on its one-task, one-dimensional instance
+    :math:`f(w)=\frac a2w^2+bw+c\log\cosh w` (``A`` = [[a]], ``b``, ``c``, ``w``, ``u``, ``alpha`` of the instance):
+    :math:`f'=aw+b+c\tanh w`, :math:`f''=a+c\,\mathrm{sech}^2w\in[\min(a,a+c),\max(a,a+c)]`, so
+    :math:`L=\max(|a|,|a+c|)`, :math:`\rho=|c|\frac4{3\sqrt3}` (the sup of :math:`|(\mathrm{sech}^2)'|`);
+    :math:`\nabla F(w)=(1-\alpha f''(w))f'(w-\alpha f'(w))`; the ratio
+    :math:`|\nabla F(w)-\nabla F(u)|/((4L+2\rho\alpha\min(|f'(w)|,|f'(u)|))|w-u|)` in intervals, with
+    :math:`\alpha\in[0,1]` (the printed range) checked exactly."""
+    inst = _instance(ce)
+    if inst.get("M") != 1 or inst.get("n") != 1:
+        raise CertificationError("this certifier covers the one-task, one-dimensional instance")
+    a, b, c = I(float(inst["A"][0][0])), I(float(inst["b"][0])), I(float(inst["c"]))
+    alpha = float(inst["alpha"])
+    al = I(alpha)
+    w, u = I(float(inst["w"][0])), I(float(inst["u"][0]))
+
+    def d1(x: Any) -> Any:
+        return a * x + b + c * _tanh(x)
+
+    def d2(x: Any) -> Any:
+        return a + c * (1 - _tanh(x) ** 2)
+
+    def gF(x: Any) -> Any:
+        return (1 - al * d2(x)) * d1(x - al * d1(x))
+
+    L = imax([abs(a), abs(a + c)])
+    rho = abs(c) * 4 / (3 * iv.sqrt(3))
+    m = imin([abs(d1(w)), abs(d1(u))])
+    ratio = abs(gF(w) - gF(u)) / ((4 * L + 2 * rho * al * m) * abs(w - u))
+    return Enclosure(
+        ratio,
+        "|grad F(w) - grad F(u)| / ((4L + 2 rho alpha min(|f'(w)|, |f'(u)|)) |w - u|)",
+        "interval",
+        0 <= alpha <= 1 and lo(abs(w - u)) > 0,
+        details={"L": [float(lo(L)), float(hi(L))], "rho": [float(lo(rho)), float(hi(rho))], "alpha": alpha},
+    )
+
+
+# --- Section 4.3: a 2-cycle of the outer method never reaches eps ----------------------------------------------------
+def convergence_family(s: float, scale: float) -> Family:
+    r"""The convergence study's instance (s, scale), restated from its definition: one task, test set
+    :math:`\{((\text{scale},0),\pm1)\}` (folded: :math:`\pm(\text{scale},0)`), training point (0, 0.3),
+    :math:`Q=-s\,e_1e_1^\top`, :math:`\lambda=2\hat L_1` (the exact :math:`\hat L_1`, enclosed)."""
+    sc, ss = rational(scale), rational(s)
+    fam = Family(
+        {
+            "X_train": [[[0.0, 0.3]]],
+            "Q": [[[-ss, 0], [0, 0]]],
+            "X_test": [[[sc, 0], [-sc, 0]]],
+            "r": [[0, 0]],
+            "lam": 1,
+        }
+    )
+    Ph = [[Fraction(0), Fraction(0)], [Fraction(0), rational(0.3) ** 2]]
+    A = [[fam.Q[0][a][b] + Ph[a][b] / 4 for b in range(2)] for a in range(2)]
+    e1, e2 = eig_max(A), eig_min(fam.Q[0])
+    Lh1 = iv.mpf([max(lo(e1), -hi(e2), 1e-6), max(hi(e1), -lo(e2), 1e-6)])
+    fam.lam, fam.lam_factor, fam.lam_i = None, Fraction(2), 2 * Lh1
+    return fam
+
+
+def _axis_aligned(fam: Family) -> bool:
+    r"""Exactly: one task whose training points lie on :math:`e_2`, test points on :math:`e_1` symmetric about 0,
+    Q diagonal, r = 0.  Then :math:`\phi^*_1` depends on :math:`\theta_1` alone, f on :math:`\phi_1` alone,
+    :math:`\nabla F=(g(\theta_1),0)` with g odd: the outer map acts on :math:`\theta_1` alone, oddly."""
+    if fam.M != 1 or fam.n != 2:
+        return False
+    Zh, Z, Q, r = fam.Zh[0], fam.Z[0], fam.Q[0], fam.r[0]
+    firsts = sorted(z[0] for z in Z)
+    return (
+        all(z[0] == 0 for z in Zh)
+        and all(z[1] == 0 for z in Z)
+        and firsts == sorted(-v for v in firsts)
+        and Q[0][1] == 0
+        and all(v == 0 for v in r)
+    )
+
+
+@certifier("thm1", "thm1-explicit", "thm2")
+def two_cycle(ce: dict) -> Enclosure:
+    r"""A symmetric 2-cycle :math:`\{(a^*,\theta_2),(-a^*,\theta_2)\}` of the outer method (NormalizedGD with
+    Theorem 1's :math:`\eta=1/\mathcal L_1,\beta=\mathcal L_0/\mathcal L_1`, or GD with Theorem 2's
+    :math:`1/(\mathcal L_0+G\mathcal L_1)`; Corollary 2's printed constants with :math:`\zeta=0`): on an axis-aligned
+    instance (:func:`_axis_aligned`) the map is :math:`T(a)=a-\eta g(a)/(\beta+|g(a)|)` (GD: :math:`a-\eta g(a)`)
+    with g odd, so :math:`T(a)=-a` gives the cycle; :math:`\psi(a)=a+T(a)` changes sign on a proved bracket
+    :math:`[a_-,a_+]` (intermediate value theorem), and :math:`\|\nabla F\|=|g|` is enclosed over the bracket.
+    Started on the cycle, the method never reaches :math:`\|\nabla F\|\le\varepsilon` for eps below that
+    enclosure, while the theorem's count is finite: the decisive quantity is :math:`\min\|\nabla F\|` on the
+    cycle against eps."""
+    inst = _instance(ce)
+    method, constants = inst["method"], inst["constants"]
+    if constants != "stated":
+        raise CertificationError("only the printed constants' runs are refutations")
+    fam = convergence_family(inst["s"], inst["scale"])
+    if not _axis_aligned(fam):
+        raise CertificationError("the instance is not axis-aligned: the 1-D reduction does not apply")
+    c = fam.constants()
+    lam = fam.lam_i
+    calL0 = c["L1"] / 4 + c["Lhat2"] / (4 * lam) * c["zeta"]
+    calL1 = c["Lhat2"] / (2 * lam)
+    theta2 = I(float(inst["theta0"][1]))
+
+    def g(a: Any) -> Any:
+        return fam.meta_gradient(0, [I(a), theta2])[0][0]
+
+    if method == "NormalizedGD":
+        eta, beta = 1 / calL1, calL0 / calL1
+
+        def T(a: Any) -> Any:
+            ga = g(a)
+            return I(a) - eta * ga / (beta + abs(ga))
+    elif method == "GD":
+        eta = 1 / (calL0 + lam * c["L0"] / c["mu"] * calL1)
+
+        def T(a: Any) -> Any:
+            return I(a) - eta * g(a)
+    else:
+        raise CertificationError(f"unknown method {method!r}")
+
+    def psi(a: Any) -> Any:
+        return I(a) + T(a)
+
+    # a guess of the cycle (floating point, midpoints): iterate the map from theta0's first coordinate, then secant
+    # steps on psi; only the sign change proved below counts
+    x = mp.mpf(float(inst["theta0"][0]))
+    for _ in range(60):
+        x = mid(T(x))
+    a = abs(x)
+    if a == 0:
+        raise CertificationError("the iteration converged to the stationary point: no cycle")
+    x0, x1 = a * (1 - mp.mpf("1e-6")), a
+    f0, f1 = mid(psi(x0)), mid(psi(x1))
+    for _ in range(30):
+        if f1 == f0:
+            break
+        x0, x1 = x1, x1 - f1 * (x1 - x0) / (f1 - f0)
+        f0, f1 = f1, mid(psi(x1))
+        if abs(x1 - x0) < mp.mpf(10) ** (-mp.dps + 12) * a:
+            break
+    for w in ("1e-36", "1e-30", "1e-24", "1e-16"):
+        left, right = x1 * (1 - mp.mpf(w)), x1 * (1 + mp.mpf(w))
+        pl, pr = psi(left), psi(right)
+        if (hi(pl) < 0 < lo(pr)) or (hi(pr) < 0 < lo(pl)):
+            break
+    else:
+        raise CertificationError("no sign change of a + T(a) was proved on a bracket")
+    box = iv.mpf([left, right])
+    gn = abs(g(box))
+    return Enclosure(
+        gn,
+        "min ||grad F|| over the proved 2-cycle {(a*, theta2), (-a*, theta2)} of the outer method (never reaches eps "
+        "from theta0 = (a*, theta2))",
+        "interval",
+        fam.hypothesis() and left > 0,
+        threshold=float(inst["eps"]),
+        comparison="<=",
+        tolerance=0.0,
+        float_value=float(inst["final_grad_norm"]) if inst.get("final_grad_norm") is not None else None,
+        details={
+            "a_star": [float(left), float(right)],
+            "theta2": float(inst["theta0"][1]),
+            "eta": [float(lo(eta)), float(hi(eta))],
+            "calL0": [float(lo(calL0)), float(hi(calL0))],
+            "calL1": [float(lo(calL1)), float(hi(calL1))],
+            "method": method,
+        },
+    )
