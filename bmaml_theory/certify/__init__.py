@@ -42,6 +42,7 @@ __all__ = [
     "Certificate",
     "CertificationError",
     "Enclosure",
+    "certifiable",
     "certifier",
     "certify",
 ]
@@ -112,6 +113,12 @@ def _load() -> None:
     from bmaml_theory.certify import claims  # noqa: F401  (registers the certifiers)
 
 
+def certifiable() -> list[str]:
+    """The claim ids that have a certifier."""
+    _load()
+    return sorted(CERTIFIERS)
+
+
 def _beyond(value: Any, threshold: Any, comparison: str, tol: Any) -> bool:
     if comparison == "<=":
         return lo(value) > hi(I(threshold) + I(tol))
@@ -171,7 +178,9 @@ def certify(entry: dict, digits: int = DIGITS) -> Certificate | None:
         if fv is not None:
             slack = I(max(float(tol), AGREEMENT * max(1.0, abs(float(fv)))))
             if not (lo(enc.value) - hi(slack) <= mp.mpf(fv) <= hi(enc.value) + hi(slack)):
-                reasons.append(f"float64 value {fv!r} lies outside the enclosure: the float path and the proof disagree")
+                reasons.append(
+                    f"float64 value {fv!r} lies outside the enclosure: the float path and the proof disagree"
+                )
         ok = not reasons
         return Certificate(
             claim=cid,

@@ -29,8 +29,8 @@ from typing import Any
 from mpmath import iv, mp
 
 __all__ = [
-    "CertificationError",
     "DIGITS",
+    "CertificationError",
     "I",
     "dot",
     "eig_max",

@@ -86,7 +86,9 @@ class Family:
                 raise ValueError("X_train, Q, X_test and r must hold the same number (>= 1) of tasks")
             self.lam: Fraction | None = rational(inst["lam"])
         except (KeyError, TypeError) as exc:
-            raise ValueError(f"the instance is not a logistic family's data ({exc}); it needs X_train, Q, X_test, r, lam")
+            raise ValueError(
+                f"the instance is not a logistic family's data ({exc}); it needs X_train, Q, X_test, r, lam"
+            ) from exc
         self.M, self.n = len(self.Zh), len(self.Q[0])
         for i in range(self.M):
             if any(self.Q[i][a][b] != self.Q[i][b][a] for a in range(self.n) for b in range(self.n)):
@@ -111,8 +113,10 @@ class Family:
         z = [min(max(rational(v), -bx), bx) for v in p[4:]]
         per = mh * n + n * (n + 1) // 2 + m * n + n
         if len(z) != M * per + n + 1 + extras:
-            raise ValueError(f"p has {len(p)} entries; structure {(M, n, mh, m)} with {extras} extras needs "
-                             f"{4 + M * per + n + 1 + extras}")
+            raise ValueError(
+                f"p has {len(p)} entries; structure {(M, n, mh, m)} with {extras} extras needs "
+                f"{4 + M * per + n + 1 + extras}"
+            )
         k = 0
 
         def take(c: int) -> list:
@@ -188,8 +192,10 @@ class Family:
                 raise CertificationError("L0 by vertices needs m <= 12 test points")
             vals = []
             for s in itertools.product((0, 1), repeat=m):
-                v = [I(self.r[i][k]) - sum((I(self.Z[i][j][k]) for j in range(m) if s[j]), iv.mpf(0)) / m
-                     for k in range(self.n)]
+                v = [
+                    I(self.r[i][k]) - sum((I(self.Z[i][j][k]) for j in range(m) if s[j]), iv.mpf(0)) / m
+                    for k in range(self.n)
+                ]
                 vals.append(norm(v))
             L0.append(imax(vals))
             mu.append(self.lam_i + eig_min(self.Q[i]))

@@ -216,6 +216,8 @@ class ClaimResult:
     error: str | None = None
     provenance: dict = field(default_factory=dict)
     data: dict = field(default_factory=dict, repr=False)
+    certificate: dict | None = None  # a violated entry's certificate (bmaml_theory.claims.certification)
+    refuted_certified: bool | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -263,6 +265,8 @@ class ClaimResult:
                 "error": self.error,
                 "figure": s.figure,
                 "provenance": self.provenance,
+                "certificate": self.certificate,
+                "refuted_certified": self.refuted_certified,
             }
         )
 
