@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.studies.fallah import simulate
 from bmaml_theory.tasks.stochastic import FallahConstants, StochasticTasks, batch_sizes, mc_mean, step_constant
 
@@ -337,6 +338,7 @@ def study(method: str, inst: dict[str, Any], runs: int, steps: int, seed: int = 
     }
 
 
+@replayable
 def implied_constant(method: str, inst: dict, eps_index: int, runs: int, steps: int, seed: int = SIM_SEED) -> float:
     """K(eps)/(Delta min{...}) for the ladder's ``eps_index``-th eps (the replay of a measurement); NaN if not reached
     or not confirmed on the fresh sample."""

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.studies import memory
@@ -51,6 +52,7 @@ STATEMENT = Statement(
 )
 
 
+@replayable
 def log2_ratio(family: str) -> float:
     """Replay: log2(peak n-vectors of iMAML / peak n-vectors of FO-B-MAML) on ``family``."""
     r = memory.imaml_peak(family)
