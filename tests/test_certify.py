@@ -295,3 +295,18 @@ def test_cli_certify_one_row_of_a_ledger(tmp_path, capsys):
     bad["claims"][0]["counterexample"]["value"] = 4.0
     path.write_text(json.dumps(bad))
     assert main(["certify", "all", "--ledger", str(path)]) == 1
+
+
+def test_clipped_normalized_exact_pinned_run_is_certified_above_1():
+    # the row's pinned ClippedGD run (clipped_normalized_exact.pin()): its norms fall through the clipping level c, so
+    # no constant (eta', beta) reproduces it (rho* > 1); the enclosure must hold the float value and lie in (1, 2]
+    # (beta = c reproduces ClippedGD within Zhang et al.'s factor 2)
+    from bmaml_theory.claims.chayti_jaggi.section4 import clipped_normalized_exact as cne
+
+    p = cne.pin().tolist()
+    fv = cne.ratio(p)
+    ce = {"instance": {}, "value": fv, "unbounded": False, "replay": {"target": "x:y", "kwargs": {"p": p}}}
+    cert = certify(_entry("clipped-normalized-exact", ce, tol=1e-9))
+    assert cert.refuted_certified, cert.reason
+    assert 1 + 1e-9 < cert.lower <= fv <= cert.upper <= 2
+    assert cert.upper - cert.lower <= 1e-8 * fv

@@ -188,7 +188,7 @@ def krawczyk(
             break
     pt = [iv.mpf(v) for v in x]
     hx = h(pt)
-    scale = max(abs(mid(v)) for v in hx) + mp.mpf(10) ** (-mp.dps + 8)
+    scale = max(max(abs(lo(v)), abs(hi(v))) for v in hx) + mp.mpf(10) ** (-mp.dps + 8)
     r = max(mp.mpf(inflate), scale * 1000)
     for _ in range(12):
         X = [iv.mpf([v - r, v + r]) for v in x]

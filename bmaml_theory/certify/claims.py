@@ -431,3 +431,91 @@ def two_cycle(ce: dict) -> Enclosure:
             "method": method,
         },
     )
+
+
+# --- clipped-normalized-exact: rho* of a ClippedGD run ----------------------------------------------------------------
+CLIP_STEPS = 25  # the row's run length (steps at which the gradient norms are taken)
+ETA_DECADES = 4  # eta = 2 * 10^(4 sig(z_eta) - 2) / calL (two decades either side of 2/calL)
+
+
+def _spread_feasible(rho: Any, m: list, x: list) -> tuple[bool, bool]:
+    r"""For :math:`f_t(\beta)=m_t(\beta+x_t)`: (proved infeasible, proved feasible) of
+    :math:`\exists\beta\ge0:\ f_t(\beta)\le\rho f_s(\beta)\ \forall t,s` (each constraint
+    :math:`(m_t-\rho m_s)\beta\le\rho m_sx_s-m_tx_t`, linear in beta)."""
+    rho = I(rho)
+    lo_b, hi_b = mp.mpf(0), mp.inf  # bounds on beta that every admissible value must satisfy (outer)
+    lo_in, hi_in = mp.mpf(0), mp.inf  # bounds that suffice for every value in the enclosures (inner)
+    for t in range(len(m)):
+        for s_ in range(len(m)):
+            a = m[t] - rho * m[s_]
+            b = rho * m[s_] * x[s_] - m[t] * x[t]
+            if lo(a) > 0:
+                hi_b = min(hi_b, hi(b / a))
+                hi_in = min(hi_in, lo(b / a))
+            elif hi(a) < 0:
+                lo_b = max(lo_b, lo(b / a))
+                lo_in = max(lo_in, hi(b / a))
+            else:  # a may be 0: dropped from the infeasibility proof (a superset), fatal to the feasibility proof
+                lo_in, hi_in = mp.inf, -mp.inf
+    return lo_b > hi_b, lo_in <= hi_in
+
+
+@certifier("clipped-normalized-exact")
+def clipped_normalized_exact(ce: dict) -> Enclosure:
+    r""":math:`\rho^*=\inf_{\beta\ge0}\max_t f_t/\min_t f_t`, :math:`f_t(\beta)=\min(1,c/x_t)(\beta+x_t)`, over the
+    gradient norms :math:`x_t` of the ClippedGD run :math:`\theta\leftarrow\theta-\eta\min(1,c/\|\nabla F\|)\nabla F`
+    encoded by the replay's ``p`` (a plain adversarial encoding with extras c, eta; the test linear term r set to 0
+    so that F is bounded below; :math:`c=\|\nabla F(\theta_0)\|\sigma(z_c)`, :math:`\eta=2\cdot10^{4\sigma(z_\eta)-2}
+    /\mathcal L` with Corollary 3's corrected :math:`\mathcal L` and zeta of the family with r): the run enclosed
+    step by step, :math:`\rho^*` enclosed by proving the constraint system infeasible below and feasible above."""
+    p = ce["replay"]["kwargs"]["p"]
+    fam_r = Family.from_encoding(p, extras=2)
+    zeta = fam_r.constants()["zeta"]
+    fam = Family.from_encoding(p, extras=2)
+    fam.r = [[Fraction(0)] * fam.n for _ in range(fam.M)]
+    c = fam.constants()
+    lam = fam.lam_i
+    k = (lam / c["mu"]) ** 2
+    calL = k * (c["L1"] + c["Lhat2"] / lam * zeta) + lam * c["L0"] / c["mu"] * k * c["Lhat2"] / lam
+    z_c, z_eta = fam.extra
+
+    def grad(theta: list) -> list:
+        gs = [fam.meta_gradient(i, theta)[0] for i in range(fam.M)]
+        return [sum(col, iv.mpf(0)) / fam.M for col in zip(*gs, strict=True)]
+
+    theta = [I(v) for v in fam.theta]
+    g = grad(theta)
+    g0 = norm(g)
+    clip = g0 * sig(I(z_c))
+    eta = 2 * iv.mpf(10) ** (ETA_DECADES * sig(I(z_eta)) - ETA_DECADES / 2) / calL
+    xs = []
+    for step in range(CLIP_STEPS):
+        if step:
+            g = grad(theta)
+        x = norm(g)
+        if not lo(x) > 0:
+            raise CertificationError("a gradient norm of the run is not proved positive")
+        xs.append(x)
+        f = imin([I(1), clip / x])
+        theta = [t - eta * f * gi for t, gi in zip(theta, g, strict=True)]
+    m = [imin([I(1), clip / x]) for x in xs]
+    fv = ce.get("value")
+    guess = mp.mpf(fv) if fv is not None else mp.mpf(1.5)
+    for w in ("1e-12", "1e-9", "1e-6", "1e-3"):
+        r_lo, r_hi = guess * (1 - mp.mpf(w)), guess * (1 + mp.mpf(w))
+        if _spread_feasible(r_lo, m, xs)[0] and _spread_feasible(r_hi, m, xs)[1]:
+            break
+    else:
+        raise CertificationError("rho* was not bracketed by a proved infeasible and a proved feasible rho")
+    return Enclosure(
+        iv.mpf([r_lo, r_hi]),
+        "rho* = inf over beta >= 0 of max_t/min_t of min(1, c/x_t)(beta + x_t) over the ClippedGD run",
+        "interval",
+        fam.hypothesis(),
+        details={
+            "c": [float(lo(clip)), float(hi(clip))],
+            "eta": [float(lo(eta)), float(hi(eta))],
+            "grad_norm_widths_max": float(max(hi(x) - lo(x) for x in xs)),
+            "steps": CLIP_STEPS,
+        },
+    )
