@@ -519,3 +519,39 @@ def clipped_normalized_exact(ce: dict) -> Enclosure:
             "steps": CLIP_STEPS,
         },
     )
+
+
+def _bounded_below(p: list, extras: int) -> Family:
+    """The plain encoding's family with the test linear term r set to 0 (F >= 0: bounded below)."""
+    fam = Family.from_encoding(p, extras=extras)
+    fam.r = [[Fraction(0)] * fam.n for _ in range(fam.M)]
+    return fam
+
+
+def _mean_grad(fam: Family, theta: list) -> list:
+    gs = [fam.meta_gradient(i, theta)[0] for i in range(fam.M)]
+    return [sum(col, iv.mpf(0)) / fam.M for col in zip(*gs, strict=True)]
+
+
+@certifier("ngd-vs-gd")
+def ngd_vs_gd(ce: dict) -> Enclosure:
+    r"""Theorem 1's bound over Theorem 2's per unit :math:`\Delta`: :math:`T_1/T_2` with :math:`T_1=\mathcal L_0/
+    \varepsilon^2+\mathcal L_1^2/\mathcal L_0`, :math:`T_2=(\mathcal L_0+G\mathcal L_1)/\varepsilon^2` (Corollary 2's
+    printed constants, zeta the certified bound, :math:`G=\lambda L_0/\mu`), on the replay's encoding with r = 0 and
+    :math:`\varepsilon=\|\nabla F(\theta_0)\|\sigma(z_\varepsilon)`."""
+    fam = _bounded_below(ce["replay"]["kwargs"]["p"], extras=1)
+    c = fam.constants()
+    lam = fam.lam_i
+    calL0 = c["L1"] / 4 + c["Lhat2"] / (4 * lam) * c["zeta"]
+    calL1 = c["Lhat2"] / (2 * lam)
+    G = lam * c["L0"] / c["mu"]
+    eps = norm(_mean_grad(fam, [I(v) for v in fam.theta])) * sig(I(fam.extra[0]))
+    T1 = calL0 / eps**2 + calL1**2 / calL0
+    T2 = (calL0 + G * calL1) / eps**2
+    return Enclosure(
+        T1 / T2,
+        "T1 / T2: Theorem 1's printed bound over Theorem 2's at the encoded eps (Delta cancels)",
+        "interval",
+        fam.hypothesis(),
+        details={"eps": [float(lo(eps)), float(hi(eps))], "G": [float(lo(G)), float(hi(G))]},
+    )
