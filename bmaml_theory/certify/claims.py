@@ -19,7 +19,18 @@ from typing import Any
 from mpmath import iv, mp
 
 from bmaml_theory.certify import Enclosure, certifier
-from bmaml_theory.certify._interval import CertificationError, I, eig_max, eig_min, hi, lo, mid, norm, rational
+from bmaml_theory.certify._interval import (
+    CertificationError,
+    I,
+    eig_max,
+    eig_min,
+    hi,
+    lo,
+    mid,
+    norm,
+    precision,
+    rational,
+)
 from bmaml_theory.certify.logistic import Family, axpy, imax, imin, sig, sub, vec
 
 __all__ = ["pair_gradients", "phi_bound"]
@@ -388,9 +399,10 @@ def two_cycle(ce: dict) -> Enclosure:
 
     # a guess of the cycle (floating point, midpoints): iterate the map from theta0's first coordinate, then secant
     # steps on psi; only the sign change proved below counts
-    x = mp.mpf(float(inst["theta0"][0]))
-    for _ in range(60):
-        x = mid(T(x))
+    with precision(20):  # the guess needs no more digits than the secant steps below will refine
+        x = mp.mpf(float(inst["theta0"][0]))
+        for _ in range(60):
+            x = mid(T(x))
     a = abs(x)
     if a == 0:
         raise CertificationError("the iteration converged to the stationary point: no cycle")
