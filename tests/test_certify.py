@@ -310,3 +310,26 @@ def test_clipped_normalized_exact_pinned_run_is_certified_above_1():
     assert cert.refuted_certified, cert.reason
     assert 1 + 1e-9 < cert.lower <= fv <= cert.upper <= 2
     assert cert.upper - cert.lower <= 1e-8 * fv
+
+
+@pytest.mark.parametrize("a", [1.0, 1e3])
+def test_prop2_extremal_family_is_certified_at_its_limit(a):
+    # errata E4's family: fhat = l(1e-3 phi_2) - phi_1^2 / 2, lam = 2, f = l(phi_1) - a phi_1, theta = 0; the
+    # derivation gives B_nu / (A nu) -> 4 (1/2 + a) / (1 + a) as nu -> 0 (Lhat2 ~ 1e-10 shifts it by < 1e-9); at
+    # nu = 1e-7 the O(nu) term moves it by ~1e-7 relative: the enclosure lies within 1e-6 of the limit
+    from bmaml_theory.claims.chayti_jaggi.section4.prop2_explicit import extremal_ratio
+
+    inst = {
+        "X_train": [[[0.0, 1e-3]]],
+        "Q": [[[-1.0, 0.0], [0.0, 0.0]]],
+        "X_test": [[[1.0, 0.0]]],
+        "r": [[-a, 0.0]],
+        "lam": 2.0,
+        "theta": [0.0, 0.0],
+        "nu": 1e-7,
+    }
+    fv = extremal_ratio(a, 1e-7)
+    cert = certify(_entry("prop2-explicit", {"instance": inst, "value": fv}))
+    assert cert.refuted_certified, cert.reason
+    limit = 4 * (0.5 + a) / (1 + a)
+    assert abs(cert.lower - limit) < 1e-6 * limit and cert.upper - cert.lower < 1e-12
