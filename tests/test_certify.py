@@ -333,3 +333,21 @@ def test_prop2_extremal_family_is_certified_at_its_limit(a):
     assert cert.refuted_certified, cert.reason
     limit = 4 * (0.5 + a) / (1 + a)
     assert abs(cert.lower - limit) < 1e-6 * limit and cert.upper - cert.lower < 1e-12
+
+
+def test_limitations_autodiff_exact_byte_ratio():
+    # integer byte counts (no round-off): the ratio is the exact fraction 194032/2042296 = 24254/255287 ~ 0.095, more
+    # than 0.5 below 1 (the row's 'within 1 +- 0.5'); counts with ratio 0.9 are the same burden and are not refuted
+    ev = {
+        "bytes_jvp": {"w=16 K=1": 194032, "w=16 K=20": 194032},
+        "bytes_maml": {"w=16 K=1": 213812, "w=16 K=20": 2042296},
+    }
+    ce = {"instance": {"width": 16, "K": 20}, "value": 194032 / 2042296}
+    e = _entry("limitations-autodiff", ce, 1.0, "within", 0.5) | {"evidence": ev}
+    cert = certify(e)
+    assert cert.refuted_certified and cert.method == "exact", cert.reason
+    assert cert.details["ratio"] == "24254/255287" and cert.details["jvp_flat_in_K"]
+    same = copy.deepcopy(e)
+    same["evidence"]["bytes_maml"]["w=16 K=20"] = 215591  # 194032 / 215591 = 0.9
+    same["counterexample"]["value"] = 194032 / 215591
+    assert not certify(same).refuted_certified

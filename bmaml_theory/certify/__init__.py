@@ -96,10 +96,12 @@ class Certificate:
 CERTIFIERS: dict[str, Callable[[dict], Enclosure]] = {}
 
 
-def certifier(*ids: str) -> Callable:
-    """Register ``fn(counterexample) -> Enclosure`` as the certifier of the claims ``ids``."""
+def certifier(*ids: str, entry: bool = False) -> Callable:
+    """Register ``fn(counterexample) -> Enclosure`` as the certifier of the claims ``ids`` (``entry=True``:
+    ``fn(counterexample, entry)``, for a certifier that reads the entry's recorded exact data, e.g. byte counts)."""
 
-    def deco(fn: Callable[[dict], Enclosure]) -> Callable[[dict], Enclosure]:
+    def deco(fn: Callable[..., Enclosure]) -> Callable[..., Enclosure]:
+        fn.wants_entry = entry  # type: ignore[attr-defined]
         for cid in ids:
             if cid in CERTIFIERS:
                 raise ValueError(f"claim {cid!r} has two certifiers")
@@ -149,7 +151,7 @@ def certify(entry: dict, digits: int = DIGITS) -> Certificate | None:
     t0 = time.perf_counter()
     with precision(digits):
         try:
-            enc = fn(ce)
+            enc = fn(ce, entry) if getattr(fn, "wants_entry", False) else fn(ce)
         except (CertificationError, ValueError, KeyError, TypeError, ZeroDivisionError, IndexError) as exc:
             return Certificate(
                 claim=cid,

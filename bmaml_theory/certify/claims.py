@@ -567,3 +567,34 @@ def ngd_vs_gd(ce: dict) -> Enclosure:
         fam.hypothesis(),
         details={"eps": [float(lo(eps)), float(hi(eps))], "G": [float(lo(G)), float(hi(G))]},
     )
+
+
+@certifier("limitations-autodiff", entry=True)
+def limitations_autodiff(ce: dict, entry: dict) -> Enclosure:
+    r"""The memory ratio :math:`M_{\rm jvp}(w,K)/M_{\rm MAML}(w,K)` as an exact rational of the entry's recorded byte
+    counts (``evidence.bytes_jvp``, ``evidence.bytes_maml``, integers counted by the meter: no round-off to prove),
+    at the counterexample's (width, K); the details say whether forward mode is flat in K (its bytes at the largest
+    K equal those at K = 1) while MAML's grow."""
+    inst = _instance(ce)
+    w, K = int(inst["width"]), int(inst["K"])
+    ev = entry.get("evidence") or {}
+    jvp, maml = ev.get("bytes_jvp") or {}, ev.get("bytes_maml") or {}
+    key = f"w={w} K={K}"
+    bj, bm = jvp.get(key), maml.get(key)
+    if not (isinstance(bj, int) and isinstance(bm, int) and bj > 0 and bm > 0):
+        raise CertificationError(f"the entry records no positive integer byte counts at {key}")
+    r = Fraction(bj, bm)
+    k1 = f"w={w} K=1"
+    return Enclosure(
+        I(r),
+        "M(forward-mode d phi~_nu/d nu) / M(MAML) at the counterexample's width and K, an exact ratio of byte counts",
+        "exact",
+        True,
+        details={
+            "ratio": f"{r.numerator}/{r.denominator}",
+            "bytes_jvp": bj,
+            "bytes_maml": bm,
+            "jvp_flat_in_K": jvp.get(k1) == bj,
+            "maml_over_K1": str(Fraction(bm, maml[k1])) if isinstance(maml.get(k1), int) else None,
+        },
+    )
