@@ -150,16 +150,18 @@ def cor3_remark(ce: dict) -> Enclosure:
     calL1 = c["Lhat2"] / (2 * lam)
     Phi = (calL0 + lam * c["L0"] / c["mu"] * calL1) / (calL0 + c["L0"] * calL1)
     ratio = lam / c["mu"]
-    bound = iv.mpf([lo(Phi), max(hi(Phi), hi(ratio), 1)])
+    # the sup over the class: at least Phi on this instance (enclosed), at most max(1, lam/mu) <= 2 (phi_bound)
+    sup = iv.mpf([lo(Phi), 2])
     return Enclosure(
-        Phi,
-        "Phi = calL / (calL0 + L0 calL1) on the instance; the class's sup is <= max(1, lam/mu) <= 2 (phi_bound)",
+        sup,
+        "sup over the class of Phi = calL / (calL0 + L0 calL1): at least Phi on the instance (the lower end, enclosed), "
+        "at most max(1, lam/mu) <= 2 under lam >= 2 Lhat1 (the upper end, phi_bound)",
         "interval",
-        fam.hypothesis() and hi(ratio) <= 2,
+        fam.hypothesis() and hi(ratio) <= 2 and hi(Phi) <= 2,
         details=_details(
             fam,
+            phi_on_instance=[float(lo(Phi)), float(hi(Phi))],
             lam_over_mu=[float(lo(ratio)), float(hi(ratio))],
-            phi_le_lam_over_mu=bool(hi(Phi) <= hi(bound)),
         ),
     )
 
