@@ -97,17 +97,20 @@ def test_every_registered_name_is_a_package_target_and_the_schema_lists_exactly_
     )
 
 
-def test_schema_refuses_a_tampered_ledger():
+def test_schema_refuses_a_tampered_replay():
     jsonschema = pytest.importorskip("jsonschema")
     from verify.ledger import schema
 
-    ledger = json.loads((ROOT / "figures" / "claims.json").read_text(encoding="utf-8"))
-    jsonschema.validate(ledger, schema())
-    entry = next(e for e in ledger["claims"] if e["counterexample"])
+    s = schema()
+    replay = {"$defs": s["$defs"], "$ref": "#/$defs/replay"}
+    ok = {"target": "bmaml_theory.claims.fallah.smoothness_as_printed:printed_ratio", "kwargs": {"L": 2.0}}
+    jsonschema.validate(ok, replay)
     for target in ("os:system", "builtins:eval", "subprocess:run", "bmaml_theory.claims._core:provenance_base"):
-        entry["counterexample"]["replay"] = {"target": target, "kwargs": {"command": "touch x"}}
         with pytest.raises(jsonschema.ValidationError):
-            jsonschema.validate(ledger, schema())
+            jsonschema.validate({"target": target, "kwargs": {"command": "touch x"}}, replay)
+    # and the entry's counterexample refers to it
+    ce = s["$defs"]["entry"]["properties"]["counterexample"]["oneOf"][1]["properties"]
+    assert ce["replay"] == {"$ref": "#/$defs/replay"}
 
 
 def test_every_replay_of_the_committed_ledger_resolves():
