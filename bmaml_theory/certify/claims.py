@@ -1,14 +1,20 @@
 r"""The certifiers of the ledger's refutations, one per claim id (or family of ids), each from the counterexample's
-instance data alone.
+data alone.
 
-Section 4.2 smoothness rows (``prop3``, ``cor2``, ``cor3-smoothness``): the pair
-:math:`\theta'=\theta+d\,u/\|u\|`, :math:`d=10^{-4+5\sigma(\text{extra }d)}`; every task's :math:`\nabla F_i` at both
-points enclosed (:class:`~.logistic.Family`), the printed smoothness function with enclosed constants, the ratio
-:math:`\|\nabla F(\theta)-\nabla F(\theta')\|/(\min(\mathcal L(\theta),\mathcal L(\theta'))\,d)` as an interval.
-``cor3-remark``: :math:`\Phi=\mathcal L/(\mathcal L_0+L_0\mathcal L_1)` on its instance, with the class-wide bound
-:math:`\Phi\le\lambda/\mu\le2` proved in :func:`phi_bound` (the row is refuted by that bound, not by one instance).
-``prop2-explicit``: the exact forward bias :math:`\|\nabla F_i+\lambda(\phi^*_{i,\nu}-\phi^*_{i,0})/\nu\|` over
-:math:`A\nu`.  The Fallah smoothness lemma as printed: exact rationals.
+* Section 4.2 smoothness rows (``prop3``, ``cor2``, ``cor3-smoothness``): the pair :math:`\theta'=\theta+d\,u/\|u\|`,
+  :math:`d=10^{-4+5\sigma(\text{extra }d)}`; every task's :math:`\nabla F_i` at both points enclosed
+  (:class:`~.logistic.Family`), the printed smoothness function with enclosed constants, the ratio
+  :math:`\|\nabla F(\theta)-\nabla F(\theta')\|/(\min(\mathcal L(\theta),\mathcal L(\theta'))\,d)` as an interval.
+* ``cor3-remark``: the class's sup of :math:`\Phi=\mathcal L/(\mathcal L_0+L_0\mathcal L_1)`, between its value on
+  the instance and the bound :math:`\max(1,\lambda/\mu)\le2` (:func:`phi_bound`).
+* ``prop2-explicit``, ``cor1-explicit``, ``cor1``: the exact forward bias
+  :math:`\|\nabla F_i+\lambda(\phi^*_{i,\nu}-\phi^*_{i,0})/\nu\|` (plus the worst inexact term
+  :math:`2\lambda\delta/\nu`) over the printed bound; ``cor1`` at every instance of its lam family.
+* ``thm1``, ``thm1-explicit``, ``thm2``: a 2-cycle of the outer method with :math:`\|\nabla F\|` enclosed on it.
+* ``clipped-normalized-exact``: :math:`\rho^*` of a ClippedGD run enclosed step by step; ``ngd-vs-gd``:
+  :math:`T_1/T_2`.
+* ``fallah-smoothness-as-printed``: the one-dimensional instance in intervals; ``limitations-autodiff``: an exact
+  ratio of recorded integer byte counts.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from bmaml_theory.certify._interval import (
 )
 from bmaml_theory.certify.logistic import Family, axpy, imax, imin, sig, sub, vec
 
-__all__ = ["pair_gradients", "phi_bound"]
+__all__ = ["convergence_family", "cor1_ratio", "pair_gradients", "phi_bound", "worst_bias"]
 
 DIST_LOG10_MIN, DIST_DECADES = -4, 5  # the pair's distance 10^(-4 + 5 sig(d)) (the smoothness rows' encoding)
 

@@ -38,7 +38,6 @@ from bmaml_theory.certify._interval import (
     hi,
     krawczyk,
     lo,
-    matvec,
     mid,
     norm,
     psd,
@@ -46,7 +45,7 @@ from bmaml_theory.certify._interval import (
     solve,
 )
 
-__all__ = ["Family", "imax", "imin"]
+__all__ = ["Family", "axpy", "imax", "imin", "sig", "sub", "vec"]
 
 
 def imax(xs: Sequence) -> Any:
@@ -297,6 +296,3 @@ def sub(u: list, v: list) -> list:
 
 def axpy(a: Any, x: list, y: list) -> list:
     return [a * u + w for u, w in zip(x, y, strict=True)]
-
-
-__all__ += ["axpy", "matvec", "sig", "sub", "vec"]
