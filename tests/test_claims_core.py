@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import canfail_targets  # noqa: F401  (registers the replay functions these tests name)
 import numpy as np
 import pytest
 

@@ -17,7 +17,7 @@ import bmaml_theory.theory
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("page", ["README.md", "docs/symbolic-and-precision.md"])
+@pytest.mark.parametrize("page", ["README.md", "docs/symbolic-and-precision.md", "docs/certification.md"])
 def test_python_examples_in_pages_run(page):
     text = (ROOT / page).read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)

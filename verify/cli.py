@@ -125,6 +125,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--out", type=Path, default=None, help="default: benchmarks/results of the checkout, else ./bench")
     m = sub.add_parser("mnist1d", help="the MNIST-1D study on real networks (needs the nn extra)", add_help=False)
     m.add_argument("rest", nargs=argparse.REMAINDER)
+    sub.add_parser("certify", help="re-prove violated ledger rows in exact or interval arithmetic", add_help=False)
     return p
 
 
@@ -378,7 +379,20 @@ def _mnist1d(rest: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"list", "all", "run", "show", "replay", "cards", "figure", "bench", "mnist1d", "-h", "--help"}
+    commands = {
+        "list",
+        "all",
+        "run",
+        "show",
+        "replay",
+        "cards",
+        "figure",
+        "bench",
+        "mnist1d",
+        "certify",
+        "-h",
+        "--help",
+    }
     commands.add("--version")
     if argv and argv[0] not in commands and not argv[0].startswith("-"):
         # the 0.1 form 'python -m verify NAME': a claim id (or the paper's name of one) or a figure name
@@ -398,6 +412,10 @@ def main(argv: list[str] | None = None) -> int:
             )
     if argv and argv[0] == "mnist1d":
         return _mnist1d(argv[1:])
+    if argv and argv[0] == "certify":
+        from verify import certify
+
+        return certify.main(argv[1:])
     args = _parser().parse_args(argv)
     if args.command is None:
         _parser().print_help()

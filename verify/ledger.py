@@ -155,6 +155,17 @@ def _evidence_lines(ev: dict) -> list[str]:
     return out
 
 
+def _certificate_line(c: dict) -> str:
+    """One line on a violated row's certificate (docs/certification.md)."""
+    if c.get("status") in ("certified", "failed") and c.get("lower") is not None:
+        return (
+            f"**Certificate ({c['status']}, {c['method']}, {c['digits']} digits, {c['seconds']:.2f} s):** "
+            f"{c['quantity']} in [{c['lower']!r}, {c['upper']!r}] against {c['comparison']} {c['threshold']:g} "
+            f"(tolerance {c['tolerance']:g}); {c['reason']}."
+        )
+    return f"**Certificate ({c.get('status')}):** {c.get('reason', '')}."
+
+
 def ledger_md(results: list[ClaimResult], quick: bool, figure_prefix: str, seconds: float, skipped: list[dict]) -> str:
     s = summary(results, skipped)
     lines = [
@@ -204,6 +215,8 @@ def ledger_md(results: list[ClaimResult], quick: bool, figure_prefix: str, secon
             ]
         if r.error:
             lines += ["", "Error (the check did not complete; fail closed):", "", "```", r.error.strip()[:2000], "```"]
+        if r.certificate:
+            lines += ["", _certificate_line(r.certificate)]
         if st.figure:
             lines += ["", f"![{st.figure}]({figure_prefix}{st.figure})"]
         if r.evidence:

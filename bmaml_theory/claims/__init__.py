@@ -18,10 +18,12 @@ from bmaml_theory.claims._core import (
     Context,
     Measurement,
     Replay,
+    ReplayRefusedError,
     Statement,
     Threshold,
     Tolerance,
     claim,
+    replayable,
     run_claim,
 )
 
@@ -32,11 +34,13 @@ __all__ = [
     "Context",
     "Measurement",
     "Replay",
+    "ReplayRefusedError",
     "Statement",
     "Threshold",
     "Tolerance",
     "claim",
     "groups",
+    "replayable",
     "run_claim",
     "run_group",
 ]

@@ -39,7 +39,7 @@ in the entry's ``error`` field; a violated status without a counterexample is a 
 
 from __future__ import annotations
 
-import importlib
+import inspect
 import math
 import os
 import platform
@@ -53,23 +53,29 @@ from typing import Any
 
 import numpy as np
 
+from bmaml_theory._replay import REPLAYS, ReplayRefusedError, replayable, resolve_replay
+
 __all__ = [
     "CATEGORIES",
     "COMPARISONS",
     "FINDING_STATUSES",
     "KINDS",
     "REGISTRY",
+    "REPLAYS",
     "STATUSES",
     "ClaimResult",
     "ClaimSpec",
     "Context",
     "Measurement",
     "Replay",
+    "ReplayRefusedError",
     "Statement",
     "Threshold",
     "Tolerance",
     "claim",
     "provenance_base",
+    "replayable",
+    "resolve_replay",
     "run_claim",
     "to_jsonable",
 ]
@@ -196,19 +202,31 @@ class Statement:
 
 @dataclass(frozen=True)
 class Replay:
-    """How to recompute a measured number through the public API: ``target`` is ``'module:function'``."""
+    """How to recompute a measured number through the public API: ``target`` is ``'module:function'``, a function
+    registered with :func:`replayable` (the allow-list; :func:`resolve_replay`)."""
 
     target: str
     kwargs: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if ":" not in self.target:
+        if not isinstance(self.target, str) or ":" not in self.target:
             raise ValueError(f"replay target must be 'module:function', got {self.target!r}")
+        if not isinstance(self.kwargs, Mapping):
+            raise ValueError(f"replay kwargs must be a mapping of argument names, got {type(self.kwargs).__name__}")
 
     def run(self) -> float:
-        """Import the target and call it with ``kwargs``; returns the recomputed number."""
-        module, name = self.target.split(":", 1)
-        fn = getattr(importlib.import_module(module), name)
+        """Resolve the target in the allow-list, bind ``kwargs`` to its signature, call it; the recomputed number.
+
+        Raises :class:`ReplayRefusedError` for an unregistered target (before importing or calling anything) and
+        ``TypeError`` naming the argument when ``kwargs`` does not fit the function's signature; the values are
+        checked by the function's own validation."""
+        fn = resolve_replay(self.target)
+        try:
+            inspect.signature(fn).bind(**dict(self.kwargs))
+        except TypeError as exc:
+            raise TypeError(
+                f"replay {self.target}: kwargs {sorted(self.kwargs)} do not fit its signature ({exc})"
+            ) from exc
         return float(fn(**dict(self.kwargs)))
 
     def to_json(self) -> dict:
@@ -267,6 +285,8 @@ class ClaimResult:
     error: str | None = None
     provenance: dict = field(default_factory=dict)
     data: dict = field(default_factory=dict, repr=False)
+    certificate: dict | None = None  # a violated entry's certificate (bmaml_theory.claims.certification)
+    refuted_certified: bool | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -326,6 +346,8 @@ class ClaimResult:
                 "error": self.error,
                 "figure": s.figure,
                 "provenance": self.provenance,
+                "certificate": self.certificate,
+                "refuted_certified": self.refuted_certified,
             }
         )
 

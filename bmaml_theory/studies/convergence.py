@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from bmaml_theory import estimators, outer, theory
+from bmaml_theory._replay import replayable
 from bmaml_theory.tasks.logistic import LogisticTasks
 
 __all__ = [
@@ -186,6 +187,7 @@ def steps_to_eps(s: float, scale: float, theta0: Sequence[float], method: str, c
     return math.inf if r["cycled"] else math.nan
 
 
+@replayable
 def steps_ratio(
     s: float, scale: float, theta0: Sequence[float], method: str, constants: str, eps: float, rate: str
 ) -> float:

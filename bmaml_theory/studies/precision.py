@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from bmaml_theory import precision, sweeps
+from bmaml_theory._replay import replayable
 from bmaml_theory.stencils import stencil
 from bmaml_theory.tasks.generate import KINDS, random_family
 
@@ -122,6 +123,7 @@ def order_study(order: int, insts: list[dict], s: dict, progress: Any = None) ->
     return {"order": order, "rows": rows, "deltas": deltas, "stencil": st}
 
 
+@replayable
 def delta_order(*, kind: str, n: int, seed: int, order: int, delta_range: Any) -> float:
     """Replay: the fitted order in delta of instance (kind, n, seed) for the order-``order`` stencil (NaN: no window)."""
     t = _tasks(kind, n, seed, delta_range)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from bmaml_theory import solvers, sweeps
+from bmaml_theory._replay import replayable
 from bmaml_theory.rates import RateFit
 from bmaml_theory.stencils import FORWARD, SYMMETRIC, Stencil
 from bmaml_theory.tasks.generate import KINDS, random_family
@@ -121,6 +122,7 @@ def bias_study(stencil_name: str, s: dict, progress: Any = None) -> dict:
     return {"rows": rows, "grids": grids, "settings": s, "deltas": deltas}
 
 
+@replayable
 def fitted_order(
     *,
     kind: str,

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hst
 
-from bmaml_theory.claims import Context, Measurement, Replay, groups, run_group, runners
+from bmaml_theory.claims import Context, Measurement, Replay, groups, replayable, run_group, runners
 from bmaml_theory.claims._core import Threshold
 from bmaml_theory.claims.chayti_jaggi.section4 import _discussion as dc
 from bmaml_theory.claims.chayti_jaggi.section4 import discussion_bias, discussion_bias_imaml, imaml_memory
@@ -206,6 +206,7 @@ def test_an_o_delta_squared_claim_is_violated_by_growth_that_reruns():
         assert Replay(f["replay"]["target"], f["replay"]["kwargs"]).run() == pytest.approx(f["value"], rel=1e-12)
 
 
+@replayable
 def ratio_over_delta(p, delta):
     """Bias / (C7 delta^2): the wrong O(delta^2) rate (a module-level replay for the can-fail test)."""
     return discussion_bias.ratio_at_delta(p, delta) / delta

@@ -76,6 +76,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.rates import fit_power_law
 from bmaml_theory.studies.fallah import simulate
 from bmaml_theory.tasks.stochastic import FallahConstants, StochasticTasks, batch_sizes, mc_mean, step_constant
@@ -396,6 +397,7 @@ def study(
     }
 
 
+@replayable
 def implied_constant(
     method: str,
     inst: dict,

@@ -32,6 +32,7 @@ import math
 
 import numpy as np
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.fallah import _common as cm
@@ -60,6 +61,7 @@ SPACE = StochasticSpace(per_task_A=True, hessian_noise=False, nonlinear=True, ex
 DIST_LOG10_MIN, DIST_DECADES = -4.0, 6.0  # ||u - w|| = 10^(-4 + 6 sig(z)) in (1e-4, 1e2)
 
 
+@replayable
 def ratio(p) -> float | None:
     r""":math:`|F(u)-F(w)-\nabla F(w)^\top(u-w)|/(\frac{L(w)}2\|u-w\|^2)` at encoding ``p`` (None below round-off)."""
     inst = SPACE.decode(p)

@@ -58,6 +58,7 @@ import math
 import numpy as np
 from scipy import integrate
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.fallah import _common as cm
@@ -101,6 +102,7 @@ def _size(z) -> int:
     return 1 + int(min(abs(float(z[0])), D_MAX_INC))
 
 
+@replayable
 def bias_ratio(p) -> float | None:
     r""":math:`\|e_{i,k}\|/(\alpha L\tilde\sigma/\sqrt{D_{in}})` (exact by quadrature); None when sigma~ = 0 (0/0)."""
     inst = SPACE_BIAS.decode(p)
@@ -112,6 +114,7 @@ def bias_ratio(p) -> float | None:
     return float(np.linalg.norm(e)) / (inst.alpha * t.constants().L * t.sg / math.sqrt(D_in))
 
 
+@replayable
 def second_moment_ratio(p) -> float | None:
     r""":math:`\mathbb E\|\tilde\nabla f_i(u,D_o)\|^2/((a+b)^2+\tilde\sigma^2/D_o)` (exact, c = 0); None when the
     right-hand side is 0."""

@@ -58,6 +58,7 @@ import math
 
 import numpy as np
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.fallah import _common as cm
@@ -100,6 +101,7 @@ def _D(z) -> int:
     return max(1, round(10 ** (2 / (1 + math.exp(-float(z[0]))))))
 
 
+@replayable
 def ratio(p) -> float | None:
     r"""The gap over the bound at encoding ``p``; None when the bound is 0 (no noise at w: the gap is 0 too)."""
     inst = SPACE.decode(p)
@@ -123,6 +125,7 @@ def gap_nonlinear(t, w: np.ndarray, alpha: float, D: int) -> np.ndarray:
     return out
 
 
+@replayable
 def ratio_nonlinear(p) -> float | None:
     r"""The gap over the bound's first term :math:`2\alpha L\tilde\sigma/\sqrt D` (sigma_H = 0) on SPACE_NL; None when
     sigma~ = 0 (no noise: the gap is 0 too)."""

@@ -37,6 +37,7 @@ import math
 import mpmath
 import numpy as np
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 
@@ -163,6 +164,7 @@ def certified(seed: int, M: int, n: int, alpha_factor: float) -> dict:
     }
 
 
+@replayable
 def relative_fo_direction(seed: int, M: int, n: int, alpha_factor: float) -> float:
     """||g_FO(w*)|| / mean_i ||grad f_i(0)|| at the instance's certified stationary point (NaN if uncertified)."""
     r = certified(seed, M, n, alpha_factor)

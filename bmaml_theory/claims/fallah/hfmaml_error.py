@@ -36,6 +36,7 @@ import math
 
 import numpy as np
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.fallah import _common as cm
@@ -63,6 +64,7 @@ STATEMENT = Statement(
 SPACE = StochasticSpace(per_task_A=True, hessian_noise=False, nonlinear=True, extras={"task": 1, "v": "n", "delta": 1})
 
 
+@replayable
 def ratio(p) -> float | None:
     r"""||(grad f_i(w + delta v) - grad f_i(w - delta v)) / (2 delta) - grad^2 f_i(w) v|| / (rho delta ||v||^2) at
     encoding ``p``: task i = floor(M sig(z)), delta = 10^(-3 + 3 sig(z)).  ``None`` when rho = 0 (c = 0: the

@@ -35,6 +35,7 @@ import math
 
 import numpy as np
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.fallah import _common as cm
@@ -65,6 +66,7 @@ SPACE = StochasticSpace(per_task_A=True, hessian_noise=False, nonlinear=True, ex
 DIST_LOG10_MIN, DIST_DECADES = -4.0, 6.0  # ||u - w|| = 10^(-4 + 6 sig(z)) in (1e-4, 1e2)
 
 
+@replayable
 def ratio(p) -> float | None:
     r""":math:`\|\nabla F(w)-\nabla F(u)\|/((4L+2\rho\alpha\min(\mathbb E_i\|\nabla f_i(w)\|,\mathbb E_i\|\nabla f_i(u)\|))\|w-u\|)`
     at encoding ``p`` (None when the gradient difference is within round-off)."""

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.fallah.smoothness import ROUNDOFF_MARGIN
@@ -75,6 +76,7 @@ def counterexample_tasks(L: float) -> StochasticTasks:
     return StochasticTasks(np.array([[[L / 2]]]), np.zeros((1, 1)), c=-1.5 * L)
 
 
+@replayable
 def printed_ratio(L: float = L_CE, alpha: float = ALPHA_CE, h: float = H_CE) -> float:
     r""":math:`\|\nabla F(w)-\nabla F(u)\|/((4L+2\rho\alpha\min(\|\nabla f(w)\|,\|\nabla f(u)\|))\|w-u\|)` at w = -h,
     u = h on :func:`counterexample_tasks` (-> (1 + alpha L)^2/4 as h -> 0)."""

@@ -50,6 +50,7 @@ import math
 import numpy as np
 from scipy import integrate, stats
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims._core import ClaimResult, Context, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.fallah import _common as cm
 from bmaml_theory.studies.fallah import StochasticSpace
@@ -136,6 +137,7 @@ def ratio_ci(p, moment: int, samples: int, seed: int) -> tuple[float, float, flo
     return lo, mid, hi
 
 
+@replayable
 def ratio_low(p, moment: int, samples: int, seed: int) -> float:
     """The lower end of :func:`ratio_ci` (the replay of a measurement)."""
     return ratio_ci(p, moment, samples, seed)[0]

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.tmlr import _study
@@ -82,6 +83,7 @@ def ratio_ci(ratios: Sequence[float], level: float = LEVEL) -> tuple[float, floa
     return float(ci.low), float(ci.high)
 
 
+@replayable
 def nearest_in_ci(ratios: Sequence[float], level: float = LEVEL) -> float:
     """Replay of a refutation: the point of :func:`ratio_ci`'s ``level`` interval nearest to 5 (5 itself when the
     interval contains it; nan when no interval exists).  Outside [2.5, 7.5] exactly when the whole interval is."""

@@ -19,6 +19,7 @@ memory, which the counterexample refutes; the cheaper mode exists and is the nat
 
 from __future__ import annotations
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.tmlr import _study
@@ -55,6 +56,7 @@ STATEMENT = Statement(
 )
 
 
+@replayable
 def autodiff_ratio(width: int, K: int) -> float:
     """Replay: bytes of forward-mode d phi~/d nu over bytes of MAML at (width, K), recomputed with the meter."""
     from bmaml_theory.nn.study import memory_bytes

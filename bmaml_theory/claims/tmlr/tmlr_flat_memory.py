@@ -16,6 +16,7 @@ the meter must see MAML's bottleneck (M_MAML(w, 20) >= 2 M_MAML(w, 1) at every w
 
 from __future__ import annotations
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.tmlr import _study
@@ -50,6 +51,7 @@ STATEMENT = Statement(
 )
 
 
+@replayable
 def flatness(method: str, width: int, K: int) -> float:
     """Replay: the flatness index of ``method`` at (width, K), recomputed by running the memory meter."""
     from bmaml_theory.nn.study import memory_bytes

@@ -10,6 +10,7 @@ trains too briefly to decide and is never more than inconclusive.
 
 from __future__ import annotations
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.tmlr import _study
@@ -40,6 +41,7 @@ STATEMENT = Statement(
 )
 
 
+@replayable
 def bound_from(diffs: list[float], which: str) -> float:
     """Replay: the ``which`` ('lower'/'upper') 95% bound of mean(diffs), recomputed from the recorded differences."""
     return _study.bound_from(diffs, which)

@@ -11,6 +11,7 @@ inconclusive).  ``--quick`` is never decisive.
 
 from __future__ import annotations
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.tmlr import _study
@@ -43,6 +44,7 @@ STATEMENT = Statement(
 )
 
 
+@replayable
 def bound_from(diffs: list[float], which: str) -> float:
     """Replay: the ``which`` ('lower'/'upper') 95% bound of mean(diffs), recomputed from the recorded differences."""
     return _study.bound_from(diffs, which)

@@ -20,6 +20,7 @@ any n, so "memory times n" is the cost of storing every solution.
 
 from __future__ import annotations
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import (
     ClaimResult,
@@ -64,12 +65,14 @@ STATEMENT = Statement(
 )
 
 
+@replayable
 def delta_deviation(*, kind: str, n: int, seed: int, order: int, delta_range: list) -> float:
     """Replay: fitted order in delta minus order/(order+1) for one instance (NaN when not measurable)."""
     o = int(order)
     return study.delta_order(kind=kind, n=n, seed=seed, order=o, delta_range=delta_range) - o / (o + 1)
 
 
+@replayable
 def nu_deviation(*, kind: str, n: int, seed: int, order: int, delta_range: list) -> float:
     """Replay: fitted order in nu of the exact-solution bias minus ``order`` for one instance (NaN: not measurable)."""
     return study.nu_order(kind=kind, n=n, seed=seed, order=int(order), delta_range=delta_range) - int(order)

@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from bmaml_theory import estimators
+from bmaml_theory._replay import replayable
 from bmaml_theory._validation import AccuracyWarning
 from bmaml_theory.adversary import LogisticSpace, maximize
 from bmaml_theory.claims import runners
@@ -144,12 +145,14 @@ def _ratio(p: Any, st: Stencil) -> float | None:
     return float(np.max(dev) / (2.0 * tasks.lam * delta / nu))
 
 
+@replayable
 def ratio_forward(p: Any) -> float | None:
     r"""Replay: :math:`\max_i\|\tilde g^{For}_{i,\nu}-g^{For}_{i,\nu}\|/(2\lambda\delta/\nu)` for encoding ``p`` of
     :data:`SPACE` (errors e1 at node 0, e2 at node nu); None outside the class."""
     return _ratio(p, FORWARD)
 
 
+@replayable
 def ratio_symmetric(p: Any) -> float | None:
     r"""Replay: :math:`\max_i\|\tilde g^{Sym}_{i,\nu}-g^{Sym}_{i,\nu}\|/(2\lambda\delta/\nu)` for encoding ``p`` of
     :data:`SPACE` (errors e1 at node -nu, e2 at node nu); None outside the class."""

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from bmaml_theory._backend import to_numpy
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import (
     ClaimResult,
@@ -107,6 +108,7 @@ def errors(tasks: QuadraticTasks, theta: np.ndarray) -> np.ndarray:
     return out
 
 
+@replayable
 def error_units(*, kind: str, M: int, n: int, seed: int, task: int, small_lam: bool = False) -> float:
     """Replay: the measured error of one task (see :func:`errors`), from the family's generator arguments."""
     tasks, theta = family(kind, M, n, seed, small_lam)

@@ -71,6 +71,7 @@ import math
 import numpy as np
 
 from bmaml_theory import estimators
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section3._common import GROUP, RATE_TOL, RATE_TOL_REASON, SOURCE
@@ -127,6 +128,7 @@ STATEMENT = Statement(
 )
 
 
+@replayable
 def shortfall(
     *,
     kind: str,
@@ -159,6 +161,7 @@ def shortfall(
     return STATED[which] - p
 
 
+@replayable
 def pinned_shortfall(*, family: str, rate: str, points: list) -> float:
     r"""Replay: stated minus fitted order of the *exact* closed-form symmetric bias of the pinned one-dimensional
     ``family`` (:func:`bmaml_theory.studies.regularity.pinned`) over ``points`` (``rate="nu"``: nu values, eq. (12)

@@ -37,6 +37,7 @@ import numpy as np
 import scipy.linalg
 
 from bmaml_theory import theory
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
@@ -77,6 +78,7 @@ def extremal_family(n: int) -> QuadraticTasks:
     )
 
 
+@replayable
 def interval_ratio(kind: str, n: int, seed: int = 0) -> float:
     r"""max(paper half-width / exact half-width on each side, :math:`(\lambda-\hat L_1)/\mu`) for the family ``kind``
     (one of :data:`~bmaml_theory.tasks.generate.KINDS` with M = 4, or ``"extremal"``) in dimension ``n``."""
@@ -109,6 +111,7 @@ def extremal_encoding() -> np.ndarray:
     )
 
 
+@replayable
 def logistic_ratio(p) -> float | None:
     r"""max over tasks of max((i), (ii)) at the encoding's theta (see the module docstring); None for degenerate data
     (outside the class)."""

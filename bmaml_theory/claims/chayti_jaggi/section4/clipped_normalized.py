@@ -29,6 +29,7 @@ descent step); the CMA-ES search maximises the factor itself, from random starts
 
 from __future__ import annotations
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _algorithms as al
@@ -56,6 +57,7 @@ FACTOR_SUP = 2.0  # the derivation's supremum (not attained): the extremal value
 SEED_OFFSET = 1  # its own search (seed + 1): it maximises the factor, not rho*
 
 
+@replayable
 def factor(p) -> float | None:
     r"""The factor :math:`\max_t/\min_t\min(1,c/x_t)(c+x_t)` of the ClippedGD run encoded by ``p`` (None outside the
     measurable class); at most 2 by the derivation."""

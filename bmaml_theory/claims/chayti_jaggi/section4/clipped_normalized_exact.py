@@ -44,6 +44,7 @@ import math
 import numpy as np
 
 from bmaml_theory import adversary, theory
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _algorithms as al
@@ -119,6 +120,7 @@ def run_norms(p) -> tuple[list[float], float] | None:
     return algorithms.clipped_norms(t, inst.theta, eta, c, CLIP_STEPS), c
 
 
+@replayable
 def ratio(p) -> float | None:
     r""":math:`\rho^*` of the ClippedGD run encoded by ``p`` (the measured number; 1 iff a constant NormalizedGD
     reproduces it)."""

@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 
 from bmaml_theory import theory
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
@@ -66,6 +67,7 @@ STATEMENT = Statement(
 )
 
 
+@replayable
 def ratio_at_lam(p, lam_mult: float | None = None) -> float | None:
     r"""Worst-case bias at the main text's :math:`\nu` over :math:`\sqrt{A\delta}`, for encoding ``p`` with
     :math:`\lambda=2\hat L_1\cdot` ``lam_mult`` (None: the encoding's own :math:`\lambda`)."""
@@ -79,6 +81,7 @@ def ratio_at_lam(p, lam_mult: float | None = None) -> float | None:
     return None if b is None else b / math.sqrt(theory.prop2_coefficient(c) * delta)
 
 
+@replayable
 def ratio(p) -> float | None:
     """:func:`ratio_at_lam` at the encoding's own lam (the search's ratio)."""
     return ratio_at_lam(p)

@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from bmaml_theory import theory
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
@@ -109,11 +110,13 @@ def worst_bias(t: LogisticTasks, theta, delta: float, nu: float) -> float | None
     return float(np.linalg.norm(b, axis=-1).max()) + STENCIL_L1 * t.lam * delta / nu
 
 
+@replayable
 def ratio(p) -> float | None:
     r"""Worst-case bias over (23) as printed, both at the appendix's :math:`\nu` (:func:`theory.cor1_nu_appendix`)."""
     return ratio_at_lam(p)
 
 
+@replayable
 def ratio_corrected(p) -> float | None:
     r"""Worst-case bias over the corrected :math:`A'\nu+2\lambda\delta/\nu`, both at its minimiser :math:`\nu^*`."""
     d = decoded(p)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
 from bmaml_theory.claims.chayti_jaggi.section4 import _smoothness as sm
@@ -60,12 +61,14 @@ STATEMENT = Statement(
 EXTREMAL = 16.0  # errata E6: local smoothness 4 L1 against calL0 = L1/4 (Lhat2 ~ 1e-7 makes the zeta terms vanish)
 
 
+@replayable
 def ratio(p: Any) -> float | None:
     """The pair ratio of F against Corollary 2's printed calL0 + calL1 ||grad F||, zeta = zeta_bound."""
     q = sm.pair(sm.SPACE_MEAN, p)
     return None if q is None else sm.mean_ratio(q, sm.cor2_L(stated=True), "bound")
 
 
+@replayable
 def ratio_corrected(p: Any) -> float | None:
     """The pair ratio of F against the corrected constants (errata E6), zeta = the local dispersion."""
     q = sm.pair(sm.SPACE_MEAN, p)

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from bmaml_theory import theory
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
 from bmaml_theory.claims.chayti_jaggi.section4 import _smoothness as sm
@@ -48,6 +49,7 @@ EXTREMAL = 1.0  # errata E7: G is attained as x^T phi* -> -infinity on the extre
 PIN_THETA = (-10.0, 0.0)  # x^T phi*_0 = -40 on the extremal task: ||grad f|| = L0 (1 - 4e-18)
 
 
+@replayable
 def ratio(p: Any) -> float | None:
     """||grad F(theta)|| / G at encoding ``p`` of ``_smoothness.SPACE_MEAN_POINT``."""
     inst = sm.decode(sm.SPACE_MEAN_POINT, p)

@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from bmaml_theory import theory
+from bmaml_theory._replay import replayable
 from bmaml_theory.adversary import LogisticSpace
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _smoothness as sm
@@ -107,6 +108,7 @@ def constants_ratios(tasks: LogisticTasks, zeta: float) -> dict:
     }
 
 
+@replayable
 def ratio(p: Any) -> float | None:
     r""":math:`\Phi=\mathcal L/(\mathcal L_0+L_0\mathcal L_1)` at encoding ``p`` of :data:`SPACE` (None outside the class)."""
     inst = sm.decode(SPACE, p)
@@ -140,6 +142,7 @@ def scaled_family(s: float) -> dict:
     return constants_ratios(t, 0.0)
 
 
+@replayable
 def scaled_family_calL_over_max(s: float) -> float:
     r""":math:`\mathcal L/\max(\mathcal L_0,\mathcal L_1)` on :func:`scaled_family` (a replay of the mu -> 0 evidence)."""
     return scaled_family(s)["calL_over_max"]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
 from bmaml_theory.claims.chayti_jaggi.section4 import _smoothness as sm
@@ -45,12 +46,14 @@ STATEMENT = Statement(
 EXTREMAL = 16.0  # errata E7: the extremal task's 4 L1 against calL0 + G calL1 ~ L1/4
 
 
+@replayable
 def ratio(p: Any) -> float | None:
     """The pair ratio of F against calL0 + G calL1 with Corollary 2's printed constants, zeta = zeta_bound."""
     q = sm.pair(sm.SPACE_MEAN, p)
     return None if q is None else sm.mean_ratio(q, sm.cor3_L(stated=True), "bound")
 
 
+@replayable
 def ratio_corrected(p: Any) -> float | None:
     """The pair ratio of F against calL0 + G calL1 with the corrected constants (errata E6), local zeta."""
     q = sm.pair(sm.SPACE_MEAN, p)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _algorithms as al
@@ -75,6 +76,7 @@ def delta_of(instance: str, eps: float, power: float = 2.0) -> float:
     return al.delta_for_eps(instance, eps ** (power / 2.0))
 
 
+@replayable
 def ratio(instance: str, method: str, eps: float, power: float = 2.0) -> float:
     r""":math:`\min_k\|\nabla F(\theta_k)\|/\varepsilon` of Algorithm 1's run with :math:`\delta=` :func:`delta_of`;
     NaN when the run does not settle within the cap (no measurement).  ``power`` < 2 (a coarser precision than the

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _discussion as dc
@@ -55,6 +56,7 @@ STATEMENT = Statement(
 )
 
 
+@replayable
 def ratio_at_delta(p: Any, delta: float | None = None) -> float | None:
     r""":math:`\max_i\|g_i(\phi^*_i+\delta u)-\nabla F_i\|/(C_7\delta)` for encoding ``p`` of ``SPACE_EQ7`` (``delta``
     overrides the encoded one); None outside the class or below the round-off margin."""
@@ -67,6 +69,7 @@ def ratio_at_delta(p: Any, delta: float | None = None) -> float | None:
     return float(np.max(b["eq7"])) / bound
 
 
+@replayable
 def ratio(p: Any) -> float | None:
     """The search's ratio: :func:`ratio_at_delta` at the encoded delta."""
     return ratio_at_delta(p)

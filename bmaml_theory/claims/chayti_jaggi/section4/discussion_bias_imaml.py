@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _discussion as dc
 from bmaml_theory.claims.chayti_jaggi.section4.discussion_bias import GROUP, discussion_check
@@ -50,6 +51,7 @@ STATEMENT = Statement(
 )
 
 
+@replayable
 def ratio_at_delta(p: Any, delta: float | None = None) -> float | None:
     r""":math:`\max_i\|\tilde v_i-\nabla F_i\|/(C_7\delta+\delta')` for encoding ``p`` of ``SPACE_IMAML``; a given
     ``delta`` sets both :math:`\delta` and :math:`\delta'` (the growth family).  None outside the class or below the
@@ -63,6 +65,7 @@ def ratio_at_delta(p: Any, delta: float | None = None) -> float | None:
     return float(np.max(b["imaml"])) / bound
 
 
+@replayable
 def ratio(p: Any) -> float | None:
     """The search's ratio: :func:`ratio_at_delta` at the encoded delta and delta'."""
     return ratio_at_delta(p)

@@ -41,6 +41,7 @@ from __future__ import annotations
 import importlib.util
 import math
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.studies import memory
@@ -82,11 +83,13 @@ def autodiff_bytes(method: str, width: int, K: int) -> int:
     return int(memory_point(method, width, K, depth=DEPTH)["saved_and_state_bytes"])
 
 
+@replayable
 def log2_autodiff_ratio(width: int, K: int) -> float:
     """Replay: log2(working memory of iMAML / of FO-B-MAML) on the CNN of ``width`` with ``K`` inner steps."""
     return math.log2(autodiff_bytes("imaml", width, K) / autodiff_bytes("fobmaml", width, K))
 
 
+@replayable
 def log2_ratio(family: str) -> float:
     """Replay: log2(peak n-vectors of iMAML / peak n-vectors of FO-B-MAML) on ``family``."""
     r = memory.imaml_peak(family)

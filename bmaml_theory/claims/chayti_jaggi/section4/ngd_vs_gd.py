@@ -51,6 +51,7 @@ import math
 import numpy as np
 
 from bmaml_theory import adversary, outer, theory
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _algorithms as al
@@ -127,6 +128,7 @@ def bounds(tasks: LogisticTasks, eps: float) -> dict:
     return {"T1": T1, "T2": T2, "eps": eps, "eps_star": math.sqrt(G * cL0 / cL1) if cL1 > 0 else math.inf, **k}
 
 
+@replayable
 def ratio(p) -> float | None:
     """Theorem 1's bound over Theorem 2's (Delta cancels) on the instance and target encoded by p."""
     inst = instance(p)

@@ -54,6 +54,7 @@ import math
 import numpy as np
 
 from bmaml_theory import theory
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _algorithms as al
@@ -112,6 +113,7 @@ def counts(kappa: float, delta: float, instance: str = "convex") -> tuple[int, i
     return total, max_one, K, t.M
 
 
+@replayable
 def calls_ratio(kappa: float, delta: float, instance: str = "convex", corrected: bool = False) -> float:
     r"""Gradient calls of Algorithm 1 over ``OUTER_STEPS`` outer steps / :math:`(MK\sqrt{\hat\kappa}\ln(1/\delta))`;
     ``corrected``: over :math:`MK\sqrt\kappa\ln(\kappa/\delta)` with the inner problem's condition number

@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from bmaml_theory import estimators, theory
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
@@ -106,12 +107,14 @@ def bias_at(p) -> tuple[float, object, float] | None:
     return float(bias[ok].max()), c, nu
 
 
+@replayable
 def ratio(p) -> float | None:
     r""":math:`\max_i\mathcal B_{i,\nu}/(A\nu)` at encoding ``p`` (the printed constant 1 and the O(.)'s rate share it)."""
     r = bias_at(p)
     return None if r is None else r[0] / theory.prop2_bound_stated(r[1], r[2])
 
 
+@replayable
 def ratio_corrected(p) -> float | None:
     r""":math:`\max_i\mathcal B_{i,\nu}` over the corrected bound :math:`\nu\frac{\lambda L_0}{\mu^2}(L_1+\frac{\hat L_2L_0}{2\mu})`."""
     r = bias_at(p)

@@ -30,6 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from bmaml_theory import theory
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
 from bmaml_theory.claims.chayti_jaggi.section4 import _smoothness as sm
@@ -58,12 +59,14 @@ EXTREMAL = 4.0  # errata E5: (lam/mu)^2 = 4 at lam = 2 Lhat1, attained at x^T ph
 SAMPLES = {"default": 300, "quick": 60}  # theta per panel of the smoothness-envelope figure
 
 
+@replayable
 def ratio(p: Any) -> float | None:
     """The pair ratio against Proposition 3's printed function, worst task (encoding of ``_smoothness.SPACE_TASK``)."""
     q = sm.pair(sm.SPACE_TASK, p)
     return None if q is None else sm.task_ratio(q, theory.prop3_L_stated)
 
 
+@replayable
 def ratio_corrected(p: Any) -> float | None:
     """The pair ratio against the corrected function (lam/mu)^2 (L1 + (Lhat2/lam)||grad F_i||) (errata E5)."""
     q = sm.pair(sm.SPACE_TASK, p)

@@ -38,6 +38,7 @@ constants' 2-cycle runs and Algorithm 1's certified AGD run are evidence.
 
 from __future__ import annotations
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _algorithms as al
 from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
@@ -65,6 +66,7 @@ STATEMENT = Statement(
 )
 
 
+@replayable
 def ratio(instance: str, method: str, constants: str, delta: float, eps: float) -> float:
     r""":math:`(\min_k\|\nabla F\|-\varepsilon)_+/\sqrt{A\delta}` of Algorithm 1's run (worst-case errors) on one of
     ``_algorithms.INSTANCES`` from (3, 1); NaN when the run neither reaches eps nor cycles within the cap."""

@@ -42,6 +42,7 @@ import itertools
 import math
 from collections.abc import Sequence
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section5._common import (
@@ -128,6 +129,7 @@ def sentences(study: dict[str, dict]) -> list[dict]:
     return out
 
 
+@replayable
 def contradicted_sentences(regimes: Sequence[str], Ks: Sequence[int]) -> int:
     """The number of contradicted sentences for these regimes and K grid (the replay of a failing count)."""
     return sum(s["contradicted"] for s in sentences({r: ex.left(r, Ks) for r in regimes}))

@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section5._common import COMPETITIVE, SOURCE, UPTICK, VERDICT_REGIMES, sentence
@@ -88,6 +89,7 @@ def sentences(study: dict[str, dict]) -> list[dict]:
     return out
 
 
+@replayable
 def contradicted_sentences(regimes: Sequence[str]) -> int:
     """The number of contradicted sentences in these regimes (the replay of a failing count)."""
     return sum(s["contradicted"] for s in sentences({r: ex.right(r) for r in regimes}))

@@ -54,6 +54,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section5._common import SOURCE
@@ -172,6 +173,7 @@ def cells(rows: list[dict]) -> tuple[list[dict], int]:
     return out, failures
 
 
+@replayable
 def contradicted_cells(kappas: Sequence[float], deltas: Sequence[float]) -> int:
     """The number of contradicted cells on this grid (the replay of a failing count)."""
     return sum(c["contradicted"] for c in cells(ex.table1(kappas, deltas))[0])

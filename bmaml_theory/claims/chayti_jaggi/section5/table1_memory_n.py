@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section5._common import SOURCE
@@ -82,6 +83,7 @@ def counts(family: str, impl: str, orders: tuple[int, ...] = ORDERS) -> list[dic
     return [{"order": o, **memory.order_n_cost(family, impl, o)} for o in orders]
 
 
+@replayable
 def memory_slope(family: str, impl: str = "sequential", orders: tuple[int, ...] = ORDERS) -> float:
     """Replay: the log-log slope in n of the peak n-vector count of the ``impl`` estimator on ``family``."""
     orders = tuple(int(o) for o in orders)

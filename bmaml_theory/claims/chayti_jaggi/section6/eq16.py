@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.rates import fit_power_law
@@ -86,6 +87,7 @@ def _units(inst: s6.Sec6Instance) -> dict[str, float]:
     return out
 
 
+@replayable
 def error_units(seed: int, index: int) -> float:
     """Replay: the largest block error of instance ``index`` (base ``seed``) in round-off units."""
     return max(_units(s6.instance(seed, index)).values())

@@ -14,6 +14,7 @@ import importlib
 from collections.abc import Callable, Sequence
 
 from bmaml_theory import symbolic
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance
 from bmaml_theory.stencils import stencil
@@ -50,6 +51,7 @@ def derivation(name: str) -> symbolic.Derivation:
     raise ValueError(f"derivation must be one of {sorted(DERIVATIONS)} or 'module:function', got {name!r}.")
 
 
+@replayable
 def unproved(*, derivations: Sequence[str]) -> int:
     """Replay: re-run ``derivations`` and count those whose residual does not cancel (``proved`` is not True)."""
     return sum(1 for name in derivations if derivation(name).proved is not True)

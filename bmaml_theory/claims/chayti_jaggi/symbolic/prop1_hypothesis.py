@@ -36,6 +36,7 @@ from __future__ import annotations
 import sympy as sp
 
 from bmaml_theory import symbolic
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, claim
 from bmaml_theory.claims.chayti_jaggi.symbolic._common import (
     EXACT,
@@ -67,6 +68,7 @@ STATEMENT = Statement(
 )
 
 
+@replayable
 def old_instance_outside_assumptions() -> symbolic.Derivation:
     r"""The instance f = phi^3, fhat = phi^4 - lam phi^2/2 violates Section 2.3's and Section 3's standing assumptions.
 

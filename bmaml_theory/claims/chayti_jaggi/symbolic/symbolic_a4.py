@@ -28,6 +28,7 @@ from __future__ import annotations
 import sympy as sp
 
 from bmaml_theory import symbolic
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, claim
 from bmaml_theory.claims.chayti_jaggi.symbolic._common import (
     EXACT,
@@ -64,6 +65,7 @@ def _nonnegative(expr: sp.Expr) -> tuple[bool | None, str, dict | None]:
     return (True, "0", None) if ok else (ok, str(expr), {"expression": str(expr)} if ok is False else None)
 
 
+@replayable
 def min_bound() -> symbolic.Derivation:
     r"""Step 6: :math:`\Delta/\min(a,b)\le\Delta/a+\Delta/b` for all :math:`a,b,\Delta>0`, by the two cases.
 
@@ -88,6 +90,7 @@ def min_bound() -> symbolic.Derivation:
     )
 
 
+@replayable
 def a4_steps() -> symbolic.Derivation:
     """Steps 1-5 (:func:`bmaml_theory.symbolic.a4_algebra`) without its positivity-only sub-check of step 6."""
     d = symbolic.a4_algebra()
