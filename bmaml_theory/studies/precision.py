@@ -154,6 +154,7 @@ def best_nu_exponent(d: precision.DeltaStudy) -> tuple[float, float] | None:
     return float(f.exponent), float(f.stderr)
 
 
+@replayable
 def nu_exponent(*, kind: str, n: int, seed: int, order: int, delta_range: Any) -> float:
     """Replay: the fitted exponent of the best nu in delta of instance (kind, n, seed), order-``order`` stencil (NaN:
     no window)."""

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _algorithms as al
@@ -56,6 +57,7 @@ STATEMENT = Statement(
 )
 
 
+@replayable
 def fomaml_contrast(seed: int, M: int, n: int, alpha_factor: float) -> float:
     """Replay of part (b): fallah-fomaml-bias's threshold over the instance's relative FO-MAML direction at its
     certified stationary point (<= 1 iff FO-MAML's direction does not vanish there)."""

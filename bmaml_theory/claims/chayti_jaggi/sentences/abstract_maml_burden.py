@@ -23,6 +23,7 @@ without the trajectory) is flat in K, which the evidence reports beside MAML's.
 
 from __future__ import annotations
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.tmlr import _study
@@ -61,6 +62,7 @@ def working_memory(method: str, width: int, K: int) -> int:
     return int(memory_point(method, width, K, depth=DEPTH)["saved_and_state_bytes"])
 
 
+@replayable
 def growth(width: int) -> float:
     """Replay: M_MAML(width, 20) / M_MAML(width, 1)."""
     return working_memory("maml", width, K_LARGE) / working_memory("maml", width, K_SMALL)

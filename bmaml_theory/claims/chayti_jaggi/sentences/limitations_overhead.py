@@ -22,6 +22,7 @@ Needs the ``nn`` extra (skipped without it).
 
 from __future__ import annotations
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.sentences.abstract_maml_burden import working_memory
@@ -51,6 +52,7 @@ STATEMENT = Statement(
 )
 
 
+@replayable
 def overhead(width: int, K: int) -> float:
     """Replay: M_FOB(width, K) / M_FOMAML(width, 1)."""
     return working_memory("fobmaml", width, K) / working_memory("fomaml", width, 1)
