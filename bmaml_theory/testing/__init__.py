@@ -25,9 +25,13 @@ The strategies need Hypothesis (the ``test`` extra); the problems, exact answers
 """
 
 from bmaml_theory.testing import adapters, exact
+from bmaml_theory.testing.adapters import flatten, unflatten
 from bmaml_theory.testing.assertions import (
     C_TOL,
+    JUDGE_FRACTION,
+    ImplementationError,
     MetaGradientMismatchError,
+    NotJudgeableError,
     assert_fo_bmaml,
     assert_fo_maml,
     assert_imaml_gradient,
@@ -40,8 +44,11 @@ from bmaml_theory.testing.problems import LogisticProblem, QuadraticProblem
 
 __all__ = [
     "C_TOL",
+    "JUDGE_FRACTION",
+    "ImplementationError",
     "LogisticProblem",
     "MetaGradientMismatchError",
+    "NotJudgeableError",
     "QuadraticProblem",
     "adapters",
     "assert_fo_bmaml",
@@ -51,7 +58,9 @@ __all__ = [
     "assert_meta_gradient",
     "assert_reptile",
     "exact",
+    "flatten",
     "tolerance",
+    "unflatten",
 ]
 
 try:  # the strategies need Hypothesis (the `test` extra); everything else works without it
