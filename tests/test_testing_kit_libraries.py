@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -130,7 +129,9 @@ def test_higher_copy_initial_weights_and_track_higher_grads_are_named():
         for i in range(q.M):
             with higher.innerloop_ctx(net, opt, copy_initial_weights=False, track_higher_grads=False) as (fnet, diff):
                 for _ in range(K):
-                    diff.step(F.binary_cross_entropy_with_logits(fnet(q.X_train[i]).squeeze(-1), (q.y_train[i] + 1) / 2))
+                    diff.step(
+                        F.binary_cross_entropy_with_logits(fnet(q.X_train[i]).squeeze(-1), (q.y_train[i] + 1) / 2)
+                    )
                 loss = F.binary_cross_entropy_with_logits(fnet(q.X_test[i]).squeeze(-1), (q.y_test[i] + 1) / 2)
                 (loss / q.M).backward()
         return torch.zeros(q.n, dtype=q.theta.dtype) if net.weight.grad is None else net.weight.grad.reshape(-1)
@@ -145,7 +146,9 @@ def test_higher_copy_initial_weights_and_track_higher_grads_are_named():
         for i in range(q.M):
             with higher.innerloop_ctx(net, opt, copy_initial_weights=False) as (fnet, diff):
                 for _ in range(K):
-                    diff.step(F.binary_cross_entropy_with_logits(fnet(q.X_train[i]).squeeze(-1), (q.y_train[i] + 1) / 2))
+                    diff.step(
+                        F.binary_cross_entropy_with_logits(fnet(q.X_train[i]).squeeze(-1), (q.y_train[i] + 1) / 2)
+                    )
                 loss = F.binary_cross_entropy_with_logits(fnet(q.X_test[i]).squeeze(-1), (q.y_test[i] + 1) / 2)
                 (loss / q.M).backward()
         return net.weight.grad.reshape(-1)

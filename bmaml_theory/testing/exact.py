@@ -315,7 +315,8 @@ def _solution(t: _Task, theta: np.ndarray, lam: float, nu: float) -> tuple[np.nd
     ev = np.linalg.eigvalsh(H)
     if ev[0] <= 0:
         raise ValueError(f"the perturbed inner problem (9) is not strongly convex at nu={nu:g}; choose a smaller |nu|.")
-    kappa, mu = ev[-1] / ev[0], ev[0]
+    # (||parts|| + lam)/mu, not lambda_max/mu: forming H from its parts cancels when lam ~ -min eig (n = 1 included)
+    kappa, mu = (_norm2(H - lam * np.eye(n)) + abs(lam)) / ev[0], ev[0]
     terms = t.terms_tr(phi) + abs(nu) * t.terms_te(phi) + lam * (_norm2(phi) + _norm2(theta))
     return phi, kappa / mu * terms
 
@@ -336,7 +337,7 @@ def _meta(ts: list[_Task], theta: np.ndarray, lam: float) -> tuple[list, list]:
         S = t.hess_tr(phi) + lam * np.eye(n)
         v = lam * np.linalg.solve(S, t.grad_te(phi))
         ev = np.linalg.eigvalsh(S)
-        kappa, lm = ev[-1] / ev[0], abs(lam) / ev[0]
+        kappa, lm = (_norm2(S - lam * np.eye(n)) + abs(lam)) / ev[0], abs(lam) / ev[0]
         vals.append(v)
         scales.append(kappa * lm * (t.terms_te(phi) + _norm2(t.hess_te(phi)) * e) + lm * t.L2 * e * _norm2(v))
     return vals, scales
@@ -347,7 +348,9 @@ def meta_gradient(problem: Any) -> Reference:
 
     Scale: :math:`\kappa\frac\lambda\mu\big(T_i(\phi^*)+\|\nabla^2f_i\|e^*\big)+\frac{\lambda}{\mu}\hat L_2e^*\|v\|` with
     :math:`e^*` the scale of :math:`\phi^*`, :math:`T_i` the size of the terms of :math:`\nabla f_i`,
-    :math:`\kappa,\mu` the condition number and smallest eigenvalue of :math:`\lambda I+\nabla^2\hat f_i(\phi^*)`.
+    :math:`\mu` the smallest eigenvalue of :math:`S=\lambda I+\nabla^2\hat f_i(\phi^*)` and
+    :math:`\kappa=(\|\nabla^2\hat f_i\|+\lambda)/\mu\ge\mathrm{cond}(S)`: forming S from its parts loses
+    :math:`u(\|\nabla^2\hat f_i\|+\lambda)` even where S itself is well conditioned (n = 1, :math:`\lambda\approx-\hat A`).
     """
     p = problem.validate()
     _need_prox(p, "The meta-gradient of eq. (7)")
@@ -463,6 +466,12 @@ def _trajectory(
     if closed and lam > 0 and isinstance(t, _QuadTask):
         S = t.Ah + lam * np.eye(n)
         s, U = np.linalg.eigh(S)
+        # the closed form divides by s and subtracts phi* (of size 1/s): only where a s is not small (else the
+        # forward recursion, which is what an implementation computes, is the accurate reference)
+        closed = float(a * s[0]) >= 1e-2
+    else:
+        closed = False
+    if closed:
         phis = np.linalg.solve(S, lam * theta - t.bh)
         r = 1.0 - a * s
         phi_K = phis + U @ (r**K * (U.T @ (theta - phis)))
@@ -590,7 +599,7 @@ def _imaml(ts, theta, lam, K, a, closed=True, inner=GD):
         S = t.hess_tr(tr.phi_K) + abs(lam) * np.eye(n)
         v = abs(lam) * np.linalg.solve(S, t.grad_te(tr.phi_K))
         ev = np.linalg.eigvalsh(S)
-        kappa, lm = ev[-1] / ev[0], abs(lam) / ev[0]
+        kappa, lm = (_norm2(S - abs(lam) * np.eye(n)) + abs(lam)) / ev[0], abs(lam) / ev[0]
         vals.append(v)
         scales.append(
             kappa * lm * (t.terms_te(tr.phi_K) + _norm2(t.hess_te(tr.phi_K)) * tr.err) + lm * t.L2 * tr.err * _norm2(v)
