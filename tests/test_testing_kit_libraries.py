@@ -250,3 +250,29 @@ def test_memory_meter_refuses_torch_func_with_a_named_cause():
 
     with pytest.raises(ImplementationError, match=r"torch\.func transforms refuse saved-tensor hooks"):
         assert_memory_flat(fn, p)
+
+
+# ============================================================================ the docs page
+def test_checking_your_maml_page_runs(monkeypatch):
+    """docs/checking-your-maml.md's blocks run in order in one namespace (higher / torchopt blocks skipped when those
+    optional libraries are missing), and its property tests pass."""
+    import re
+
+    monkeypatch.chdir(ROOT)
+    text = (ROOT / "docs" / "checking-your-maml.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert len(blocks) >= 5
+    ns: dict = {"__name__": "docs_checking"}
+    ran = []
+    for code in blocks:
+        if ("import higher" in code and higher_maml is None) or ("import torchopt" in code and torchopt_maml is None):
+            continue
+        before = set(ns)
+        exec(compile(code, "docs/checking-your-maml.md", "exec"), ns)
+        for name in sorted(set(ns) - before):
+            if name.startswith("test_") and callable(ns[name]):
+                ns[name]()
+                ran.append(name)
+    assert "second-order term dropped" in ns["first_order_report"]
+    if higher_maml is not None:
+        assert "test_higher_maml" in ran

@@ -726,7 +726,7 @@ def assert_maml_gradient(
     through all K steps (second-order terms included; the convention of ``bmaml_theory.baselines.maml``).  With
     ``lam = 0`` (:func:`~bmaml_theory.testing.maml_problems`) this is standard MAML (Finn et al.; Fallah et al.'s
     one-step MAML at K = 1): GD on :math:`\hat f_i` alone.
-    ``lr=None`` uses :func:`~bmaml_theory.testing.exact.stable_lr` :math:`=1/(\lambda+\hat L_1)`; any lr must lie in
+    ``lr=None`` uses :func:`~bmaml_theory.testing.exact.stable_lr` (:math:`1/(\lambda+\hat L_1)`; at lam = 0 half of it); lr must lie in
     :math:`(0,2/(\lambda+\hat L_1))`; a vector lr of shape (n,) is Meta-SGD's per-coordinate step (handed to ``fn`` as
     a ``backend`` array).  ``momentum`` / ``nesterov``: the inner loop is ``torch.optim.SGD(lr, momentum, nesterov)``.
     """

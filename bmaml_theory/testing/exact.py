@@ -372,15 +372,18 @@ def _need_prox(p: Any, what: str) -> None:
 
 
 def stable_lr(problem: Any) -> float:
-    r"""The default inner step :math:`\alpha=1/(\lambda+\hat L_1)`: GD on the inner problem contracts.
+    r"""The default inner step: :math:`\alpha=1/(\lambda+\hat L_1)` (GD on the inner problem contracts), or for
+    standard MAML (:math:`\lambda=0`) :math:`\alpha=1/(2\hat L_1)` (1 where :math:`\hat f_i` is linear).
 
     (:math:`\lambda+\hat L_1` bounds the smoothness of :math:`h_i`; any :math:`\alpha<2/(\lambda+\hat L_1)` contracts
-    when :math:`h_i` is convex.  Standard MAML, :math:`\lambda=0`: :math:`1/\hat L_1`, or 1 when :math:`\hat f_i` is
-    linear.)
+    when :math:`h_i` is convex.  At :math:`\lambda=0` the step :math:`1/\hat L_1` would make
+    :math:`I-\alpha\nabla^2\hat f_i` singular along the top eigenvector, and the MAML gradient there a difference of
+    nearly equal numbers; :math:`1/(2\hat L_1)` keeps its eigenvalues in [1/2, 1] on convex tasks.)
     """
     p = problem.validate()
-    L = p.lam + p.Lhat1
-    return 1.0 / L if L > 0 else 1.0
+    if p.lam == 0:
+        return 0.5 / p.Lhat1 if p.Lhat1 > 0 else 1.0
+    return 1.0 / (p.lam + p.Lhat1)
 
 
 def _real(x: Any, name: str, what: str) -> float:
@@ -425,7 +428,7 @@ def _check_steps(problem: Any, steps: Any, lr: Any) -> tuple[int, Any]:
     if not (np.all(np.isfinite(a)) and np.all(a > 0) and np.all(a < top)):
         raise ValueError(
             f"lr={lr!r} must lie in (0, 2/(lam + Lhat1)) = (0, {top:.6g}) so that GD on the inner problem contracts "
-            f"(beyond it phi_K grows like |1 - lr*s|^K and no comparison is meaningful); lr=None gives 1/(lam + Lhat1)."
+            f"(beyond it phi_K grows like |1 - lr*s|^K and no comparison is meaningful); lr=None gives stable_lr (1/(lam + Lhat1); 1/(2 Lhat1) at lam = 0)."
         )
     return K, a
 
