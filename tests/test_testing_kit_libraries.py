@@ -72,11 +72,11 @@ def torch_logistic_maml(ell):
 
 @pytest.mark.parametrize("idiom", list(IDIOMS))
 @pytest.mark.parametrize("standard", [False, True])
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_correct_loss_idioms_never_fail(idiom, standard, data):
     """F.softplus (threshold 20), BCE-with-logits, logaddexp, -logsigmoid: correct code passes or is refused, never
-    fails (before, F.softplus failed 36 of 600 checks on 300 seeded draws: margins beyond 20)."""
+    fails (before the kit accounted for softplus's threshold, F.softplus code failed wherever a margin passed 20)."""
     p = data.draw(logistic_problems(standard=standard))
     K = data.draw(st.integers(1, 5))
     try:

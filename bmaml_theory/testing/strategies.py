@@ -1,10 +1,11 @@
 r"""Hypothesis strategies for meta-learning problems whose answers are known exactly.
 
-Spectra are drawn directly (eigenvalues + a Haar-random basis from a drawn seed), never by filtering, so every
-corner of the class the paper's assumptions admit is reached: indefinite training Hessians, train != test, test
+Spectra are drawn directly (eigenvalues + a Haar-random basis from a drawn seed), not by filtering, so every
+corner of the class the paper's assumptions admit is reached: indefinite training Hessians, train == test or not, test
 spectra with condition numbers up to 1e6 and either sign, :math:`\lambda` from its threshold :math:`2\hat L_1`
 upwards (Propositions 2 and 3).  Every draw is reproducible from the Hypothesis example alone (the basis comes from
-a drawn integer seed), and a problem's ``repr`` rebuilds it exactly.
+a drawn integer seed), and a problem's ``repr`` rebuilds it exactly.  (One filter: ``logistic_problems(standard=True)``
+keeps the draws whose margins stay below 15 for 20 inner steps, see there.)
 """
 
 from __future__ import annotations
