@@ -22,6 +22,7 @@ from bmaml_theory.tasks.generate import KINDS, random_family
 from bmaml_theory.testing import (
     LogisticProblem,
     MetaGradientMismatchError,
+    NotJudgeableError,
     QuadraticProblem,
     assert_fo_bmaml,
     assert_fo_maml,
@@ -256,13 +257,33 @@ def test_correct_numpy_implementations_pass(p, K):
     assert_fo_bmaml(lambda q, nu: np_fo_bmaml(q, nu, "symmetric"), p, stencil="symmetric")
 
 
+def _judged(check, *args, **kw) -> bool:
+    """Run an assertion; False where the kit refuses to judge (its float32 tolerance reaches |exact|/10)."""
+    try:
+        check(*args, **kw)
+    except NotJudgeableError as err:
+        note(str(err).splitlines()[1])
+        return False
+    return True
+
+
 @given(quadratic_problems(), st.integers(1, 6))
 def test_float32_implementations_pass_with_dtype_float32(p, K):
-    """The same tolerance with eps(float32) admits an honest float32 computation (dtype='float32' on request)."""
-    assert_maml_gradient(lambda q, K, lr: np_maml(q, K, lr, bug="float32"), p, steps=K, dtype="float32")
-    assert_reptile(lambda q, K, lr: np_reptile(q, K, lr, bug="float32"), p, steps=K, dtype="float32")
-    assert_meta_gradient(lambda q: np_meta_gradient(q, bug="float32"), p, dtype="float32")
-    assert_fo_bmaml(lambda q, nu: np_fo_bmaml(q, nu, bug="float32"), p, dtype="float32")
+    """The same tolerance with eps(float32) admits an honest float32 computation (dtype='float32' on request).
+
+    In float32 the kit may refuse an instance (e.g. Reptile at lam = 1e4, lr = 1e-4: theta - phi_K cancels to a
+    tenth of float32's digits); the same instance in float64 is then judged (a refusal is specific to float32).
+    """
+    for check, fn, kw in (
+        (assert_maml_gradient, lambda q, K, lr: np_maml(q, K, lr, bug="float32"), {"steps": K}),
+        (assert_reptile, lambda q, K, lr: np_reptile(q, K, lr, bug="float32"), {"steps": K}),
+        (assert_meta_gradient, lambda q: np_meta_gradient(q, bug="float32"), {}),
+        (assert_fo_bmaml, lambda q, nu: np_fo_bmaml(q, nu, bug="float32"), {}),
+    ):
+        if not _judged(check, fn, p, dtype="float32", **kw):
+            good = {assert_maml_gradient: np_maml, assert_reptile: np_reptile}.get(check)
+            if good is not None:
+                check(good, p, **kw)  # float64: judged, and the honest float64 code passes
 
 
 @given(quadratic_problems(), st.integers(1, 6), st.floats(0.05, 1.95))

@@ -25,9 +25,13 @@ The strategies need Hypothesis (the ``test`` extra); the problems, exact answers
 """
 
 from bmaml_theory.testing import adapters, exact
+from bmaml_theory.testing.adapters import flatten, unflatten
 from bmaml_theory.testing.assertions import (
     C_TOL,
+    JUDGE_FRACTION,
+    ImplementationError,
     MetaGradientMismatchError,
+    NotJudgeableError,
     assert_fo_bmaml,
     assert_fo_maml,
     assert_imaml_gradient,
@@ -36,26 +40,41 @@ from bmaml_theory.testing.assertions import (
     assert_reptile,
     tolerance,
 )
+from bmaml_theory.testing.memory import MemoryGrowthError, assert_memory_flat, memory_profile
 from bmaml_theory.testing.problems import LogisticProblem, QuadraticProblem
 
 __all__ = [
     "C_TOL",
+    "JUDGE_FRACTION",
+    "ImplementationError",
     "LogisticProblem",
+    "MemoryGrowthError",
     "MetaGradientMismatchError",
+    "NotJudgeableError",
     "QuadraticProblem",
     "adapters",
     "assert_fo_bmaml",
     "assert_fo_maml",
     "assert_imaml_gradient",
     "assert_maml_gradient",
+    "assert_memory_flat",
     "assert_meta_gradient",
     "assert_reptile",
     "exact",
+    "flatten",
+    "memory_profile",
     "tolerance",
+    "unflatten",
 ]
 
 try:  # the strategies need Hypothesis (the `test` extra); everything else works without it
-    from bmaml_theory.testing.strategies import family_data, logistic_problems, quadratic_problems, spectra
+    from bmaml_theory.testing.strategies import (
+        family_data,
+        logistic_problems,
+        maml_problems,
+        quadratic_problems,
+        spectra,
+    )
 except ImportError as _exc:  # pragma: no cover - depends on the environment
     _missing = _exc
 
@@ -64,6 +83,6 @@ except ImportError as _exc:  # pragma: no cover - depends on the environment
             "bmaml_theory.testing's strategies need Hypothesis: pip install 'bmaml-theory[test]'"
         ) from _missing
 
-    family_data = logistic_problems = quadratic_problems = spectra = _needs_hypothesis
+    family_data = logistic_problems = maml_problems = quadratic_problems = spectra = _needs_hypothesis
 else:
-    __all__ += ["family_data", "logistic_problems", "quadratic_problems", "spectra"]
+    __all__ += ["family_data", "logistic_problems", "maml_problems", "quadratic_problems", "spectra"]

@@ -41,8 +41,13 @@ from bmaml_theory.stencils import FORWARD, SYMMETRIC, Stencil, stencil
 from bmaml_theory.testing.problems import ELL2_MAX, ELL3_MAX, LogisticProblem, QuadraticProblem
 
 __all__ = [
+    "GD",
+    "MAX_STEPS",
+    "SOFTPLUS_THRESHOLD",
+    "Inner",
     "Reference",
     "as_stencil",
+    "check_steps",
     "default_nu",
     "fo_bmaml_estimate",
     "fo_bmaml_leading_bias",
@@ -52,6 +57,7 @@ __all__ = [
     "maml_gradient",
     "meta_gradient",
     "reptile_direction",
+    "softplus_slack",
     "stable_lr",
 ]
 
@@ -106,33 +112,75 @@ class _QuadTask(_Task):
         return self.nA * _norm2(phi) + _norm2(self.b)
 
 
+SOFTPLUS_THRESHOLD = 20.0
+r"""``torch.nn.functional.softplus(x)`` returns x itself when x > 20 (its ``threshold``): where a margin
+:math:`|s|=|y x^\top\phi|` exceeds it, an implementation built on it drops the tail :math:`e^{-|s|}\le2\cdot10^{-9}`
+of :math:`\ell(s)=\log(1+e^{-s})` and of its derivatives (``softplus(-s)`` at s < -20; ``softplus(z) - y z`` with
+0/1 labels at s > 20)."""
+
+
+def _ell1(s: np.ndarray, drop: np.ndarray | None) -> np.ndarray:
+    r""":math:`\ell'(s)=-\sigma(-s)`; with the tail dropped where ``drop`` and :math:`|s|>20`: -1 (s < -20) or 0 (s > 20)."""
+    d = -expit(-s)
+    if drop is not None:
+        cut = drop & (np.abs(s) > SOFTPLUS_THRESHOLD)
+        d = np.where(cut, np.where(s < 0, -1.0, 0.0), d)
+    return d
+
+
+def _ell2(s: np.ndarray, drop: np.ndarray | None) -> np.ndarray:
+    r""":math:`\ell''(s)=\sigma(s)\sigma(-s)`; 0 where the tail is dropped."""
+    d = expit(s) * expit(-s)
+    if drop is not None:
+        d = np.where(drop & (np.abs(s) > SOFTPLUS_THRESHOLD), 0.0, d)
+    return d
+
+
+def _ell0(s: np.ndarray, drop: np.ndarray | None) -> np.ndarray:
+    v = np.logaddexp(0.0, -s)
+    if drop is not None:
+        v = np.where(drop & (np.abs(s) > SOFTPLUS_THRESHOLD), np.maximum(-s, 0.0), v)
+    return v
+
+
 class _LogTask(_Task):
-    def __init__(self, Zh, Z, Q, q, r):
+    def __init__(self, Zh, Z, Q, q, r, drop_tr=None, drop_te=None):
         self.Zh, self.Z, self.Q, self.q, self.r = Zh, Z, Q, q, r
+        self.drop_tr, self.drop_te = drop_tr, drop_te
         nzh = np.linalg.norm(Zh, axis=1)
         self.mzh, self.mz = float(nzh.mean()), float(np.linalg.norm(Z, axis=1).mean())
         self.nQ = _norm2(Q)
         self.L2 = ELL3_MAX * float(np.mean(nzh**3))
+        # the largest |margin| each point meets wherever the reference evaluates it (softplus threshold check)
+        self.reach_tr, self.reach_te = np.zeros(len(Zh)), np.zeros(len(Z))
+
+    def _s_tr(self, phi):
+        s = self.Zh @ phi
+        np.maximum(self.reach_tr, np.abs(s), out=self.reach_tr)
+        return s
+
+    def _s_te(self, phi):
+        s = self.Z @ phi
+        np.maximum(self.reach_te, np.abs(s), out=self.reach_te)
+        return s
 
     def val_tr(self, phi):
-        return float(np.mean(np.logaddexp(0.0, -(self.Zh @ phi))) + 0.5 * phi @ self.Q @ phi + self.q @ phi)
+        return float(np.mean(_ell0(self._s_tr(phi), self.drop_tr)) + 0.5 * phi @ self.Q @ phi + self.q @ phi)
 
     def val_te(self, phi):
-        return float(np.mean(np.logaddexp(0.0, -(self.Z @ phi))) + self.r @ phi)
+        return float(np.mean(_ell0(self._s_te(phi), self.drop_te)) + self.r @ phi)
 
     def grad_tr(self, phi):
-        return -(expit(-(self.Zh @ phi)) @ self.Zh) / len(self.Zh) + self.Q @ phi + self.q
+        return (_ell1(self._s_tr(phi), self.drop_tr) @ self.Zh) / len(self.Zh) + self.Q @ phi + self.q
 
     def hess_tr(self, phi):
-        s = self.Zh @ phi
-        return (self.Zh.T * (expit(s) * expit(-s))) @ self.Zh / len(self.Zh) + self.Q
+        return (self.Zh.T * _ell2(self._s_tr(phi), self.drop_tr)) @ self.Zh / len(self.Zh) + self.Q
 
     def grad_te(self, phi):
-        return -(expit(-(self.Z @ phi)) @ self.Z) / len(self.Z) + self.r
+        return (_ell1(self._s_te(phi), self.drop_te) @ self.Z) / len(self.Z) + self.r
 
     def hess_te(self, phi):
-        s = self.Z @ phi
-        return (self.Z.T * (expit(s) * expit(-s))) @ self.Z / len(self.Z)
+        return (self.Z.T * _ell2(self._s_te(phi), self.drop_te)) @ self.Z / len(self.Z)
 
     def terms_tr(self, phi):
         return self.mzh + self.nQ * _norm2(phi) + _norm2(self.q)
@@ -153,6 +201,39 @@ def _tasks(problem: Any) -> list[_Task]:
     raise TypeError(
         f"problem must be a QuadraticProblem or a LogisticProblem (bmaml_theory.testing), got {type(problem).__name__}."
     )
+
+
+def softplus_slack(problem: Any, compute: Any, ts: list) -> float:
+    r"""How far a correct implementation built on ``F.softplus`` (threshold 20) may land from the exact answer.
+
+    ``compute(tasks) -> (n,)`` evaluates a reference; ``ts`` are the tasks it was first evaluated on (they recorded
+    the largest margin each point met).  For every point whose margin passed 20 the reference is recomputed with
+    that point's tail dropped (:data:`SOFTPLUS_THRESHOLD`); the dropped tails are below :math:`2\cdot10^{-9}`, so the
+    answer is linear in them to round-off and the sum over points of those differences bounds any combination
+    (every point, the training or the test loss only, one label convention).  0 where no margin passed 20
+    (quadratic problems: always).
+    """
+    if not isinstance(problem, LogisticProblem):
+        return 0.0
+    ref = compute(ts)
+    total = 0.0
+    for i, t in enumerate(ts):
+        t = getattr(t, "t", t)
+        for side in ("tr", "te"):
+            reach = getattr(t, f"reach_{side}")
+            for j in np.flatnonzero(reach > SOFTPLUS_THRESHOLD):
+                fresh = _tasks(problem)
+                u = fresh[i]
+                mask = np.zeros(len(reach), dtype=bool)
+                mask[j] = True
+                setattr(u, f"drop_{side}", mask)
+                if isinstance(ts[i], _Swapped):
+                    fresh = _swap(fresh)
+                try:
+                    total += float(np.linalg.norm(compute(fresh) - ref))
+                except (RuntimeError, ValueError, FloatingPointError, np.linalg.LinAlgError):
+                    return math.inf  # the variant cannot be evaluated: no finite slack can be claimed
+    return total
 
 
 class _Swapped:
@@ -234,7 +315,8 @@ def _solution(t: _Task, theta: np.ndarray, lam: float, nu: float) -> tuple[np.nd
     ev = np.linalg.eigvalsh(H)
     if ev[0] <= 0:
         raise ValueError(f"the perturbed inner problem (9) is not strongly convex at nu={nu:g}; choose a smaller |nu|.")
-    kappa, mu = ev[-1] / ev[0], ev[0]
+    # (||parts|| + lam)/mu, not lambda_max/mu: forming H from its parts cancels when lam ~ -min eig (n = 1 included)
+    kappa, mu = (_norm2(H - lam * np.eye(n)) + abs(lam)) / ev[0], ev[0]
     terms = t.terms_tr(phi) + abs(nu) * t.terms_te(phi) + lam * (_norm2(phi) + _norm2(theta))
     return phi, kappa / mu * terms
 
@@ -242,7 +324,9 @@ def _solution(t: _Task, theta: np.ndarray, lam: float, nu: float) -> tuple[np.nd
 def inner_solution(problem: Any, nu: float = 0.0) -> np.ndarray:
     r"""Exact :math:`\phi^*_{i,\nu}(\theta)` of eq. (9), :math:`\arg\min\hat f_i+\nu f_i+\frac\lambda2\|\cdot-\theta\|^2`: (M, n)."""
     p = problem.validate()
-    return np.stack([_solution(t, p.theta, p.lam, float(nu))[0] for t in _tasks(p)])
+    _need_prox(p, "The inner solution of eq. (9)")
+    nu = _real(nu, "nu", "the perturbation of eq. (9)")
+    return np.stack([_solution(t, p.theta, p.lam, nu)[0] for t in _tasks(p)])
 
 
 def _meta(ts: list[_Task], theta: np.ndarray, lam: float) -> tuple[list, list]:
@@ -253,7 +337,7 @@ def _meta(ts: list[_Task], theta: np.ndarray, lam: float) -> tuple[list, list]:
         S = t.hess_tr(phi) + lam * np.eye(n)
         v = lam * np.linalg.solve(S, t.grad_te(phi))
         ev = np.linalg.eigvalsh(S)
-        kappa, lm = ev[-1] / ev[0], abs(lam) / ev[0]
+        kappa, lm = (_norm2(S - lam * np.eye(n)) + abs(lam)) / ev[0], abs(lam) / ev[0]
         vals.append(v)
         scales.append(kappa * lm * (t.terms_te(phi) + _norm2(t.hess_te(phi)) * e) + lm * t.L2 * e * _norm2(v))
     return vals, scales
@@ -264,51 +348,133 @@ def meta_gradient(problem: Any) -> Reference:
 
     Scale: :math:`\kappa\frac\lambda\mu\big(T_i(\phi^*)+\|\nabla^2f_i\|e^*\big)+\frac{\lambda}{\mu}\hat L_2e^*\|v\|` with
     :math:`e^*` the scale of :math:`\phi^*`, :math:`T_i` the size of the terms of :math:`\nabla f_i`,
-    :math:`\kappa,\mu` the condition number and smallest eigenvalue of :math:`\lambda I+\nabla^2\hat f_i(\phi^*)`.
+    :math:`\mu` the smallest eigenvalue of :math:`S=\lambda I+\nabla^2\hat f_i(\phi^*)` and
+    :math:`\kappa=(\|\nabla^2\hat f_i\|+\lambda)/\mu\ge\mathrm{cond}(S)`: forming S from its parts loses
+    :math:`u(\|\nabla^2\hat f_i\|+\lambda)` even where S itself is well conditioned (n = 1, :math:`\lambda\approx-\hat A`).
     """
     p = problem.validate()
+    _need_prox(p, "The meta-gradient of eq. (7)")
     return _finish(*_meta(_tasks(p), p.theta, p.lam), "meta-gradient")
 
 
 # ----------------------------------------------------------------------------- K GD steps
-def stable_lr(problem: Any) -> float:
-    r"""The default inner step :math:`\alpha=1/(\lambda+\hat L_1)`: GD on the inner problem contracts.
+MAX_STEPS = 10_000
+"""The largest K the kit accepts (a reference costs K Hessian products per task; K beyond it is a typo)."""
 
-    (:math:`\lambda+\hat L_1` bounds the smoothness of :math:`h_i`; any :math:`\alpha<2/(\lambda+\hat L_1)` contracts.)
+
+def _need_prox(p: Any, what: str) -> None:
+    if float(p.lam) == 0.0:
+        raise ValueError(
+            f"{what} needs a proximal term (lam > 0): with lam = 0 (standard MAML) the inner problem has no "
+            "lam-dependent solution and eq. (7)/(8)/(9) are undefined; check standard MAML with assert_maml_gradient, "
+            "assert_fo_maml or assert_reptile, or give the problem lam > 0."
+        )
+
+
+def stable_lr(problem: Any) -> float:
+    r"""The default inner step: :math:`\alpha=1/(\lambda+\hat L_1)` (GD on the inner problem contracts), or for
+    standard MAML (:math:`\lambda=0`) :math:`\alpha=1/(2\hat L_1)` (1 where :math:`\hat f_i` is linear).
+
+    (:math:`\lambda+\hat L_1` bounds the smoothness of :math:`h_i`; any :math:`\alpha<2/(\lambda+\hat L_1)` contracts
+    when :math:`h_i` is convex.  At :math:`\lambda=0` the step :math:`1/\hat L_1` would make
+    :math:`I-\alpha\nabla^2\hat f_i` singular along the top eigenvector, and the MAML gradient there a difference of
+    nearly equal numbers; :math:`1/(2\hat L_1)` keeps its eigenvalues in [1/2, 1] on convex tasks.)
     """
     p = problem.validate()
+    if p.lam == 0:
+        return 0.5 / p.Lhat1 if p.Lhat1 > 0 else 1.0
     return 1.0 / (p.lam + p.Lhat1)
 
 
-def _check_steps(problem: Any, steps: Any, lr: Any) -> tuple[int, float]:
-    if isinstance(steps, bool) or int(steps) != steps or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1 (inner GD steps K), got {steps!r}.")
-    try:
-        a = float(lr)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"lr must be a real number (the inner GD step alpha), got {lr!r}.") from exc
-    L = problem.lam + problem.Lhat1
-    if not (math.isfinite(a) and 0 < a < 2.0 / L):
+def _real(x: Any, name: str, what: str) -> float:
+    """``x`` as a float, or a TypeError naming ``name`` (bools, strings, complex numbers and arrays refused)."""
+    if isinstance(x, bool | np.bool_) or not isinstance(x, int | float | np.integer | np.floating):
+        raise TypeError(f"{name} must be a real number ({what}), got {type(x).__name__} {x!r}.")
+    return float(x)
+
+
+def check_steps(steps: Any) -> int:
+    """``steps`` as an int in [1, MAX_STEPS], or an error naming ``steps``."""
+    if isinstance(steps, bool | np.bool_) or not isinstance(steps, int | np.integer):
+        raise TypeError(f"steps must be an integer >= 1 (inner GD steps K), got {type(steps).__name__} {steps!r}.")
+    if not 1 <= int(steps) <= MAX_STEPS:
         raise ValueError(
-            f"lr={lr!r} must lie in (0, 2/(lam + Lhat1)) = (0, {2.0 / L:.6g}) so that GD on the inner problem contracts "
-            f"(beyond it phi_K grows like |1 - lr*s|^K and no comparison is meaningful); lr=None gives 1/(lam + Lhat1)."
+            f"steps must be an integer in [1, {MAX_STEPS}] (inner GD steps K), got {steps!r}"
+            + ("; K beyond it costs the reference K Hessian products per task." if steps > MAX_STEPS else ".")
         )
-    return int(steps), a
+    return int(steps)
+
+
+def _check_steps(problem: Any, steps: Any, lr: Any) -> tuple[int, Any]:
+    r"""K and the inner step: a real number, or a vector of shape (n,) (Meta-SGD's per-coordinate steps), every
+    entry in :math:`(0,2/(\lambda+\hat L_1))`."""
+    K = check_steps(steps)
+    if hasattr(lr, "detach") and hasattr(lr, "cpu"):
+        lr = lr.detach().cpu().numpy()
+    if isinstance(lr, list | tuple | np.ndarray) and np.ndim(lr) > 0:
+        raw = np.asarray(lr)
+        if raw.dtype.kind not in "fiu" or raw.shape != (problem.n,):
+            raise TypeError(
+                f"lr must be a real number or a real vector of shape ({problem.n},) (Meta-SGD's per-coordinate inner "
+                f"steps), got dtype {raw.dtype} and shape {raw.shape}."
+            )
+        a: Any = raw.astype(np.float64)
+    else:
+        if isinstance(lr, np.ndarray):
+            lr = lr[()]
+        a = _real(lr, "lr", "the inner GD step alpha")
+    L = problem.lam + problem.Lhat1
+    top = 2.0 / L if L > 0 else math.inf
+    if not (np.all(np.isfinite(a)) and np.all(a > 0) and np.all(a < top)):
+        raise ValueError(
+            f"lr={lr!r} must lie in (0, 2/(lam + Lhat1)) = (0, {top:.6g}) so that GD on the inner problem contracts "
+            f"(beyond it phi_K grows like |1 - lr*s|^K and no comparison is meaningful); lr=None gives stable_lr (1/(lam + Lhat1); 1/(2 Lhat1) at lam = 0)."
+        )
+    return K, a
+
+
+class Inner(NamedTuple):
+    r"""The inner optimiser: GD (default), heavy-ball ``momentum`` (``torch.optim.SGD`` semantics: buffer
+    :math:`v_{k+1}=\mu v_k+g_k`, :math:`v_0=0`; ``nesterov``: step along :math:`g_k+\mu v_{k+1}`), or ``adam``
+    (default betas, eps 1e-8; used to name a bug).  ``detach_centre``: the proximal term's theta is a constant
+    (a ``.detach()``'d centre; names a bug)."""
+
+    momentum: float = 0.0
+    nesterov: bool = False
+    adam: bool = False
+    detach_centre: bool = False
+
+    @property
+    def plain(self) -> bool:
+        return self == Inner()
+
+
+GD = Inner()
 
 
 class _Trajectory(NamedTuple):
     phi_K: np.ndarray  # noqa: N815
     J: np.ndarray  # d phi_K / d theta
     err: float  # error scale of phi_K
-    P: float  # sum_j beta^j: amplification of per-step errors
+    P: float  # sum_j ||T_{K-1}...T_{j+1}||: amplification of per-step errors
     L: float  # max ||grad^2 fhat|| along the path
 
 
-def _trajectory(t: _Task, theta: np.ndarray, lam: float, K: int, a: float, closed: bool = True) -> _Trajectory:
+def _trajectory(
+    t: _Task, theta: np.ndarray, lam: float, K: int, a: Any, closed: bool = True, inner: Inner = GD, start=None
+) -> _Trajectory:
     n = theta.shape[0]
-    if closed and isinstance(t, _QuadTask):
+    if np.ndim(a) > 0 or not inner.plain or start is not None:
+        return _general(t, theta, lam, K, np.asarray(a, dtype=float), inner, start)
+    if closed and lam > 0 and isinstance(t, _QuadTask):
         S = t.Ah + lam * np.eye(n)
         s, U = np.linalg.eigh(S)
+        # the closed form divides by s and subtracts phi* (of size 1/s): only where a s is not small (else the
+        # forward recursion, which is what an implementation computes, is the accurate reference)
+        closed = float(a * s[0]) >= 1e-2
+    else:
+        closed = False
+    if closed:
         phis = np.linalg.solve(S, lam * theta - t.bh)
         r = 1.0 - a * s
         phi_K = phis + U @ (r**K * (U.T @ (theta - phis)))
@@ -318,7 +484,7 @@ def _trajectory(t: _Task, theta: np.ndarray, lam: float, K: int, a: float, close
         big = _norm2(phis) + _norm2(theta - phis)
         R = big + a * (t.nAh * big + _norm2(t.bh) + lam * (big + _norm2(theta)))
         L = t.nAh
-    else:  # forward mode along the trajectory (any task; any sign of lam)
+    else:  # forward mode along the trajectory (any task; any sign of lam; lam = 0 is standard MAML)
         phi, J = theta.copy(), np.eye(n)
         beta, R, L = 0.0, 0.0, 0.0
         for _ in range(K):
@@ -333,49 +499,110 @@ def _trajectory(t: _Task, theta: np.ndarray, lam: float, K: int, a: float, close
     return _Trajectory(phi_K, J, P * R, P, L)
 
 
-def _maml(ts, theta, lam, K, a, closed=True):
+def _general(t: _Task, theta: np.ndarray, lam: float, K: int, a: np.ndarray, inner: Inner, start) -> _Trajectory:
+    r"""Forward mode through K steps of any inner optimiser (:class:`Inner`), per-coordinate steps ``a``.
+
+    Per-step errors are carried by the linearised step :math:`T_k` on the optimiser's state (for momentum
+    :math:`(\phi,v)`); their amplification is :math:`P=\sum_j\|T_{K-1}\cdots T_{j+1}\|` (exact products, not norms of
+    factors, which for momentum exceed 1 although the iteration contracts).
+    """
+    n = theta.shape[0]
+    eye = np.eye(n)
+    av = np.broadcast_to(a, (n,)) if a.ndim == 0 else a
+    amax = float(np.max(av))
+    phi, J = (theta.copy(), eye.copy()) if start is None else (start[0].copy(), start[1].copy())
+    mu = float(inner.momentum)
+    v, Jv = np.zeros(n), np.zeros((n, n))
+    m, sq, Jm, Js = np.zeros(n), np.zeros(n), np.zeros((n, n)), np.zeros((n, n))
+    centre = 0.0 if inner.detach_centre else lam
+    Ts: list[np.ndarray] = []
+    R, L = 0.0, 0.0
+    for k in range(K):
+        H = t.hess_tr(phi)
+        Hp = H + lam * eye
+        g = t.grad_tr(phi) + lam * (phi - theta)
+        dg = Hp @ J - centre * eye
+        R = max(R, _norm2(phi) + amax * (t.terms_tr(phi) + abs(lam) * (_norm2(phi) + _norm2(theta))) / (1 - mu))
+        L = max(L, _norm2(H))
+        if inner.adam:
+            b1, b2, eps = 0.9, 0.999, 1e-8
+            m, Jm = b1 * m + (1 - b1) * g, b1 * Jm + (1 - b1) * dg
+            sq, Js = b2 * sq + (1 - b2) * g * g, b2 * Js + (1 - b2) * 2 * g[:, None] * dg
+            c1, c2 = 1 - b1 ** (k + 1), 1 - b2 ** (k + 1)
+            r = np.sqrt(sq / c2)
+            d = (m / c1) / (r + eps)
+            dd = (Jm / c1) / (r + eps)[:, None] - ((m / c1) / (r + eps) ** 2 / (2 * np.maximum(r, 1e-300) * c2))[
+                :, None
+            ] * Js
+        else:
+            v, Jv = mu * v + g, mu * Jv + dg
+            d, dd = (g + mu * v, dg + mu * Jv) if inner.nesterov else (v, Jv)
+            if mu == 0.0:
+                Ts.append(eye - av[:, None] * Hp)
+            else:
+                Dp, Dv = ((1 + mu) * Hp, mu * mu * eye) if inner.nesterov else (Hp, mu * eye)
+                Ts.append(np.block([[eye - av[:, None] * Dp, -av[:, None] * Dv], [Hp, mu * eye]]))
+        phi = phi - av * d
+        J = J - av[:, None] * dd
+    if Ts:
+        P, Q = 0.0, np.eye(Ts[0].shape[0])
+        for T in reversed(Ts):
+            P += _norm2(Q)
+            Q = Q @ T
+    else:
+        P = float(K)
+    return _Trajectory(phi, J, P * R, P, L)
+
+
+def _amax(a: Any) -> float:
+    return float(np.max(a))
+
+
+def _maml(ts, theta, lam, K, a, closed=True, inner=GD):
     vals, scales = [], []
     for t in ts:
-        tr = _trajectory(t, theta, lam, K, a, closed)
+        tr = _trajectory(t, theta, lam, K, a, closed, inner)
         g = t.grad_te(tr.phi_K)
         vals.append(tr.J.T @ g)
         nJ, ng = _norm2(tr.J), _norm2(g)
         scales.append(
             nJ * (t.terms_te(tr.phi_K) + _norm2(t.hess_te(tr.phi_K)) * tr.err)
-            + tr.P * (1 + a * (tr.L + 2 * abs(lam))) * ng
-            + a * tr.P * t.L2 * tr.err * ng
+            + tr.P * (1 + _amax(a) * (tr.L + 2 * abs(lam))) * ng / (1 - inner.momentum)
+            + _amax(a) * tr.P * t.L2 * tr.err * ng
         )
     return vals, scales
 
 
-def _fo_maml(ts, theta, lam, K, a, closed=True):
+def _fo_maml(ts, theta, lam, K, a, closed=True, inner=GD):
     vals, scales = [], []
     for t in ts:
-        tr = _trajectory(t, theta, lam, K, a, closed)
+        tr = _trajectory(t, theta, lam, K, a, closed, inner)
         vals.append(t.grad_te(tr.phi_K))
         scales.append(t.terms_te(tr.phi_K) + _norm2(t.hess_te(tr.phi_K)) * tr.err)
     return vals, scales
 
 
-def _reptile(ts, theta, lam, K, a, closed=True):
+def _reptile(ts, theta, lam, K, a, closed=True, inner=GD, norm_steps=None):
+    """``norm_steps``: the K in 1/(K lr) when it differs from the steps taken (a loop-only off-by-one)."""
+    Kn = K if norm_steps is None else norm_steps
     vals, scales = [], []
     for t in ts:
-        tr = _trajectory(t, theta, lam, K, a, closed)
-        vals.append((theta - tr.phi_K) / (K * a))
-        scales.append((tr.err + _norm2(theta) + _norm2(tr.phi_K)) / (K * a))
+        tr = _trajectory(t, theta, lam, K, a, closed, inner)
+        vals.append((theta - tr.phi_K) / (Kn * a))
+        scales.append((tr.err + _norm2(theta) + _norm2(tr.phi_K)) / (Kn * float(np.min(a))))
     return vals, scales
 
 
-def _imaml(ts, theta, lam, K, a, closed=True):
+def _imaml(ts, theta, lam, K, a, closed=True, inner=GD):
     n = theta.shape[0]
     vals, scales = [], []
     for t in ts:
-        tr = _trajectory(t, theta, lam, K, a, closed)
+        tr = _trajectory(t, theta, lam, K, a, closed, inner)
         # |lam|: a variant with the proximal sign flipped flips it in the inner loop only (eq. (8) keeps +lam)
         S = t.hess_tr(tr.phi_K) + abs(lam) * np.eye(n)
         v = abs(lam) * np.linalg.solve(S, t.grad_te(tr.phi_K))
         ev = np.linalg.eigvalsh(S)
-        kappa, lm = ev[-1] / ev[0], abs(lam) / ev[0]
+        kappa, lm = (_norm2(S - abs(lam) * np.eye(n)) + abs(lam)) / ev[0], abs(lam) / ev[0]
         vals.append(v)
         scales.append(
             kappa * lm * (t.terms_te(tr.phi_K) + _norm2(t.hess_te(tr.phi_K)) * tr.err) + lm * t.L2 * tr.err * _norm2(v)
@@ -383,7 +610,7 @@ def _imaml(ts, theta, lam, K, a, closed=True):
     return vals, scales
 
 
-def maml_gradient(problem: Any, steps: int, lr: float) -> Reference:
+def maml_gradient(problem: Any, steps: int, lr: Any, inner: Inner = GD) -> Reference:
     r"""MAML: :math:`\nabla_\theta f_i(\phi_K(\theta))=J_K^\top\nabla f_i(\phi_K)` (K GD steps on :math:`h_i` from theta).
 
     Scale: :math:`\|J_K\|(T_i(\phi_K)+\|\nabla^2f_i\|e_K)+P(1+\alpha(\hat L+2\lambda))\|\nabla f_i(\phi_K)\|+\alpha P\hat L_2e_K\|\nabla f_i\|`,
@@ -392,21 +619,21 @@ def maml_gradient(problem: Any, steps: int, lr: float) -> Reference:
     """
     p = problem.validate()
     K, a = _check_steps(p, steps, lr)
-    return _finish(*_maml(_tasks(p), p.theta, p.lam, K, a), "MAML gradient")
+    return _finish(*_maml(_tasks(p), p.theta, p.lam, K, a, inner=inner), "MAML gradient")
 
 
-def fo_maml_gradient(problem: Any, steps: int, lr: float) -> Reference:
+def fo_maml_gradient(problem: Any, steps: int, lr: Any, inner: Inner = GD) -> Reference:
     r"""FO-MAML, eq. (3): :math:`\nabla f_i(\phi_K)`.  Scale: :math:`T_i(\phi_K)+\|\nabla^2f_i(\phi_K)\|e_K`."""
     p = problem.validate()
     K, a = _check_steps(p, steps, lr)
-    return _finish(*_fo_maml(_tasks(p), p.theta, p.lam, K, a), "FO-MAML gradient")
+    return _finish(*_fo_maml(_tasks(p), p.theta, p.lam, K, a, inner=inner), "FO-MAML gradient")
 
 
-def reptile_direction(problem: Any, steps: int, lr: float) -> Reference:
+def reptile_direction(problem: Any, steps: int, lr: Any, inner: Inner = GD) -> Reference:
     r"""Reptile, eq. (4): :math:`(\theta-\phi_K)/(K\alpha)`.  Scale: :math:`(e_K+\|\theta\|+\|\phi_K\|)/(K\alpha)`."""
     p = problem.validate()
     K, a = _check_steps(p, steps, lr)
-    return _finish(*_reptile(_tasks(p), p.theta, p.lam, K, a), "Reptile direction")
+    return _finish(*_reptile(_tasks(p), p.theta, p.lam, K, a, inner=inner), "Reptile direction")
 
 
 def imaml_gradient(problem: Any, steps: int | None = None, lr: float | None = None) -> Reference:
@@ -417,6 +644,7 @@ def imaml_gradient(problem: Any, steps: int | None = None, lr: float | None = No
     :math:`e^*`.
     """
     p = problem.validate()
+    _need_prox(p, "iMAML")
     if steps is None:
         return meta_gradient(p)
     K, a = _check_steps(p, steps, stable_lr(p) if lr is None else lr)
@@ -452,6 +680,7 @@ def default_nu(problem: Any, st: Any = "forward") -> float:
     convex everywhere and Newton's method is safe).
     """
     p = problem.validate()
+    _need_prox(p, "FO-B-MAML")
     s = as_stencil(st)
     rho = 0.0
     if isinstance(p, LogisticProblem):  # global bound L1/mu: (9) stays strongly convex everywhere, not only at phi*
@@ -474,27 +703,31 @@ def fo_bmaml_estimate(problem: Any, nu: float, st: Any = "forward") -> Reference
     :math:`\phi^*_{t_k\nu}`.
     """
     p = problem.validate()
+    _need_prox(p, "FO-B-MAML")
     s = as_stencil(st)
-    nu = float(nu)
+    nu = _real(nu, "nu", "the perturbation of eqs. (9)-(11)")
     if not math.isfinite(nu) or nu == 0:
         raise ValueError(f"nu must be a finite non-zero perturbation, got {nu!r}.")
-    mg = meta_gradient(p)
+    return _finish(*_fo_bmaml(_tasks(p), p.theta, p.lam, nu, s), "FO-B-MAML estimate")
+
+
+def _fo_bmaml(ts, theta, lam, nu, s):
+    n = theta.shape[0]
+    mg_vals, mg_scales = _meta(ts, theta, lam)
     vals, scales = [], []
-    for i, t in enumerate(_tasks(p)):
-        sols = [_solution(t, p.theta, p.lam, tk * nu) for tk in s.nodes]
+    for i, t in enumerate(ts):
+        sols = [_solution(t, theta, lam, tk * nu) for tk in s.nodes]
         if isinstance(t, _QuadTask):
-            S = t.Ah + p.lam * np.eye(p.n)
-            gF = mg.per_task[i]
+            S = t.Ah + lam * np.eye(n)
+            gF = mg_vals[i]
             g = sum(
                 w * tk * np.linalg.solve(S + tk * nu * t.A, S @ gF) for w, tk in zip(s.weights, s.nodes, strict=True)
             )
         else:
-            g = -p.lam / nu * sum(w * phi for w, (phi, _) in zip(s.weights, sols, strict=True))
+            g = -lam / nu * sum(w * phi for w, (phi, _) in zip(s.weights, sols, strict=True))
         vals.append(g)
-        scales.append(
-            p.lam / abs(nu) * sum(abs(w) * e for w, (_, e) in zip(s.weights, sols, strict=True)) + mg.scale[i]
-        )
-    return _finish(vals, scales, "FO-B-MAML estimate")
+        scales.append(lam / abs(nu) * sum(abs(w) * e for w, (_, e) in zip(s.weights, sols, strict=True)) + mg_scales[i])
+    return vals, scales
 
 
 def fo_bmaml_leading_bias(problem: QuadraticProblem, nu: float, st: Any = "forward") -> np.ndarray:

@@ -13,6 +13,10 @@ meta-parameter :math:`\theta\in\mathbb R^n`:
 In both, the inner problem of task i is :math:`\min_\phi\hat f_i(\phi)+\frac\lambda2\|\phi-\theta\|^2` (eq. 6), its
 solution :math:`\phi^*_i(\theta)`, and the meta-objective :math:`F(\theta)=\frac1M\sum_if_i(\phi^*_i(\theta))` (eq. 5).
 
+``lam = 0`` is **standard MAML** (Finn et al.; Fallah et al.'s one-step MAML at K = 1): no proximal term, the inner
+loop is GD on :math:`\hat f_i` alone, and only the K-step quantities (MAML, FO-MAML, Reptile) are defined; eq. (7),
+iMAML and FO-B-MAML need ``lam > 0``.  :meth:`QuadraticProblem.standard` and :func:`maml_problems` build such problems.
+
 The ``repr`` of a problem is Python code that rebuilds it bit for bit (floats are written by ``repr``, which
 round-trips), so a failing Hypothesis example can be pasted into a regression test.
 """
@@ -34,7 +38,16 @@ r""":math:`\max_s|\ell'''(s)|` (at :math:`\sigma(s)=\frac12\pm\frac1{2\sqrt3}`).
 
 
 def _arr(x: Any, name: str, ndim: int) -> np.ndarray:
-    a = np.asarray(x, dtype=np.float64)
+    if hasattr(x, "detach") and hasattr(x, "cpu"):  # a torch tensor handed back in: read it, never its graph
+        x = x.detach().cpu().numpy()
+    raw = np.asarray(x)
+    if raw.dtype.kind not in "fiu":
+        what = {"c": "complex", "b": "boolean", "O": "object", "U": "string", "S": "bytes"}.get(raw.dtype.kind, "")
+        raise TypeError(
+            f"{name} must hold real numbers, got a {what or raw.dtype.name} array (dtype {raw.dtype}); "
+            "pass a real floating-point array (complex data is never made real silently)."
+        )
+    a = np.asarray(raw, dtype=np.float64)
     if a.ndim != ndim:
         raise ValueError(f"{name} must be a {ndim}-D array, got shape {a.shape}.")
     if not np.all(np.isfinite(a)):
@@ -54,6 +67,19 @@ def _sym_check(A: np.ndarray, name: str) -> None:
     scale = max(float(np.max(np.abs(A))), 1e-300)
     if float(np.max(np.abs(A - np.swapaxes(A, -1, -2)))) > 1e3 * np.finfo(float).eps * scale:
         raise ValueError(f"{name} is not symmetric; a Hessian is symmetric: pass (A + A^T)/2.")
+
+
+def _lam(x: Any) -> float:
+    """The proximal weight: a real number >= 0 (0: standard MAML, no proximal term)."""
+    if isinstance(x, bool | np.bool_) or not isinstance(x, int | float | np.integer | np.floating):
+        raise TypeError(f"lam must be a real number >= 0 (the proximal weight of eq. (6)), got {x!r}.")
+    lam = float(x)
+    if not math.isfinite(lam) or lam < 0:
+        raise ValueError(
+            f"lam must be a finite number >= 0 (the proximal weight of eq. (6); 0 is standard MAML, no proximal "
+            f"term), got {x!r}."
+        )
+    return lam
 
 
 class _Problem:
@@ -116,15 +142,23 @@ class QuadraticProblem(_Problem):
                 raise ValueError(f"{name} must have shape {shape} to match A_train {A.shape}, got {a.shape}.")
         if th.shape != (n,):
             raise ValueError(f"theta must have shape ({n},), got {th.shape}.")
-        lam = float(self.lam)
-        if not math.isfinite(lam) or lam <= 0:
-            raise ValueError(f"lam must be a finite number > 0 (the proximal weight of eq. (6)), got {self.lam!r}.")
+        lam = _lam(self.lam)
         mu = lam + float(np.min(np.linalg.eigvalsh(A)))
-        if mu <= 0:
+        if lam > 0 and mu <= 0:
             raise ValueError(
                 f"lam + min eig(A_train) = {mu:g} <= 0: the inner problem has no unique solution; raise lam."
             )
         return QuadraticProblem(A, b, At, bt, lam, th)
+
+    @classmethod
+    def standard(cls, A_train: Any, b_train: Any, A_test: Any, b_test: Any, theta: Any) -> QuadraticProblem:
+        r"""Standard MAML (no proximal term, ``lam = 0``): the inner loop is GD on :math:`\hat f_i` alone."""
+        return cls(A_train, b_train, A_test, b_test, 0.0, theta).validate()
+
+    @property
+    def standard_maml(self) -> bool:
+        """Whether this is a standard-MAML problem (``lam == 0``: no proximal term)."""
+        return float(self.lam) == 0.0
 
     @property
     def Lhat1(self) -> float:
@@ -204,13 +238,30 @@ class LogisticProblem(_Problem):
             if not np.all(np.isin(a, (-1.0, 1.0))):
                 raise ValueError(f"{name} must hold labels -1 or +1.")
         _sym_check(Q, "Q")
-        lam = float(self.lam)
-        if not math.isfinite(lam) or lam <= 0:
-            raise ValueError(f"lam must be a finite number > 0 (the proximal weight of eq. (6)), got {self.lam!r}.")
+        lam = _lam(self.lam)
         mu = lam + float(np.min(np.linalg.eigvalsh(Q)))
-        if mu <= 0:
+        if lam > 0 and mu <= 0:
             raise ValueError(f"lam + min eig(Q) = {mu:g} <= 0: the inner problem is not strongly convex; raise lam.")
         return LogisticProblem(Xh, yh, X, y, Q, q, r, lam, th)
+
+    @classmethod
+    def standard(
+        cls, X_train: Any, y_train: Any, X_test: Any, y_test: Any, theta: Any, **linear: Any
+    ) -> LogisticProblem:
+        r"""Standard MAML logistic regression (``lam = 0``; ``Q``, ``q``, ``r`` zero unless given): plain
+        :math:`\frac1m\sum_j\ell(y_jx_j^\top\phi)` losses, the inner loop GD on :math:`\hat f_i` alone."""
+        M, n = np.shape(X_train)[0], np.shape(X_train)[2]
+        Q = linear.pop("Q", np.zeros((M, n, n)))
+        q = linear.pop("q", np.zeros((M, n)))
+        r = linear.pop("r", np.zeros((M, n)))
+        if linear:
+            raise TypeError(f"LogisticProblem.standard takes Q, q, r as keywords, got {sorted(linear)}.")
+        return cls(X_train, y_train, X_test, y_test, Q, q, r, 0.0, theta).validate()
+
+    @property
+    def standard_maml(self) -> bool:
+        """Whether this is a standard-MAML problem (``lam == 0``: no proximal term)."""
+        return float(self.lam) == 0.0
 
     @property
     def Lhat1(self) -> float:

@@ -1,10 +1,11 @@
 r"""Hypothesis strategies for meta-learning problems whose answers are known exactly.
 
-Spectra are drawn directly (eigenvalues + a Haar-random basis from a drawn seed), never by filtering, so every
-corner of the class the paper's assumptions admit is reached: indefinite training Hessians, train != test, test
+Spectra are drawn directly (eigenvalues + a Haar-random basis from a drawn seed), not by filtering, so every
+corner of the class the paper's assumptions admit is reached: indefinite training Hessians, train == test or not, test
 spectra with condition numbers up to 1e6 and either sign, :math:`\lambda` from its threshold :math:`2\hat L_1`
 upwards (Propositions 2 and 3).  Every draw is reproducible from the Hypothesis example alone (the basis comes from
-a drawn integer seed), and a problem's ``repr`` rebuilds it exactly.
+a drawn integer seed), and a problem's ``repr`` rebuilds it exactly.  (One filter: ``logistic_problems(standard=True)``
+keeps the draws whose margins stay below 15 for 20 inner steps, see there.)
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from bmaml_theory.tasks.generate import random_symmetric
 from bmaml_theory.testing.problems import ELL2_MAX, LogisticProblem, QuadraticProblem
 
-__all__ = ["family_data", "logistic_problems", "quadratic_problems", "spectra"]
+__all__ = ["family_data", "logistic_problems", "maml_problems", "quadratic_problems", "spectra"]
 
 
 @st.composite
@@ -109,13 +111,18 @@ def logistic_problems(
     quadratic_scales: Sequence[float] = (0.0, 0.1, 1.0),
     lam_factors: Sequence[float] = (1.0, 1.5, 4.0, 50.0),
     theta_scales: Sequence[float] = (0.1, 1.0, 3.0),
+    standard: bool = False,
 ) -> LogisticProblem:
     r"""Strategy for :class:`LogisticProblem` (non-quadratic tasks; eq. (9)'s solutions found by Newton).
 
     Points are Gaussian times one of ``data_scales``, labels random signs, 1..``max_points`` points per task for
     training and test (train != test); ``Q`` has a signed spectrum (indefinite training objective) of magnitude
     one of ``quadratic_scales``; :math:`\lambda=2\hat L_1\cdot` a factor from ``lam_factors`` with the bound
-    :math:`\hat L_1` of :attr:`LogisticProblem.Lhat1`.
+    :math:`\hat L_1` of :attr:`LogisticProblem.Lhat1`.  ``standard=True``: lam = 0 (standard MAML) and plain
+    logistic regression (``Q``, ``q``, ``r`` zero: the loss a user writes with ``F.binary_cross_entropy_with_logits``).
+    Margins :math:`|y x^\top\phi|` beyond 20 occur (F.softplus's threshold; the tolerance accounts for it); with
+    ``standard=True`` only draws whose margins stay below 15 along the first 20 inner steps at the default lr are
+    kept (plain logistic regression has no curvature floor: see the code).
     """
     _check_range(min_n, max_n, "n")
     _check_range(min_M, max_M, "M")
@@ -129,13 +136,93 @@ def logistic_problems(
     X_test = sx * rng.standard_normal((M, m, n))
     y_train = rng.choice([-1.0, 1.0], (M, mh))
     y_test = rng.choice([-1.0, 1.0], (M, m))
-    sq = draw(st.sampled_from(list(quadratic_scales)))
+    sq = 0.0 if standard else draw(st.sampled_from(list(quadratic_scales)))
     Q = random_symmetric(rng, np.stack([draw(spectra(n, max_decades=2.0)) for _ in range(M)]) * sq)
-    q = rng.standard_normal((M, n))
-    r = rng.standard_normal((M, n)) * 0.5
+    q = rng.standard_normal((M, n)) * (0.0 if standard else 1.0)
+    r = rng.standard_normal((M, n)) * (0.0 if standard else 0.5)
     P = np.swapaxes(X_train, -1, -2) @ X_train / mh
     evQ = np.linalg.eigvalsh(Q)
     Lhat1 = float(np.max(np.maximum(np.linalg.eigvalsh(Q + ELL2_MAX * P)[:, -1], -evQ[:, 0])))
-    lam = 2.0 * max(Lhat1, 1e-6) * draw(st.sampled_from(list(lam_factors)))
+    lam = 0.0 if standard else 2.0 * max(Lhat1, 1e-6) * draw(st.sampled_from(list(lam_factors)))
     theta = rng.standard_normal(n) * draw(st.sampled_from(list(theta_scales)))
-    return LogisticProblem(X_train, y_train, X_test, y_test, Q, q, r, float(lam), theta)
+    p = LogisticProblem(X_train, y_train, X_test, y_test, Q, q, r, float(lam), theta)
+    if standard:
+        # Plain logistic regression has no curvature floor: with lr = 1/Lhat1 a task whose points are tiny takes huge
+        # steps and its query margins can pass F.softplus's threshold, where the answer is all e^-|s| tail and no
+        # implementation can be judged (the kit refuses).  Keep the draws whose margins stay below 15 along the first
+        # 20 inner steps at the default lr (a filter, not a transformation: every kept draw is a legal draw).
+        assume(_max_margin(p, 20) < 15.0)
+    return p
+
+
+def _max_margin(p: LogisticProblem, K: int) -> float:
+    from bmaml_theory.testing import exact
+
+    ts = exact._tasks(p)
+    a = exact.stable_lr(p)
+    top = 0.0
+    for t in ts:
+        phi = p.theta.copy()
+        for _ in range(K + 1):
+            top = max(top, float(np.max(np.abs(t.Zh @ phi))), float(np.max(np.abs(t.Z @ phi))))
+            phi = phi - a * (t.grad_tr(phi) + p.lam * (phi - p.theta))
+    return top
+
+
+@st.composite
+def _standard_quadratic(draw, *, min_n, max_n, min_M, max_M, convex, same, scales, theta_scales, max_decades):
+    _check_range(min_n, max_n, "n")
+    _check_range(min_M, max_M, "M")
+    n = draw(st.integers(min_n, max_n))
+    M = draw(st.integers(min_M, max_M))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    scale = draw(st.sampled_from(list(scales)))
+    eig = np.stack([draw(spectra(n, max_decades=max_decades, signed=not convex)) for _ in range(M)]) * scale
+    A_train = random_symmetric(rng, eig)
+    b_train = rng.standard_normal((M, n))
+    same = draw(st.booleans()) if same is None else same
+    if same:
+        A_test, b_test = A_train, b_train
+    else:
+        eig_te = np.stack([draw(spectra(n, max_decades=max_decades, signed=True)) for _ in range(M)])
+        A_test = random_symmetric(rng, eig_te * draw(st.sampled_from(list(scales))))
+        b_test = rng.standard_normal((M, n))
+    theta = rng.standard_normal(n) * draw(st.sampled_from(list(theta_scales)))
+    return QuadraticProblem(A_train, b_train, A_test, b_test, 0.0, theta)
+
+
+def maml_problems(
+    family: str = "quadratic",
+    *,
+    min_n: int = 1,
+    max_n: int = 6,
+    min_M: int = 1,
+    max_M: int = 3,
+    convex: bool = True,
+    same: bool | None = None,
+    scales: Sequence[float] = (1e-2, 1.0, 1e2),
+    theta_scales: Sequence[float] = (0.1, 1.0, 10.0),
+    max_decades: float = 3.0,
+    **logistic_kw,
+) -> st.SearchStrategy:
+    r"""Standard-MAML problems (``lam = 0``: no proximal term, the inner loop GD on :math:`\hat f_i` alone).
+
+    ``family="quadratic"``: training Hessians positive semi-definite (``convex=True``; any lr in
+    :math:`(0,2/\hat L_1)` then contracts or keeps every direction) over up to ``max_decades`` decades, times one of
+    ``scales``; test objective drawn separately (signed spectrum) or, with ``same`` (drawn when None), equal to the
+    training one.  ``family="logistic"``: :func:`logistic_problems` with ``standard=True`` (plain logistic regression).
+    Check them with :func:`~bmaml_theory.testing.assert_maml_gradient`, ``assert_fo_maml`` or ``assert_reptile``:
+    an unmodified higher / torchopt / learn2learn MAML computes exactly this.
+    """
+    if family == "quadratic":
+        if logistic_kw:
+            raise TypeError(f"maml_problems('quadratic') got unexpected arguments {sorted(logistic_kw)}.")
+        return _standard_quadratic(
+            min_n=min_n, max_n=max_n, min_M=min_M, max_M=max_M, convex=convex, same=same, scales=scales,
+            theta_scales=theta_scales, max_decades=max_decades,
+        )  # fmt: skip
+    if family == "logistic":
+        return logistic_problems(
+            min_n=min_n, max_n=min(max_n, 4), min_M=min_M, max_M=max_M, standard=True, **logistic_kw
+        )
+    raise ValueError(f"family must be 'quadratic' or 'logistic', got {family!r}.")
