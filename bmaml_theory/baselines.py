@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from bmaml_theory._backend import safe_norm
+from bmaml_theory._backend import namespace, safe_norm
 from bmaml_theory._validation import (
     ACCURACY_WARN_REL,
     check_bool,
@@ -124,7 +124,9 @@ def maml(
 
 def _cg(apply, b, iters: int, c: Oracle, *, hvp: bool = True):
     """iters steps of CG on apply(x) = b from x = 0 (batched over tasks); each apply is one HVP if ``hvp``."""
-    xp_sum = lambda a, d: (a * d).sum(-1, keepdims=True)  # noqa: E731
+    xp = namespace(b)
+    xp_sum = lambda a, d: xp.sum(a * d, axis=-1, keepdims=True)  # noqa: E731
+    floor = lambda a: xp.where(a > 1e-300, a, xp.full_like(a, 1e-300))  # noqa: E731
     x = 0.0 * b
     r = b
     p = r
@@ -133,11 +135,11 @@ def _cg(apply, b, iters: int, c: Oracle, *, hvp: bool = True):
         Ap = apply(p)
         c.hvps += int(hvp)
         c.hold(6)  # x, r, p, Ap, b, phi
-        alpha = rs / np.maximum(xp_sum(p, Ap), 1e-300)
+        alpha = rs / floor(xp_sum(p, Ap))
         x = x + alpha * p
         r = r - alpha * Ap
         rs_new = xp_sum(r, r)
-        p = r + (rs_new / np.maximum(rs, 1e-300)) * p
+        p = r + (rs_new / floor(rs)) * p
         rs = rs_new
     return x
 
