@@ -62,10 +62,9 @@ class Adversarial:
     ``align="task"`` maximises each task's bias (the paper's per-task statements);
     ``align="mean"`` maximises the bias of the task-averaged estimate of Algorithm 1.
 
-    The direction is the exact estimator's bias :math:`b_i=
-abla F_i-g_i` made unit only where it is
+    The direction is the exact estimator's bias :math:`b_i=\nabla F_i-g_i` made unit only where it is
     *trusted*: :math:`\|b_i\|>` ``TRUST_FACTOR`` :math:`\cdot r_i` with the a-priori round-off bound
-    :math:`r_i=\lambda\sum_k|c_k|\,arepsilon\,\mathrm{cond}(S)\max_k\|\phi_k\|` of the difference quotient
+    :math:`r_i=\lambda\sum_k|c_k|\,\varepsilon\,\mathrm{cond}(S)\max_k\|\phi_k\|` of the difference quotient
     (:func:`bmaml_theory.estimators.roundoff_estimate`).  Below that floor the computed direction is round-off and
     differs between BLAS libraries and backends, so the rule takes the fixed unit vector :math:`e_1` instead: any
     unit vector attains the worst case :math:`\|b_i\|+\lambda\delta\sum_k|c_k|` to within :math:`2\|b_i\|`, i.e.

@@ -19,6 +19,8 @@ difference of two results is at most the sum of their two forward-error bounds):
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from conftest import to_backend
@@ -38,10 +40,20 @@ def reference():
     return tasks, theta
 
 
+# benchmarks/gpu_check.sh runs this file with BMAML_TEST_DEVICE=cuda: the torch, JAX and CuPy families then live
+# on the GPU (NumPy and array-api-strict stay on the CPU); unset, every backend uses its default device.
+DEVICE = os.environ.get("BMAML_TEST_DEVICE") or None
+
+
+def _device(backend):
+    return DEVICE if backend in ("torch", "jax", "cupy") else None
+
+
 def _same(ref, backend):
     tasks, theta = ref
     data = [to_numpy(a) for a in (tasks.A_train, tasks.b_train, tasks.A_test, tasks.b_test)]
-    return QuadraticTasks(*data[:2], tasks.lam, *data[2:], backend=backend), to_backend(theta, backend)
+    bt = QuadraticTasks(*data[:2], tasks.lam, *data[2:], backend=backend, device=_device(backend))
+    return bt, to_backend(theta, backend)
 
 
 def _solve_tol(tasks) -> float:
@@ -141,12 +153,14 @@ def test_sweeps_on_backend(backend, reference):
         assert np.all(np.abs(a.exact - b.exact) <= tol[..., 0])
     a = sweeps.solver_bias_grid(bt, bth, nus, s, deltas, solvers.NesterovSolver(1.0))
     b = sweeps.solver_bias_grid(tasks, theta, nus, s, deltas, solvers.NesterovSolver(1.0))
-    tol = 2 * OPS * tasks.n * b.roundoff[:, :, None] + 2 * deltas[None, None, :] * tasks.lam * s.w_l1 / nus[None, :, None]
+    tol = (
+        2 * OPS * tasks.n * b.roundoff[:, :, None] + 2 * deltas[None, None, :] * tasks.lam * s.w_l1 / nus[None, :, None]
+    )
     assert np.all(np.abs(a.total - b.total) <= tol)
 
 
 def test_backend_keyword_converts_and_keeps_the_device(backend):
-    tasks, theta = random_family("same-psd", 2, 3, 0, backend=backend)
+    tasks, theta = random_family("same-psd", 2, 3, 0, backend=backend, device=_device(backend))
     xp = resolve_backend(backend)
     assert tasks.xp is xp and tasks.A_train.dtype == xp.float64
     g = tasks.meta_gradient(theta)  # a NumPy theta is converted to the family's backend and device

@@ -266,7 +266,7 @@ def test_batch_sizes_and_steps_of_the_note():
     ("kwargs", "match"),
     [
         ({"A": np.ones((1, 2, 3)), "b": np.ones((1, 2))}, "A must have shape"),
-        ({"A": np.eye(2)[None], "b": np.ones((1, 3))}, "b must be finite"),
+        ({"A": np.eye(2)[None], "b": np.ones((1, 3))}, "b must have shape"),
         ({"A": np.eye(2)[None], "b": np.ones((1, 2)), "sg": -1.0}, "sg must be >= 0"),
         ({"A": np.eye(2)[None], "b": np.ones((1, 2)), "p": [0.5]}, "p must be"),
         ({"A": np.eye(2)[None], "b": np.ones((1, 2)), "S": 2 * np.eye(2)[None]}, "spectral norm 1"),
@@ -279,11 +279,11 @@ def test_bad_input_names_the_argument(kwargs, match):
 
 def test_bad_batch_sizes_and_seeds():
     t = _family(0)
-    with pytest.raises(ValueError, match="D_in must be an int >= 1"):
+    with pytest.raises(ValueError, match="D_in must be >= 1"):
         t.fo_maml_gradient(np.zeros(3), 0.1, B=1, D_in=0, D_o=1, rng=0)
     with pytest.raises(TypeError, match="rng must be"):
         t.sample_tasks(2, rng="seed")
-    with pytest.raises(ValueError, match="w must be a finite vector"):
+    with pytest.raises(ValueError, match=r"w must have shape \(3,\)"):
         t.grad_F(np.zeros(2), 0.1)
     with pytest.raises(FloatingPointError):
         mc_mean([1.0, math.nan])
@@ -316,3 +316,74 @@ def test_L_tilde_single_draw_matches_its_definition():
     norms = [np.linalg.norm(t.batch_grad(w, t.sample_batch(int(j), 2, g2))) for j in J]
     k = t.constants()
     assert Lt == 4 * k.L + 2 * k.rho * alpha * float(np.mean(norms))
+
+
+# --------------------------------------------------------------------------- every input class through _validation
+def test_constructor_refuses_complex_bool_and_non_finite_data():
+    A, b = np.eye(2)[None], np.ones((1, 2))
+    with pytest.raises(TypeError, match="A is complex"):
+        StochasticTasks(A + 1j * A, b)  # refused, never stored as its real part
+    with pytest.raises(TypeError, match="b is boolean"):
+        StochasticTasks(A, np.ones((1, 2), dtype=bool))
+    with pytest.raises(TypeError, match="c must be a real number"):
+        StochasticTasks(A, b, c=True)
+    with pytest.raises(TypeError, match="sg must be a real number"):
+        StochasticTasks(A, b, sg="0.1")
+    with pytest.raises(ValueError, match="A has non-finite entries"):
+        StochasticTasks(np.full((1, 2, 2), np.inf), b)
+    with pytest.raises(TypeError, match="p is complex"):
+        StochasticTasks(A, b, p=[1 + 0j])
+    with pytest.raises(ValueError, match="overflows float64"):
+        StochasticTasks(A * 1e308, b, c=1e308)
+
+
+def test_overflowing_results_are_raised_naming_the_argument():
+    t = _family(0)
+    with pytest.raises(FloatingPointError, match=r"alpha=1e\+200.*lower alpha"):
+        t.grad_F(np.array([1.0, -1.0, 0.5]), 1e200)
+    with pytest.raises(FloatingPointError, match="lower alpha"):
+        t.F(np.array([1.0, -1.0, 0.5]), 1e200)
+    with pytest.raises(FloatingPointError, match="lower w"):
+        t.loss(np.full(3, 1e200))
+    with pytest.raises(ValueError, match="w has non-finite entries"):
+        t.grad_F(np.array([np.nan, 0.0, 0.0]), 0.1)
+
+
+def test_task_index_rho_and_sizes_are_checked():
+    t = _family(0)
+    with pytest.raises(TypeError, match="i must be an integer"):
+        t.sample_batch(1.7, 2, rng=0)  # never truncated to task 1
+    with pytest.raises(ValueError, match="i must be <= 2"):
+        t.inner_noise_var(3, np.zeros(3), 2)
+    with pytest.raises(TypeError, match="i must be an integer"):
+        t.bias_e(True, np.zeros(3), 0.1, 2)
+    with pytest.raises(ValueError, match=r"rho .* must be >= 0"):
+        t.L_tilde(np.zeros(3), 0.1, B_prime=2, D_beta=2, rng=0, rho=-1.0)
+    with pytest.raises(ValueError, match=r"rho .* must be >= 0"):
+        t.L_of_w(np.zeros(3), 0.1, rho=-1.0)
+    with pytest.raises(TypeError, match="D must be an integer"):
+        t.sample_batch(0, 2.0, rng=0)
+
+
+def test_work_is_bounded_with_a_clear_error():
+    t = _family(0)
+    w = np.zeros(3)
+    with pytest.raises(ValueError, match="B must be <= 1000000"):
+        t.maml_gradient(w, 0.1, B=10**8, D_in=1, D_o=1, D_h=1, rng=0)
+    with pytest.raises(ValueError, match="steps must be <= 1000000"):
+        t.run("maml", w, 0.1, steps=10**7, B=20, D_in=1, D_o=1, D_h=1, B_prime=1, D_beta=1, rng=0)
+    with pytest.raises(ValueError, match="task draws exceeds"):
+        t.run("maml", w, 0.1, steps=10**6, B=20, D_in=1, D_o=1, D_h=1, B_prime=1, D_beta=1, rng=0)
+    with pytest.raises(ValueError, match="samples must be <="):
+        t.inv_L_tilde_moments(w, 0.1, B_prime=1, D_beta=1, samples=10**9, rng=0)
+
+
+def test_batch_sizes_with_L_zero_is_a_clear_error():
+    c = FallahConstants(L=0.0, rho=0.0, sigma=1.0, sigma_tilde=1.0, sigma_H=0.0)
+    with pytest.raises(ValueError, match=r"c\.L must be > 0"):
+        batch_sizes("maml", 0.1, c)
+    with pytest.raises(TypeError, match="c must be a FallahConstants"):
+        batch_sizes("maml", 0.1, (1.0, 0.0, 1.0, 1.0, 0.0))
+    t = StochasticTasks(np.zeros((1, 2, 2)), [[1.0, 0.0]])
+    with pytest.raises(ValueError, match="L = 0"):
+        t.run("maml", np.zeros(2), 0.1, steps=1, B=1, D_in=1, D_o=1, D_h=1, B_prime=1, D_beta=1, rng=0)
