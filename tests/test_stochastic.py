@@ -387,3 +387,132 @@ def test_batch_sizes_with_L_zero_is_a_clear_error():
     t = StochasticTasks(np.zeros((1, 2, 2)), [[1.0, 0.0]])
     with pytest.raises(ValueError, match="L = 0"):
         t.run("maml", np.zeros(2), 0.1, steps=1, B=1, D_in=1, D_o=1, D_h=1, B_prime=1, D_beta=1, rng=0)
+
+
+# --------------------------------------------------------------------------- Hypothesis fuzz over what validation admits
+# Data at any magnitude float64 holds (exponents -300..300, either sign, subnormal w included): a call either raises a
+# clear error (ValueError / TypeError / FloatingPointError whose message names an argument) or returns a finite result
+# within a running-error bound of a 50-digit mpmath evaluation of the same closed form (never NaN, never silently
+# wrong). The bound is the standard model fl(x op y) = (x op y)(1 + d) + e, |d| <= eps, |e| <= eta = 2^-1074
+# (underflow), propagated to first order through the formula with absolute values, times 4 for the terms of order
+# eps^2 it drops; nothing in it is fitted to the observed errors.
+import mpmath  # noqa: E402
+from hypothesis import assume, event, settings  # noqa: E402
+
+_EPS = 2.0**-53
+_ETA = 2.0**-1074
+_ARG_NAMES = ("alpha", "w", "A", "b", "c", "p", "sg", "sH", "S", "rescale")
+
+
+def _scaled(draw, shape, lo=-300, hi=300):
+    e = draw(st.integers(lo, hi))
+    vals = draw(st.lists(st.floats(-1.0, 1.0, allow_nan=False), min_size=math.prod(shape), max_size=math.prod(shape)))
+    return np.array(vals, dtype=float).reshape(shape) * 10.0**e
+
+
+@st.composite
+def _stochastic_case(draw):
+    M, n = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    X = _scaled(draw, (M, n, n))
+    A = X / 2 + X.swapaxes(1, 2) / 2
+    b = _scaled(draw, (M, n))
+    c = float(_scaled(draw, (1,))[0])
+    p = np.array(draw(st.lists(st.floats(0.01, 1.0), min_size=M, max_size=M)))
+    w = _scaled(draw, (n,), -320, 300)
+    alpha = 10.0 ** draw(st.floats(-300, 300))
+    return A, b, p / p.sum(), c, w, alpha
+
+
+def _clear(exc: Exception) -> None:
+    msg = str(exc)
+    assert isinstance(exc, (ValueError, TypeError, FloatingPointError)), repr(exc)
+    assert any(a in msg for a in _ARG_NAMES), msg
+    assert "nan" not in msg.lower() or "NaN or inf" in msg, msg
+
+
+def _mp_grad_F(A, b, p, c, w, alpha):
+    """grad F and its running-error bound, both in 50-digit arithmetic (the bound's terms are absolute values)."""
+    mpmath.mp.dps = 50
+    M, n = b.shape
+    mf = lambda x: mpmath.mpf(float(x))  # noqa: E731
+    Am = [[[mf(A[i, j, k]) for k in range(n)] for j in range(n)] for i in range(M)]
+    bm, wm, cm, al = [[mf(v) for v in row] for row in b], [mf(v) for v in w], mf(c), mf(alpha)
+    eps, eta, ac = mpmath.mpf(_EPS), mpmath.mpf(_ETA), abs(mf(c))
+    out, bound = [mpmath.mpf(0)] * n, [mpmath.mpf(0)] * n
+    for i in range(M):
+        g1 = [sum(Am[i][j][k] * wm[k] for k in range(n)) + bm[i][j] + cm * mpmath.tanh(wm[j]) for j in range(n)]
+        g1a = [sum(abs(Am[i][j][k] * wm[k]) for k in range(n)) + abs(bm[i][j]) + ac for j in range(n)]
+        e1 = [(n + 3) * (eps * g1a[j] + eta) for j in range(n)]
+        u = [wm[j] - al * g1[j] for j in range(n)]
+        ua = [abs(wm[j]) + al * g1a[j] for j in range(n)]
+        eu = [2 * (eps * ua[j] + eta) + al * e1[j] for j in range(n)]
+        g2 = [sum(Am[i][j][k] * u[k] for k in range(n)) + bm[i][j] + cm * mpmath.tanh(u[j]) for j in range(n)]
+        g2a = [sum(abs(Am[i][j][k]) * ua[k] for k in range(n)) + abs(bm[i][j]) + ac for j in range(n)]
+        e2 = [
+            (n + 3) * (eps * g2a[j] + eta) + sum(abs(Am[i][j][k]) * eu[k] for k in range(n)) + ac * eu[j]
+            for j in range(n)
+        ]
+        sech2 = [1 / mpmath.cosh(x) ** 2 for x in wm]
+        H = [[Am[i][j][k] + (cm * sech2[j] if j == k else 0) for k in range(n)] for j in range(n)]
+        Ha = [[abs(Am[i][j][k]) + (ac if j == k else 0) for k in range(n)] for j in range(n)]
+        Hg = [sum(H[j][k] * g2[k] for k in range(n)) for j in range(n)]
+        eHg = [sum(Ha[j][k] * ((n + 3) * eps * abs(g2[k]) + e2[k]) for k in range(n)) + (n + 3) * eta for j in range(n)]
+        Gi = [g2[j] - al * Hg[j] for j in range(n)]
+        eG = [
+            eps * (abs(g2[j]) + 2 * al * sum(Ha[j][k] * abs(g2[k]) for k in range(n))) + eta + e2[j] + al * eHg[j]
+            for j in range(n)
+        ]
+        pi = mf(p[i])
+        out = [out[j] + pi * Gi[j] for j in range(n)]
+        bound = [bound[j] + pi * (eG[j] + (M + 1) * (eps * abs(Gi[j]) + eta)) for j in range(n)]
+    return [float(x) for x in out], [float(4 * x) for x in bound]
+
+
+@settings(max_examples=60, deadline=None)
+@given(_stochastic_case())
+def test_fuzz_grad_F_is_a_clear_error_or_within_its_error_bound(case):
+    A, b, p, c, w, alpha = case
+    try:
+        t = StochasticTasks(A, b, p, c=c)
+    except Exception as exc:
+        _clear(exc)
+        return
+    try:
+        got = t.grad_F(w, alpha)
+    except Exception as exc:
+        _clear(exc)
+        return
+    assert np.all(np.isfinite(got))
+    ref, bound = _mp_grad_F(t.A, t.b, t.p, t.c, w, alpha)
+    assume(all(math.isfinite(x) for x in bound))  # a bound beyond float64 cannot be checked in float64
+    err = np.abs(got - np.array(ref))
+    event("compared with mpmath")
+    assert np.all(err <= np.array(bound)), (err, bound)
+
+
+@settings(max_examples=40, deadline=None)
+@given(_stochastic_case(), st.integers(0, 2**32 - 1))
+def test_fuzz_oracles_are_clear_errors_or_finite(case, seed):
+    """The stochastic oracles on the same range: clear errors or finite numbers (their laws are tested above)."""
+    A, b, p, c, w, alpha = case
+    try:
+        t = StochasticTasks(A, b, p, c=c, sg=0.5, sH=0.25)
+    except Exception as exc:
+        _clear(exc)
+        return
+    calls = [
+        lambda: t.F(w, alpha),
+        lambda: t.L_of_w(w, alpha),
+        lambda: t.L_tilde(w, alpha, B_prime=2, D_beta=3, rng=seed),
+        lambda: t.fo_maml_gradient(w, alpha, B=2, D_in=2, D_o=2, rng=seed),
+        lambda: t.maml_gradient(w, alpha, B=2, D_in=2, D_o=2, D_h=2, rng=seed),
+        lambda: t.batch_grad(w, t.sample_batch(seed % t.M, 4, rng=seed)),
+        lambda: t.inner_noise_var(seed % t.M, w, 3),
+    ]
+    for call in calls:
+        try:
+            out = call()
+        except Exception as exc:
+            _clear(exc)
+            continue
+        assert np.all(np.isfinite(out))
