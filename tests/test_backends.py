@@ -181,19 +181,23 @@ def test_unknown_backend_and_device_are_refused():
         QuadraticTasks(A, np.ones((1, 2)), 4.0, backend="numpy", device="tpu7")
 
 
-def test_missing_backend_names_the_extra(monkeypatch):
+@pytest.mark.parametrize(
+    ("backend", "module", "extra"),
+    [("torch", "torch", r"\[torch\]"), ("jax", "jax", r"\[jax\]"), ("cupy", "cupy", r"\[gpu-cuda12\].*\[gpu-cuda13\]")],
+)
+def test_missing_backend_names_the_extra(monkeypatch, backend, module, extra):
     import builtins
 
     real_import = builtins.__import__
 
-    def no_torch(name, *args, **kw):
-        if name == "torch" or name.startswith("torch."):
-            raise ImportError("No module named 'torch'")
+    def missing(name, *args, **kw):
+        if name == module or name.startswith(module + "."):
+            raise ImportError(f"No module named {module!r}")
         return real_import(name, *args, **kw)
 
-    monkeypatch.setattr(builtins, "__import__", no_torch)
-    with pytest.raises(RuntimeError, match=r"pip install 'bmaml-theory\[torch\]'"):
-        resolve_backend("torch")
+    monkeypatch.setattr(builtins, "__import__", missing)
+    with pytest.raises(RuntimeError, match=extra):
+        resolve_backend(backend)
 
 
 def test_cupy_without_cuda_is_a_clear_error():
