@@ -46,7 +46,14 @@ DEVICE = os.environ.get("BMAML_TEST_DEVICE") or None
 
 
 def _device(backend):
-    return DEVICE if backend in ("torch", "jax", "cupy") else None
+    """The device under test for ``backend``; a backend installed without that device (a CPU build) skips."""
+    if DEVICE is None or backend not in ("torch", "jax", "cupy"):
+        return None
+    try:
+        resolve_backend(backend, DEVICE)
+    except RuntimeError as exc:
+        pytest.skip(f"{backend} cannot use device {DEVICE!r} here: {exc}")
+    return DEVICE
 
 
 def _same(ref, backend):
