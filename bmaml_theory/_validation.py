@@ -140,10 +140,13 @@ def real_array(
     dtype: Any = None,
     ndim: int | Sequence[int] | None = None,
     allow_empty: bool = False,
+    device: Any = None,
 ) -> Any:
     """``x`` as a finite real-floating array of namespace ``xp`` (NumPy by default) and ``dtype`` (float64).
 
     See the module docstring for the conversion rules.  ``ndim``: the allowed number(s) of dimensions.
+    ``device``: a native device of ``xp`` to put the array on (``None``: where ``xp.asarray`` puts it).  An array
+    of another namespace is copied through the host (NumPy) first.
     """
     if xp is None:
         xp = array_api_compat.array_namespace(np.empty(0))
@@ -154,6 +157,10 @@ def real_array(
         raise TypeError(f"{name} must be a real array, got the string {x!r:.40}.")
     if array_api_compat.is_array_api_obj(x) and not isinstance(x, np.generic):
         kind = _dtype_kind(x)
+        if kind in "fiu" and not isinstance(x, np.ndarray) and array_api_compat.array_namespace(x) is not xp:
+            from bmaml_theory._backend import to_numpy
+
+            x = to_numpy(x)
     else:
         try:
             with warnings.catch_warnings():
@@ -175,9 +182,14 @@ def real_array(
     if kind not in "fiu":
         raise TypeError(f"{name} must be a real array, got dtype {x.dtype}.")
     try:
-        arr = xp.asarray(x, dtype=dt)
+        arr = xp.asarray(x, dtype=dt) if device is None else xp.asarray(x, dtype=dt, device=device)
     except (TypeError, ValueError, OverflowError) as exc:
         raise TypeError(f"{name} could not be converted to a {dt} array of the backend: {exc}") from exc
+    if arr.dtype != dt:  # JAX without 64-bit mode silently returns float32 for float64
+        raise TypeError(
+            f"{name}: the backend returned {arr.dtype} for the requested {dt}; for JAX turn on 64-bit mode "
+            "(jax.config.update('jax_enable_x64', True), which backend='jax' does) or pass dtype=float32."
+        )
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:
@@ -194,9 +206,9 @@ def real_array(
     return arr
 
 
-def check_theta(theta: Any, *, xp: Any, n: int, dtype: Any) -> Any:
-    """The meta-parameter ``theta`` as an ``(n,)`` array of the family's backend and dtype."""
-    arr = real_array(theta, "theta", xp=xp, dtype=dtype)
+def check_theta(theta: Any, *, xp: Any, n: int, dtype: Any, device: Any = None) -> Any:
+    """The meta-parameter ``theta`` as an ``(n,)`` array of the family's backend, dtype and device."""
+    arr = real_array(theta, "theta", xp=xp, dtype=dtype, device=device)
     if tuple(arr.shape) != (n,):
         raise ValueError(
             f"theta must have shape ({n},) (one meta-parameter shared by all tasks), got {tuple(arr.shape)}."
@@ -233,6 +245,14 @@ def warn_near_edge(nus: list[float], interval: tuple[float, float], *, what: str
                 return
 
 
+def _numpy_dtype(a: Any) -> Any:
+    """NumPy's dtype for a backend dtype (JAX's are NumPy's; torch's and array-api-strict's by name)."""
+    try:
+        return np.dtype(a)
+    except TypeError:
+        return np.dtype(str(a).split(".")[-1].strip("'>"))
+
+
 def check_dtype(dtype: Any, xp: Any) -> Any:
     """A real floating dtype of ``xp`` (float64 when None); integer, complex and other dtypes are rejected."""
     if dtype is None:
@@ -244,7 +264,7 @@ def check_dtype(dtype: Any, xp: Any) -> Any:
         if a is None:
             continue
         try:
-            if dtype == a or np.dtype(dtype) == np.dtype(str(a).split(".")[-1]):
+            if dtype == a or np.dtype(dtype) == _numpy_dtype(a):
                 return a
         except TypeError:
             continue

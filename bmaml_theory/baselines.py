@@ -19,12 +19,13 @@ Results are averaged over tasks, shape (n,), or (M, n) with ``per_task=True``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from bmaml_theory._backend import safe_norm
+from bmaml_theory._backend import namespace, safe_norm
 from bmaml_theory._validation import (
     ACCURACY_WARN_REL,
     check_bool,
@@ -73,6 +74,10 @@ def _inner(tasks: Any, theta: Any, K: int, lr: float, c: Oracle, store: bool = F
     xp = tasks.xp
     phi = xp.broadcast_to(theta, (tasks.M, tasks.n)) * 1.0
     traj = [phi] if store else None
+    L_nu = float(xp.max(tasks.L_nu(nu)))  # smoothness of h_nu (a bound): GD contracts for lr < 2 / L_nu
+    beyond = lr >= 2.0 / L_nu
+    if beyond:
+        g_first = float(xp.max(safe_norm(_inner_grad(tasks, phi, theta, nu), xp=xp)))
     for _ in range(K):
         try:
             g = tasks.train_grad(phi) + tasks.lam * (phi - theta)
@@ -89,7 +94,28 @@ def _inner(tasks: Any, theta: Any, K: int, lr: float, c: Oracle, store: bool = F
         if store:
             traj.append(phi)
         c.hold((len(traj) if store else 1) + 2)  # iterate(s), theta, gradient
+    if beyond:  # a check, not part of the method: not counted by the oracle
+        try:
+            g_last = float(xp.max(safe_norm(_inner_grad(tasks, phi, theta, nu), xp=xp)))
+        except FloatingPointError:
+            g_last = math.inf
+        msg = (
+            f"lr={lr:g} is at or beyond 2/L_nu = {2.0 / L_nu:.3g}, the stable step of GD on the inner problem at "
+            f"nu={nu:g} (L_nu = lam + Lhat1 + |nu| L1 = {L_nu:.3g}, the smoothness of h_nu)"
+        )
+        if not g_last <= g_first:
+            raise FloatingPointError(
+                f"GD on the inner problem diverged: {msg}; ||grad h|| grew from {g_first:.3g} to {g_last:.3g} in "
+                f"{K} steps. Lower lr below {2.0 / L_nu:.3g}" + (" or |nu|." if nu != 0.0 else ".")
+            )
+        warn_accuracy(f"{msg}: convergence is not guaranteed (here ||grad h|| did not grow); lower lr.", stacklevel=4)
     return phi, traj
+
+
+def _inner_grad(tasks: Any, phi: Any, theta: Any, nu: float) -> Any:
+    """grad h_nu(phi) = grad fhat(phi) + nu grad f(phi) + lam (phi - theta)."""
+    g = tasks.train_grad(phi) + tasks.lam * (phi - theta)
+    return g + nu * tasks.test_grad(phi) if nu != 0.0 else g
 
 
 def _out(g: Any, per_task: bool, xp: Any) -> Any:
@@ -124,7 +150,9 @@ def maml(
 
 def _cg(apply, b, iters: int, c: Oracle, *, hvp: bool = True):
     """iters steps of CG on apply(x) = b from x = 0 (batched over tasks); each apply is one HVP if ``hvp``."""
-    xp_sum = lambda a, d: (a * d).sum(-1, keepdims=True)  # noqa: E731
+    xp = namespace(b)
+    xp_sum = lambda a, d: xp.sum(a * d, axis=-1, keepdims=True)  # noqa: E731
+    floor = lambda a: xp.where(a > 1e-300, a, xp.full_like(a, 1e-300))  # noqa: E731
     x = 0.0 * b
     r = b
     p = r
@@ -133,11 +161,11 @@ def _cg(apply, b, iters: int, c: Oracle, *, hvp: bool = True):
         Ap = apply(p)
         c.hvps += int(hvp)
         c.hold(6)  # x, r, p, Ap, b, phi
-        alpha = rs / np.maximum(xp_sum(p, Ap), 1e-300)
+        alpha = rs / floor(xp_sum(p, Ap))
         x = x + alpha * p
         r = r - alpha * Ap
         rs_new = xp_sum(r, r)
-        p = r + (rs_new / np.maximum(rs, 1e-300)) * p
+        p = r + (rs_new / floor(rs)) * p
         rs = rs_new
     return x
 

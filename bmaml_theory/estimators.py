@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from bmaml_theory._backend import eps, safe_norm
+from bmaml_theory._backend import eps, on_device, safe_norm
 from bmaml_theory._validation import (
     ACCURACY_WARN_REL,
     check_bool,
@@ -114,8 +114,8 @@ def estimate(tasks: Any, theta: Any, nu: float, st: Stencil = FORWARD, *, inner:
     warn_near_edge(node_nus, tasks.nu_interval(), what="nu * stencil node")
     xp = tasks.xp
     theta = tasks.check_theta(theta)
-    nus = xp.asarray(node_nus, dtype=tasks.dtype)
-    coeffs = xp.asarray([w / nu for w in st.weights], dtype=tasks.dtype)
+    nus = xp.asarray(node_nus, dtype=tasks.dtype, **on_device(tasks))
+    coeffs = xp.asarray([w / nu for w in st.weights], dtype=tasks.dtype, **on_device(tasks))
     phis, info = source.solutions(tasks, theta, nus, coeffs)
     g = -tasks.lam * xp.sum(coeffs[None, :, None] * phis, axis=1)
     check_finite_result(g, f"the estimate (nu={nu:g})", xp)

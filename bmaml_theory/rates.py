@@ -16,6 +16,7 @@ with the reason: the rate is then not measurable, which a claim reports as incon
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -69,8 +70,12 @@ def fit_power_law(x: Any, y: Any) -> PowerLaw:
     _monotone(x, "x")
     lx, ly = np.log10(x), np.log10(y)
     r = stats.linregress(lx, ly)
-    res = float(np.max(np.abs(ly - (r.slope * lx + r.intercept))))
-    return PowerLaw(float(r.slope), float(r.stderr), float(r.intercept), res, int(x.shape[0]))
+    resid = ly - (r.slope * lx + r.intercept)
+    # the slope's standard error from the residuals, sqrt(sum r^2 / (N - 2) / sum (lx - mean)^2): defined whenever x
+    # varies (it is strictly monotone), 0 for an exact fit - also for constant y, where linregress returns NaN
+    sxx = float(np.sum((lx - lx.mean()) ** 2))
+    stderr = math.sqrt(float(np.sum(resid**2)) / (x.shape[0] - 2) / sxx)
+    return PowerLaw(float(r.slope), stderr, float(r.intercept), float(np.max(np.abs(resid))), int(x.shape[0]))
 
 
 class RateFit(NamedTuple):

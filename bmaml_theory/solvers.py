@@ -28,7 +28,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from bmaml_theory._backend import eps, safe_norm, to_numpy
+from bmaml_theory._backend import eps, on_device, safe_norm, to_numpy
 from bmaml_theory._validation import check_int, check_positive, real_array
 
 __all__ = ["CGSolver", "GDSolver", "NesterovSolver", "SolvePath", "Solver"]
@@ -73,7 +73,7 @@ class Solver:
         from bmaml_theory.estimators import check_tasks
 
         tasks = check_tasks(tasks)
-        nus = real_array(nu, "nu", xp=tasks.xp, dtype=tasks.dtype, ndim=(0, 1))
+        nus = real_array(nu, "nu", xp=tasks.xp, dtype=tasks.dtype, ndim=(0, 1), device=getattr(tasks, "device", None))
         scalar = nus.ndim == 0
         nus = tasks.xp.reshape(nus, (-1,))
         phi = self.solve_path(tasks, theta, nus, (self.delta,)).phi[:, :, 0, :]
@@ -94,7 +94,7 @@ class Solver:
         if not deltas:
             raise ValueError("deltas is empty; pass at least one certified precision delta > 0.")
         xp = tasks.xp
-        nus = real_array(nus, "nus", xp=xp, dtype=tasks.dtype, ndim=1)
+        nus = real_array(nus, "nus", xp=xp, dtype=tasks.dtype, ndim=1, device=getattr(tasks, "device", None))
         theta = tasks.check_theta(theta)
         mu = tasks.mu_nu(nus)  # (M, G); checks nus against the uniqueness interval
         if not bool(xp.all(mu > 0)):
@@ -105,7 +105,7 @@ class Solver:
         L = tasks.L_nu(nus)
         M, G, D = tasks.M, int(nus.shape[0]), len(deltas)
         shape = (M, G, tasks.n)
-        phi0 = xp.broadcast_to(theta, shape) + xp.zeros(shape, dtype=tasks.dtype)
+        phi0 = xp.broadcast_to(theta, shape) + xp.zeros(shape, dtype=tasks.dtype, **on_device(tasks))
         # round-off floor of the certificate ||grad h||/mu: the gradient is computed with relative error ~ eps at
         # the scale L ||phi|| of its terms, with phi ~ phi0 = theta and the solution (bounded through the first
         # gradient: ||phi* - theta|| <= ||grad h(theta)||/mu)
@@ -119,10 +119,10 @@ class Solver:
             )
         kappa = float(xp.max(L / mu))
         window = 100 + 10 * math.ceil(kappa)
-        out = xp.zeros((M, G, D, tasks.n), dtype=tasks.dtype)
-        its = xp.full((M, G, D), -1, dtype=xp.int64)
-        certs = xp.full((M, G, D), xp.inf, dtype=tasks.dtype)
-        dvec = xp.asarray(deltas, dtype=tasks.dtype)
+        out = xp.zeros((M, G, D, tasks.n), dtype=tasks.dtype, **on_device(tasks))
+        its = xp.full((M, G, D), -1, dtype=xp.int64, **on_device(tasks))
+        certs = xp.full((M, G, D), xp.inf, dtype=tasks.dtype, **on_device(tasks))
+        dvec = xp.asarray(deltas, dtype=tasks.dtype, **on_device(tasks))
         best, best_at = math.inf, 0
         for k, (point, grad) in enumerate(self._iterates(tasks, theta, nus, phi0, mu, L)):
             cert = safe_norm(grad, xp=xp) / mu  # (M, G)
@@ -133,7 +133,7 @@ class Solver:
             newly = (cert[..., None] <= dvec) & (its < 0)  # (M, G, D)
             if bool(xp.any(newly)):
                 out = xp.where(newly[..., None], point[:, :, None, :], out)
-                its = xp.where(newly, xp.asarray(k, dtype=xp.int64), its)
+                its = xp.where(newly, xp.asarray(k, dtype=xp.int64, **on_device(tasks)), its)
                 certs = xp.where(newly, cert[..., None], certs)
             if bool(xp.all(its >= 0)):
                 return SolvePath(out, its, certs, deltas)

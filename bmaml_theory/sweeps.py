@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from bmaml_theory._backend import safe_norm, to_numpy
+from bmaml_theory._backend import on_device, safe_norm, to_numpy
 from bmaml_theory._validation import check_finite_result, check_int, check_nu_values, check_positive, real_array
 from bmaml_theory.estimators import check_tasks, roundoff_estimate
 from bmaml_theory.rates import RateFit, fit_order
@@ -110,11 +110,11 @@ def _exact_parts(tasks: Any, theta: Any, nus: np.ndarray, st: Stencil, phis_fn: 
     K, G = len(st.nodes), len(nus)
     all_nus = np.concatenate([t * nus for t in st.nodes])
     check_nu_values([float(all_nus.max()), float(all_nus.min())], tasks.nu_interval(), what="nus * stencil node")
-    nus_x = xp.asarray(all_nus, dtype=tasks.dtype)
+    nus_x = xp.asarray(all_nus, dtype=tasks.dtype, **on_device(tasks))
     phis = tasks.inner_solution(theta, nus_x) if phis_fn is None else phis_fn(nus_x)
     lead = phis.shape[:1]
     phis = xp.reshape(phis, (*lead, K, G, *phis.shape[2:]))  # (M, K, G, [D,] n)
-    coeffs = xp.asarray(np.array(st.weights)[:, None] / nus[None, :], dtype=tasks.dtype)  # (K, G)
+    coeffs = xp.asarray(np.array(st.weights)[:, None] / nus[None, :], dtype=tasks.dtype, **on_device(tasks))  # (K, G)
     cshape = (1, K, G) + (1,) * (phis.ndim - 3)
     g = -tasks.lam * xp.sum(xp.reshape(coeffs, cshape) * phis, axis=1)
     phinorm = xp.max(safe_norm(phis, xp=xp), axis=1)  # (M, G[, D]); no overflow of the squares
@@ -158,8 +158,8 @@ def bias_grid(
         rng = np.random.default_rng(seed)
         u = rng.standard_normal((tasks.M, len(st.nodes), tasks.n))
         u /= np.linalg.norm(u, axis=-1, keepdims=True)
-        s = xp.asarray(np.einsum("k,mkn->mn", np.array(st.weights), u), dtype=tasks.dtype)  # (M, n)
-        scale = xp.asarray(lam_d_nu, dtype=tasks.dtype)
+        s = xp.asarray(np.einsum("k,mkn->mn", np.array(st.weights), u), dtype=tasks.dtype, **on_device(tasks))  # (M, n)
+        scale = xp.asarray(lam_d_nu, dtype=tasks.dtype, **on_device(tasks))
         v = bvec[:, :, None, :] + scale[None, :, :, None] * s[:, None, None, :]
         total = to_numpy(xp.linalg.vector_norm(v, axis=-1))
     for arr in (to_numpy(exact), to_numpy(exact_mean), total, roundoff):

@@ -112,6 +112,16 @@ def _cmu(c: Constants) -> float:
     return (c.lam / c.mu) ** 2
 
 
+def _finite_L0(c: Constants, fn: str) -> None:
+    """Corollary 1's nu divides by L0: it needs a finite L0 > 0 (no choice of nu exists for L0 = inf or 0)."""
+    if not (0 < c.L0 < math.inf):
+        raise ValueError(
+            f"theory.{fn} needs a finite c.L0 > 0 (Corollary 1's nu is sqrt(lam^2 delta / (L0 (L1 lam + Lhat2 L0)))), "
+            f"got L0={c.L0}; a family with unbounded gradients (e.g. QuadraticTasks: L0 = inf) has no such nu - "
+            "use a bounded-gradient family (LogisticTasks) or pass its L0 on a ball."
+        )
+
+
 @_validated
 def assumption3_interval(c: Constants) -> tuple[float, float]:
     r"""Assumption 3's uniqueness interval :math:`\mathcal V_0=(-\mu/L_1,\ \mu/L_1)` for eq. (9)."""
@@ -141,6 +151,7 @@ def prop2_bound_corrected(c: Constants, nu: float) -> float:
 @_validated
 def cor1_nu_stated(c: Constants, delta: float) -> float:
     r"""Corollary 1's choice (main text): :math:`\nu=\sqrt{\lambda^2\delta/(L_0(L_1\lambda+\hat L_2L_0))}=\sqrt{\delta/A}`."""
+    _finite_L0(c, "cor1_nu_stated")
     return math.sqrt(c.lam**2 * delta / (c.L0 * (c.L1 * c.lam + c.Lhat2 * c.L0)))
 
 
@@ -148,6 +159,7 @@ def cor1_nu_stated(c: Constants, delta: float) -> float:
 def cor1_nu_appendix(c: Constants, delta: float) -> float:
     r"""Appendix A.2's minimiser of eq. (23): :math:`\nu=\sqrt{2\lambda^2\delta/(L_0(L_1\lambda+L_0\hat L_2))}`
     (:math:`\sqrt2` times the main text's choice; checked by the ``cor1-explicit`` claim)."""
+    _finite_L0(c, "cor1_nu_appendix")
     return math.sqrt(2 * c.lam**2 * delta / (c.L0 * (c.L1 * c.lam + c.Lhat2 * c.L0)))
 
 

@@ -42,9 +42,17 @@ def _cupy_available() -> bool:
         return False
 
 
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
 BACKENDS = [
     "numpy",
     "array_api_strict",
+    pytest.param("torch", marks=pytest.mark.skipif(not _importable("torch"), reason="torch not installed")),
+    pytest.param("jax", marks=pytest.mark.skipif(not _importable("jax"), reason="jax not installed")),
     pytest.param(
         "cupy",
         marks=pytest.mark.skipif(not _cupy_available(), reason="CuPy with a CUDA GPU not available"),
@@ -62,4 +70,4 @@ def to_backend(x, backend: str):
     from bmaml_theory._backend import resolve_backend
 
     xp = resolve_backend(backend)
-    return xp.asarray(np.asarray(x, dtype=np.float64))
+    return xp.asarray(np.asarray(x, dtype=np.float64), dtype=xp.float64)

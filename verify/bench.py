@@ -12,11 +12,21 @@ Each case times, in one run, after a warm-up, the median of repeats of
   the sweep's GEMM flops at the measured GEMM rate and its output bytes at the measured copy bandwidth.
 
 Writes ``DIR/bench.json`` (atomically) and ``DIR/bench_scaling.png``.
+
+``python -m verify bench --backend B --device D`` instead compares backend B (``torch``, ``jax``, ``cupy``,
+``array_api_strict``) on device D with NumPy on the same machine, in one run: the documented sweep (M = 64,
+n = 128, 64 x 64 grid) and one large case (M = 256, n = 512, 16 x 16 grid), each timed as the whole sweep from host
+data to host results (the family built on the device, ``sweeps.bias_grid``, the results copied back, so an
+asynchronous device is synchronised by the copy), NumPy and B alternating repeat by repeat so that a change of the
+machine's load hits both.  ``ratio`` = NumPy seconds / B seconds (> 1: B is faster); the two results agree to the
+cross-backend tolerance of tests/test_backends.py (checked, ``max_rel_diff``).  Writes
+``DIR/bench_<B>_<D>.json`` with the device named, the thread counts and the load average before and after.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -210,3 +220,149 @@ def update_readme(path: Path, result: dict) -> None:
     head, rest = text.split(BENCH_START, 1)
     _, tail = rest.split(BENCH_END, 1)
     write_text(path, f"{head}{BENCH_START}\n{readme_block(result)}\n{BENCH_END}{tail}")
+
+
+# --------------------------------------------------------------------------- backend against NumPy
+BACKEND_CASES = {
+    "documented": (64, 128, 64, 64),  # the README's documented sweep
+    "large": (256, 512, 16, 16),  # M >= 256, n >= 512: the factorisation dominates
+    "tiny": (4, 8, 4, 4),  # the CI check of benchmarks/gpu_check.sh --device cpu
+}
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def device_description(backend: str, dev: object) -> str:
+    """A human name for the device a backend computes on (the GPU's name, or the CPU model)."""
+    try:
+        if backend == "torch" and getattr(dev, "type", "cpu") == "cuda":
+            import torch
+
+            return torch.cuda.get_device_name(dev)
+        if backend == "jax" and dev is not None and getattr(dev, "platform", "cpu") != "cpu":
+            return str(getattr(dev, "device_kind", dev))
+        if backend == "cupy":
+            import cupy
+
+            return cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)["name"].decode()
+    except Exception as exc:  # pragma: no cover - GPU only
+        return f"unknown GPU ({exc})"
+    return f"CPU: {_cpu_name()}"
+
+
+def backend_case(M: int, n: int, G: int, D: int, backend: str, device: str | None, *, repeats: int) -> dict:
+    """One case, NumPy and ``backend`` alternating: median seconds of each, their ratio, and their agreement."""
+    from bmaml_theory._backend import resolve_backend, resolve_device
+
+    Ah, bh, A, b, theta = _data(M, n)
+    lam = 2.0 * float(np.abs(np.linalg.eigvalsh(Ah)).max())
+    deltas = np.logspace(-2, -12, D)
+    t0 = QuadraticTasks(Ah, bh, lam, A, b)
+    nus = sweeps.nu_grid(t0, FORWARD, decades=8.0, per_decade=max(G // 8, 1))[:G]
+    xp = resolve_backend(backend)
+    dev = resolve_device(xp, device)
+
+    def sweep(be: str | None, d: object):
+        t = QuadraticTasks(Ah, bh, lam, A, b, backend=be, device=d)
+        return sweeps.bias_grid(t, theta, nus, FORWARD, deltas)
+
+    ref, got = sweep(None, None), sweep(backend, dev)  # warm-up of both (compilation, allocator, BLAS threads)
+    rel = float(np.max(np.abs(got.total - ref.total) / np.maximum(np.abs(ref.total), 1e-300)))
+    # tests/test_backends.py's derived bound on a bias norm: 2 * 10 ops * n * the a-priori round-off, per (task, nu)
+    bound = 2 * 10 * n * np.maximum(ref.roundoff, 1e-300)[:, :, None]
+    over = float(np.max(np.abs(got.total - ref.total) / bound))
+    tn, tb = [], []
+    for _ in range(repeats):
+        for be, d, ts in ((None, None, tn), (backend, dev, tb)):
+            t1 = time.perf_counter()
+            sweep(be, d)
+            ts.append(time.perf_counter() - t1)
+    sn, sb = float(np.median(tn)), float(np.median(tb))
+    return {
+        "name": f"M{M}-n{n}-grid{G}x{D}",
+        "M": M,
+        "n": n,
+        "grid": [len(nus), D],
+        "repeats": repeats,
+        "numpy_seconds": sn,
+        "backend_seconds": sb,
+        "numpy_seconds_all": tn,
+        "backend_seconds_all": tb,
+        "ratio": sn / sb,
+        "faster": backend if sb < sn else "numpy",
+        "max_rel_diff": rel,
+        "max_diff_over_derived_bound": over,
+        "agrees": over <= 1.0,
+    }
+
+
+def _threads(threads: int | None, backend: str) -> dict:
+    """Pin NumPy's BLAS and the backend's intra-op pool to ``threads`` (None: leave them); the counts in use."""
+    out: dict = {}
+    if threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads)
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+    if backend == "torch":
+        import torch
+
+        if threads is not None:
+            torch.set_num_threads(threads)
+        out["torch_threads"] = torch.get_num_threads()
+    from threadpoolctl import threadpool_info
+
+    out["blas"] = [{k: i.get(k) for k in ("internal_api", "num_threads", "version")} for i in threadpool_info()]
+    return out
+
+
+def run_backend_bench(
+    out: Path,
+    backend: str,
+    device: str | None,
+    *,
+    quick: bool = False,
+    cases: tuple[str, ...] = ("documented", "large"),
+    threads: int | None = None,
+) -> dict:
+    """Backend ``backend`` on ``device`` against NumPy on this machine; writes ``out/bench_<backend>_<device>.json``."""
+    from bmaml_theory._backend import resolve_backend, resolve_device
+
+    for c in cases:
+        if c not in BACKEND_CASES:
+            raise ValueError(f"case {c!r} is not known; use some of {sorted(BACKEND_CASES)}.")
+    xp = resolve_backend(backend)  # a missing backend or device fails here, before any timing
+    dev = resolve_device(xp, device)
+    thread_info = _threads(threads, backend)
+    load_before = os.getloadavg()
+    rows = []
+    for c in cases:
+        M, n, G, D = BACKEND_CASES[c]
+        reps = 1 if c == "large" else (3 if quick else 7)
+        rows.append({"case": c, **backend_case(M, n, G, D, backend, device, repeats=reps)})
+    dev_name = device or "default"
+    result = {
+        "backend": backend,
+        "device": dev_name,
+        "device_description": device_description(backend, dev),
+        "machine": {"platform": platform.platform(), "cpu": _cpu_name(), "cpus": os.cpu_count()},
+        "threads": threads,
+        **thread_info,
+        "load_average_before": list(load_before),
+        "load_average_after": list(os.getloadavg()),
+        "quick": quick,
+        "ratio_meaning": "numpy_seconds / backend_seconds (> 1: the backend is faster than NumPy on this machine)",
+        "cases": rows,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    safe = "".join(ch if ch.isalnum() else "-" for ch in dev_name)
+    write_text(out / f"bench_{backend}_{safe}.json", json.dumps(result, indent=1))
+    return result

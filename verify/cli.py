@@ -123,6 +123,18 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="time the batched sweep against per-point solves")
     b.add_argument("--quick", action="store_true")
     b.add_argument("--out", type=Path, default=None, help="default: benchmarks/results of the checkout, else ./bench")
+    b.add_argument(
+        "--backend",
+        default=None,
+        help="compare this array backend (torch, jax, cupy, array_api_strict) with NumPy on this machine",
+    )
+    b.add_argument("--device", default=None, help="the backend's device: cpu, cuda, cuda:N (with --backend)")
+    b.add_argument("--threads", type=int, default=None, help="BLAS / torch threads for both sides (with --backend)")
+    b.add_argument(
+        "--cases",
+        default="documented,large",
+        help="with --backend: comma-separated cases among documented, large, tiny (default documented,large)",
+    )
     m = sub.add_parser("mnist1d", help="the MNIST-1D study on real networks (needs the nn extra)", add_help=False)
     m.add_argument("rest", nargs=argparse.REMAINDER)
     sub.add_parser("certify", help="re-prove violated ledger rows in exact or interval arithmetic", add_help=False)
@@ -348,9 +360,33 @@ def _figure(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from verify.bench import run_bench
+    from verify.bench import run_backend_bench, run_bench
 
     out = args.out or (REPO / "benchmarks" / "results" if _in_checkout() else Path.cwd() / "bench")
+    if args.backend is not None or args.device is not None:
+        try:
+            r = run_backend_bench(
+                out,
+                args.backend or "numpy",
+                args.device,
+                quick=args.quick,
+                cases=tuple(c.strip() for c in args.cases.split(",") if c.strip()),
+                threads=args.threads,
+            )
+        except (RuntimeError, ValueError, TypeError) as exc:
+            print(f"bmaml-verify bench: {exc}", file=sys.stderr)
+            return 2
+        for c in r["cases"]:
+            print(
+                f"{c['case']} {c['name']}: numpy {c['numpy_seconds']:.3g} s, {r['backend']} on {r['device']} "
+                f"{c['backend_seconds']:.3g} s, ratio numpy/{r['backend']} = {c['ratio']:.2f} "
+                f"(max rel diff {c['max_rel_diff']:.1e})"
+            )
+        print(
+            f"device: {r['device_description']}; load average {r['load_average_before']} -> "
+            f"{r['load_average_after']}; wrote {out}"
+        )
+        return 0
     r = run_bench(out, args.quick)
     for c in r["cases"][:1]:
         print(

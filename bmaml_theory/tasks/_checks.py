@@ -22,11 +22,11 @@ class FamilyChecks:
 
     def check_theta(self, theta: Any) -> Any:
         """``theta`` as an ``(n,)`` finite real array of the family's backend and dtype (errors name it)."""
-        return check_theta(theta, xp=self.xp, n=self.n, dtype=self.dtype)
+        return check_theta(theta, xp=self.xp, n=self.n, dtype=self.dtype, device=getattr(self, "device", None))
 
     def check_phi(self, phi: Any, name: str = "phi") -> Any:
         """``phi`` (or a direction ``v``) as an ``(M, n)`` or ``(M, G, n)`` finite real array."""
-        arr = real_array(phi, name, xp=self.xp, dtype=self.dtype, ndim=(2, 3))
+        arr = real_array(phi, name, xp=self.xp, dtype=self.dtype, ndim=(2, 3), device=getattr(self, "device", None))
         if arr.shape[0] != self.M or arr.shape[-1] != self.n:
             raise ValueError(
                 f"{name} must have shape ({self.M}, {self.n}) or ({self.M}, G, {self.n}) (one point per task "
@@ -37,7 +37,9 @@ class FamilyChecks:
     def _nus(self, nu: Any, *, check_interval: bool = True) -> tuple[Any, bool]:
         """nu as a 1-D array (G,) and whether it was a scalar; checked finite, non-empty, inside the interval."""
         xp = self.xp
-        arr = real_array(nu, "nu", xp=xp, dtype=self.dtype, ndim=(0, 1), allow_empty=True)
+        arr = real_array(
+            nu, "nu", xp=xp, dtype=self.dtype, ndim=(0, 1), allow_empty=True, device=getattr(self, "device", None)
+        )
         scalar = arr.ndim == 0
         arr = xp.reshape(arr, (-1,))
         if arr.shape[0] == 0:

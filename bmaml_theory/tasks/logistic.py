@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from bmaml_theory._backend import safe_norm
-from bmaml_theory._validation import check_bool, check_finite_result, finite_scalar, real_array
+from bmaml_theory._validation import check_bool, check_finite_result, check_positive, finite_scalar, real_array
 from bmaml_theory.tasks._checks import FamilyChecks
 from bmaml_theory.tasks._protocol import Constants
 
@@ -189,6 +189,12 @@ class LogisticTasks(FamilyChecks):
         :math:`\hat L_1` is read from the data (floored at 1e-6 so that a data set with no curvature still
         gives a valid lam); ``kw`` are ``Q``, ``q``, ``r``.
         """
+        factor = check_positive(factor, "factor")
+        if factor < 2:
+            raise ValueError(
+                f"factor must be >= 2 (lam = factor * Lhat1 with Propositions 2-3's lam >= 2 Lhat1), got {factor:g}; "
+                "below the threshold build LogisticTasks(X_train, y_train, lam, ..., strict=False) directly."
+            )
         probe = cls(X_train, y_train, 1e12, X_test, y_test, strict=False, **kw)  # lam only makes mu > 0
         return cls(X_train, y_train, factor * max(probe.constants().Lhat1, 1e-6), X_test, y_test, **kw)
 

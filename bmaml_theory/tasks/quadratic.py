@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from bmaml_theory._backend import eps, namespace
+from bmaml_theory._backend import device_of, eps, namespace, resolve_backend, resolve_device
 from bmaml_theory._validation import (
     check_bool,
     check_dtype,
@@ -44,10 +44,12 @@ __all__ = ["QuadraticTasks"]
 # cond(S) above eps**-1/2: more than half the significant digits of the dtype are lost -> AccuracyWarning
 
 
-def _as_task_batch(A: Any, b: Any, *, xp: Any, dtype: Any, names: tuple[str, str]) -> tuple[Any, Any]:
+def _as_task_batch(
+    A: Any, b: Any, *, xp: Any, dtype: Any, names: tuple[str, str], device: Any = None
+) -> tuple[Any, Any]:
     nA, nb = names
-    A = real_array(A, nA, xp=xp, dtype=dtype, ndim=(2, 3))
-    b = real_array(b, nb, xp=xp, dtype=dtype, ndim=(1, 2))
+    A = real_array(A, nA, xp=xp, dtype=dtype, ndim=(2, 3), device=device)
+    b = real_array(b, nb, xp=xp, dtype=dtype, ndim=(1, 2), device=device)
     if A.ndim == 2 and b.ndim == 1:  # one task
         A, b = A[None, ...], b[None, ...]
     if A.ndim != 3 or A.shape[1] != A.shape[2]:
@@ -91,6 +93,13 @@ class QuadraticTasks(FamilyChecks):
         ``True`` (default) enforces the paper's standing assumption :math:`\lambda\ge2\hat L_1`
         (Propositions 2, 3); ``False`` only requires the inner problem to be strongly convex
         (:math:`\lambda+\lambda_{\min}(\hat A_i)>0`, Assumption 3), for exploring outside the theorems.
+    backend : str, optional
+        Array backend (:data:`bmaml_theory._backend.BACKENDS`: ``"numpy"``, ``"array_api_strict"``, ``"torch"``,
+        ``"jax"``, ``"cupy"``); the data are converted to it.  ``None`` (default): the namespace of the data.
+    device : optional
+        Device of the backend (``"cpu"``, ``"cuda"``, ``"cuda:N"`` or a native device object); ``None``: the
+        data's device (or the backend's default).  Every array the family and the estimators, solvers and sweeps
+        create on it lives there.
     dense : bool
         ``False`` (default): every solution from the simultaneous eigenbasis (a whole nu grid in one batched
         product).  ``True``: dense LU solves of :math:`(S_i+\nu A_i)\phi=\lambda\theta-\hat b_i-\nu b_i` and of
@@ -126,15 +135,19 @@ class QuadraticTasks(FamilyChecks):
         dtype: Any = None,
         strict: bool = True,
         dense: bool = False,
+        backend: str | None = None,
+        device: Any = None,
     ) -> None:
-        xp = namespace(A_train, b_train, A_test, b_test)
+        xp = namespace(A_train, b_train, A_test, b_test) if backend is None else resolve_backend(backend)
         self.xp = xp
         self.dtype = check_dtype(dtype, xp)
         self.strict = check_bool(strict, "strict")
         self.dense = check_bool(dense, "dense")
+        dev = resolve_device(xp, device) if device is not None else (device_of(A_train) if backend is None else None)
         self.A_train, self.b_train = _as_task_batch(
-            A_train, b_train, xp=xp, dtype=self.dtype, names=("A_train", "b_train")
+            A_train, b_train, xp=xp, dtype=self.dtype, names=("A_train", "b_train"), device=dev
         )
+        self.device = device_of(self.A_train)
         M, n = self.b_train.shape
         if (A_test is None) != (b_test is None):
             raise ValueError(
@@ -144,7 +157,7 @@ class QuadraticTasks(FamilyChecks):
             self.A_test, self.b_test = self.A_train, self.b_train
         else:
             self.A_test, self.b_test = _as_task_batch(
-                A_test, b_test, xp=xp, dtype=self.dtype, names=("A_test", "b_test")
+                A_test, b_test, xp=xp, dtype=self.dtype, names=("A_test", "b_test"), device=self.device
             )
             if self.b_test.shape != (M, n):
                 raise ValueError(
@@ -189,7 +202,7 @@ class QuadraticTasks(FamilyChecks):
     # ------------------------------------------------------------------ factorisation
     def _factor(self) -> None:
         xp = self.xp
-        S = self.A_train + self.lam * xp.eye(self.n, dtype=self.dtype)
+        S = self.A_train + self.lam * xp.eye(self.n, dtype=self.dtype, device=self.device)
         s, U = xp.linalg.eigh(S)
         sig = s[:, -1]  # sigma_i = largest eigenvalue of S_i > 0; S_i = sigma_i Shat_i, eig(Shat_i) in (0, 1]
         sh = s / sig[:, None]
@@ -215,7 +228,7 @@ class QuadraticTasks(FamilyChecks):
         return self.lam * (theta @ self._Vh) - self._hbh
 
     def _S(self) -> Any:
-        return self.A_train + self.lam * self.xp.eye(self.n, dtype=self.dtype)
+        return self.A_train + self.lam * self.xp.eye(self.n, dtype=self.dtype, device=self.device)
 
     # ------------------------------------------------------------------ the protocol
     def nu_interval(self) -> tuple[float, float]:

@@ -59,7 +59,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy import integrate, stats
 
-from bmaml_theory._validation import check_positive, finite_scalar
+from bmaml_theory._validation import check_int, check_positive, finite_scalar, real_array
 
 __all__ = [
     "PSI3_MAX",
@@ -73,6 +73,15 @@ __all__ = [
 ]
 
 PSI3_MAX = 4.0 / (3.0 * math.sqrt(3.0))  # sup |d^3/dw^3 log cosh w| = sup |2 sech^2 tanh|, at tanh = 1/sqrt 3
+
+# Bounds that keep a call tractable (the oracles are Python loops over tasks, about 1e5 draws per second): a batch of
+# tasks B, the outer steps of `run`, their product with the batch sizes (draws per run), Monte Carlo samples, and a
+# data-set size (a count; 2**53 keeps it exact in float64, where its square root is taken).
+MAX_BATCH = 10**6
+MAX_STEPS = 10**6
+MAX_DRAWS = 10**7
+MAX_SAMPLES = 10**7
+MAX_DATA = 2**53
 
 
 class FallahConstants(NamedTuple):
@@ -123,7 +132,10 @@ def mc_mean(samples: Any, level: float = 0.99, *, student: bool = False) -> MCEs
     r"""Mean of i.i.d. draws (axis 0) with the CI :math:`\bar X\pm q\,s/\sqrt N`: :math:`q=z_{(1+\text{level})/2}`
     (CLT) or, with ``student``, :math:`q=t_{N-1,(1+\text{level})/2}` (Student's t with N - 1 degrees of freedom: the
     interval for a small number of runs, e.g. :math:`t_{23}` for 24 runs)."""
-    X = np.asarray(samples, dtype=np.float64)
+    X = np.asarray(samples)
+    if X.dtype.kind not in "fiu":  # complex, bool, objects, strings: the validation's TypeError naming samples
+        X = np.asarray(real_array(samples, "samples", allow_empty=True))
+    X = X.astype(np.float64)
     if X.ndim < 1 or X.shape[0] < 2:
         raise ValueError(f"samples must hold at least 2 draws along axis 0, got shape {X.shape}.")
     if not np.all(np.isfinite(X)):
@@ -145,10 +157,41 @@ def _rng(rng: Any) -> np.random.Generator:
     raise TypeError(f"rng must be a numpy Generator or an int seed, got {type(rng).__name__}.")
 
 
-def _size(v: Any, name: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-        raise ValueError(f"{name} must be an int >= 1 (a batch size), got {v!r}.")
-    return int(v)
+def _size(v: Any, name: str, hi: int = MAX_DATA) -> int:
+    """A batch or data-set size: an int in [1, hi] (bool and float refused)."""
+    return check_int(v, name, lo=1, hi=hi)
+
+
+def _rho_arg(rho: Any) -> float:
+    """A declared Lipschitz constant of the Hessians: finite and >= 0."""
+    rho = finite_scalar(rho, "rho")
+    if rho < 0:
+        raise ValueError(f"rho (a Lipschitz constant of the Hessians) must be >= 0, got {rho}.")
+    return rho
+
+
+def _alpha(alpha: Any) -> float:
+    return check_positive(alpha, "alpha")
+
+
+def _check_fallah_constants(c: Any) -> FallahConstants:
+    if not isinstance(c, FallahConstants):
+        raise TypeError(f"c must be a FallahConstants (e.g. tasks.constants()), got {type(c).__name__}.")
+    vals = {}
+    for f in FallahConstants._fields:
+        v = getattr(c, f)
+        if isinstance(v, float) and v == math.inf and f != "L":
+            vals[f] = v
+            continue
+        vals[f] = finite_scalar(v, f"c.{f}")
+        if vals[f] < 0:
+            raise ValueError(f"c.{f} must be >= 0, got {vals[f]}.")
+    if vals["L"] <= 0:
+        raise ValueError(
+            f"c.L must be > 0 (the note's smoothness constant divides rho*alpha in every condition), got {vals['L']}; "
+            "a family with L = 0 has constant gradients and needs no batch-size condition."
+        )
+    return FallahConstants(**vals)
 
 
 def batch_sizes(method: str, alpha: float, c: FallahConstants) -> dict[str, int]:
@@ -158,9 +201,10 @@ def batch_sizes(method: str, alpha: float, c: FallahConstants) -> dict[str, int]
     MAML and FO-MAML theorems: :math:`D_h\ge\lceil2\alpha^2\sigma_H^2\rceil`, :math:`B\ge20`; the third theorem
     (HF-MAML): :math:`D_h\ge\lceil36(\alpha\rho\sigma_H)^2\rceil`, :math:`B\ge20`.  Every size is at least 1.
     """
-    if method not in ("maml", "fo_maml", "hf_maml"):
-        raise ValueError(f"method must be 'maml', 'fo_maml' or 'hf_maml', got {method!r}.")
+    if not isinstance(method, str) or method not in ("maml", "fo_maml", "hf_maml"):
+        raise ValueError(f"method must be 'maml', 'fo_maml' or 'hf_maml', got {method!r:.60}.")
     alpha = check_positive(alpha, "alpha")
+    c = _check_fallah_constants(c)
     ra = c.rho * alpha / c.L
     Dh = 2 * alpha**2 * c.sigma_H**2 if method != "hf_maml" else 36 * (alpha * c.rho * c.sigma_H) ** 2
     vals = {"B_prime": 0.5 * (ra * c.sigma) ** 2, "D_beta": (2 * ra * c.sigma_tilde) ** 2, "D_h": Dh, "B": 20}
@@ -175,7 +219,7 @@ def batch_sizes(method: str, alpha: float, c: FallahConstants) -> dict[str, int]
 def step_constant(method: str) -> float:
     r"""The note's step :math:`\beta_k=1/(C\tilde L(w_k))`: C = 12 (MAML), 18 (FO-MAML), 25 (HF-MAML)."""
     table = {"maml": 12.0, "fo_maml": 18.0, "hf_maml": 25.0}
-    if method not in table:
+    if not isinstance(method, str) or method not in table:
         raise ValueError(f"method must be one of {sorted(table)}, got {method!r}.")
     return table[method]
 
@@ -208,23 +252,23 @@ class StochasticTasks:
         sH: float = 0.0,
         S: Any = None,
     ) -> None:
-        A = np.asarray(A, dtype=np.float64)
+        A = np.asarray(real_array(A, "A", ndim=(2, 3)))
         A = A[None] if A.ndim == 2 else A
         if A.ndim != 3 or A.shape[1] != A.shape[2] or A.shape[0] < 1:
             raise ValueError(f"A must have shape (M, n, n), got {A.shape}.")
-        if not np.all(np.isfinite(A)) or np.max(np.abs(A - A.swapaxes(1, 2))) > 1e-12 * max(1.0, np.abs(A).max()):
-            raise ValueError("A must be finite and symmetric (a Hessian): pass (A + A^T)/2.")
-        self.A = (A + A.swapaxes(1, 2)) / 2
+        if np.max(np.abs(A - A.swapaxes(1, 2))) > 1e-12 * max(1.0, np.abs(A).max()):
+            raise ValueError("A must be symmetric (a Hessian): pass (A + A^T)/2.")
+        self.A = A / 2 + A.swapaxes(1, 2) / 2  # no overflow of the sum near the float64 maximum
         self.M, self.n = int(A.shape[0]), int(A.shape[1])
-        b = np.asarray(b, dtype=np.float64)
+        b = np.asarray(real_array(b, "b", ndim=(1, 2)))
         b = b[None] if b.ndim == 1 else b
-        if b.shape != (self.M, self.n) or not np.all(np.isfinite(b)):
-            raise ValueError(f"b must be finite with shape ({self.M}, {self.n}), got {b.shape}.")
+        if b.shape != (self.M, self.n):
+            raise ValueError(f"b must have shape ({self.M}, {self.n}) (one linear term per task), got {b.shape}.")
         self.b = b
         if p is None:
             p = np.full(self.M, 1.0 / self.M)
-        p = np.asarray(p, dtype=np.float64)
-        if p.shape != (self.M,) or not np.all(np.isfinite(p)) or np.any(p < 0) or abs(p.sum() - 1) > 1e-12:
+        p = np.asarray(real_array(p, "p", ndim=1))
+        if p.shape != (self.M,) or np.any(p < 0) or abs(p.sum() - 1) > 1e-12:
             raise ValueError(f"p must be {self.M} non-negative probabilities summing to 1, got {p!r}.")
         self.p = p / p.sum()
         self.c = finite_scalar(c, "c")
@@ -236,10 +280,10 @@ class StochasticTasks:
         if S is None:
             S = np.zeros((self.M, self.n, self.n))
             S[:, 0, 0] = 1.0
-        S = np.asarray(S, dtype=np.float64)
+        S = np.asarray(real_array(S, "S", ndim=(2, 3)))
         S = S[None] if S.ndim == 2 else S
-        if S.shape != (self.M, self.n, self.n) or not np.all(np.isfinite(S)):
-            raise ValueError(f"S must be finite with shape ({self.M}, {self.n}, {self.n}), got {S.shape}.")
+        if S.shape != (self.M, self.n, self.n):
+            raise ValueError(f"S must have shape ({self.M}, {self.n}, {self.n}), got {S.shape}.")
         if np.max(np.abs(S - S.swapaxes(1, 2))) > 1e-12:
             raise ValueError("S must be symmetric (a Hessian perturbation).")
         nrm = np.abs(np.linalg.eigvalsh(S)).max(axis=1)
@@ -248,8 +292,13 @@ class StochasticTasks:
                 f"every S_i must have spectral norm 1 (so sigma_H = sH exactly); got norms {nrm.tolist()}."
             )
         self.S = S
-        ev = np.linalg.eigvalsh(self.A)
-        self._L_task = np.maximum(ev[:, -1] + max(self.c, 0.0), -(ev[:, 0] + min(self.c, 0.0)))
+        with np.errstate(over="ignore", invalid="ignore"):
+            ev = np.linalg.eigvalsh(self.A)
+            self._L_task = np.maximum(ev[:, -1] + max(self.c, 0.0), -(ev[:, 0] + min(self.c, 0.0)))
+        if not np.all(np.isfinite(self._L_task)):
+            raise ValueError(
+                "the smoothness constant L of A (+ c) overflows float64; rescale A, b and c by a common factor."
+            )
 
     # ------------------------------------------------------------------ constants
     def constants(self) -> FallahConstants:
@@ -295,45 +344,85 @@ class StochasticTasks:
             raise ValueError(f"R (a ball radius) must be >= 0, got {R}.")
         return R
 
-    def _w(self, w: Any) -> np.ndarray:
-        w = np.asarray(w, dtype=np.float64)
-        if w.shape != (self.n,) or not np.all(np.isfinite(w)):
-            raise ValueError(f"w must be a finite vector of shape ({self.n},), got {w.shape}.")
+    def _w(self, w: Any, name: str = "w", per_task: bool = False) -> np.ndarray:
+        """``w`` as a finite real (n,) vector (or (M, n) per-task points with ``per_task``); errors name it."""
+        w = np.asarray(real_array(w, name, ndim=(1, 2) if per_task else 1))
+        if w.shape != (self.n,) and not (per_task and w.shape == (self.M, self.n)):
+            shapes = f"({self.n},)" + (f" or ({self.M}, {self.n})" if per_task else "")
+            raise ValueError(f"{name} must have shape {shapes}, got {w.shape}.")
         return w
+
+    def _i(self, i: Any) -> int:
+        """A task index: an int in [0, M) (floats and bools refused, never truncated)."""
+        return check_int(i, "i", lo=0, hi=self.M - 1)
+
+    @staticmethod
+    def _finite(x: Any, what: str, **args: Any) -> Any:
+        """``x`` if finite, else ``FloatingPointError`` naming the result and the arguments to lower."""
+        if np.all(np.isfinite(x)):
+            return x
+        given = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in args.items())
+        raise FloatingPointError(
+            f"{what} overflowed float64 (a non-finite result) at {given}: lower "
+            + " or ".join(args)
+            + " (or rescale the family's data)."
+        )
+
+    @staticmethod
+    def _wnorm(w: np.ndarray) -> float:
+        return float(np.max(np.abs(w))) if w.size else 0.0
 
     # ------------------------------------------------------------------ exact task losses and F
     def loss(self, w: Any) -> np.ndarray:
-        r""":math:`f_i(w)` for every task, shape (M,)."""
-        w = np.asarray(w, dtype=np.float64)
-        psi = np.sum(np.logaddexp(w, -w) - math.log(2.0), axis=-1)
-        return 0.5 * np.einsum("...j,...jk,...k->...", w, self.A, w) + np.sum(self.b * w, -1) + self.c * psi
+        r""":math:`f_i(w)` for every task at one w (n,) or at per-task points (M, n), shape (M,)."""
+        w = self._w(w, per_task=True)
+        return self._finite(self._loss_raw(w), "f_i(w)", w=self._wnorm(w))
+
+    def _loss_raw(self, w: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore", invalid="ignore"):
+            psi = np.sum(np.logaddexp(w, -w) - math.log(2.0), axis=-1)
+            return 0.5 * np.einsum("...j,...jk,...k->...", w, self.A, w) + np.sum(self.b * w, -1) + self.c * psi
 
     def hess(self, w: Any) -> np.ndarray:
         r""":math:`\nabla^2f_i(w)=A_i+c\,\mathrm{diag}(\mathrm{sech}^2w)`; shape (M, n, n)."""
-        w = np.asarray(w, dtype=np.float64)
-        d = 1.0 / np.cosh(w) ** 2
+        w = self._w(w, per_task=True)
+        with np.errstate(over="ignore"):
+            d = 1.0 / np.cosh(w) ** 2  # cosh overflows to inf for |w| > 710: sech^2 = 0 there, exactly the limit
         D = np.einsum("...k,kl->...kl", d, np.eye(self.n))
         return self.A + self.c * D
 
     def F(self, w: Any, alpha: float) -> float:
         r"""One-step MAML objective :math:`F(w)=\sum_ip_if_i(w-\alpha\nabla f_i(w))` (exact)."""
-        w, alpha = self._w(w), check_positive(alpha, "alpha")
-        u = w - alpha * self.task_grad(w)
-        return float(self.p @ np.array([self.loss(u[i])[i] for i in range(self.M)]))
+        w, alpha = self._w(w), _alpha(alpha)
+        with np.errstate(over="ignore", invalid="ignore"):
+            u = w - alpha * self._task_grad_raw(w)
+        self._finite(u, "the inner step w - alpha grad f_i(w)", alpha=alpha, w=self._wnorm(w))
+        with np.errstate(over="ignore", invalid="ignore"):
+            val = self.p @ self._loss_raw(u)
+        return float(self._finite(val, "F(w)", alpha=alpha, w=self._wnorm(w)))
 
     def task_grad(self, w: Any) -> np.ndarray:
         r""":math:`\nabla f_i(w)=A_iw+b_i+c\tanh w` for every task at one w (n,) or at per-task points (M, n): (M, n)."""
-        w = np.asarray(w, dtype=np.float64)
-        Aw = np.einsum("ijk,k->ij", self.A, w) if w.ndim == 1 else np.einsum("ijk,ik->ij", self.A, w)
-        return Aw + self.b + self.c * np.tanh(w)
+        w = self._w(w, per_task=True)
+        return self._finite(self._task_grad_raw(w), "grad f_i(w)", w=self._wnorm(w))
+
+    def _task_grad_raw(self, w: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore", invalid="ignore"):
+            Aw = np.einsum("ijk,k->ij", self.A, w) if w.ndim == 1 else np.einsum("ijk,ik->ij", self.A, w)
+            return Aw + self.b + self.c * np.tanh(w)
 
     def grad_F(self, w: Any, alpha: float, per_task: bool = False) -> np.ndarray:
         r""":math:`\nabla F(w)=\sum_ip_i(I-\alpha\nabla^2f_i(w))\nabla f_i(w-\alpha\nabla f_i(w))` (exact)."""
-        w, alpha = self._w(w), check_positive(alpha, "alpha")
-        u = w - alpha * self.task_grad(w)
-        g = self.task_grad(u)
-        Gi = g - alpha * np.einsum("ijk,ik->ij", self.hess(w), g)
-        return Gi if per_task else self.p @ Gi
+        w, alpha = self._w(w), _alpha(alpha)
+        if not isinstance(per_task, (bool, np.bool_)):
+            raise TypeError(f"per_task must be True or False, got {type(per_task).__name__}.")
+        with np.errstate(over="ignore", invalid="ignore"):
+            u = w - alpha * self._task_grad_raw(w)
+            self._finite(u, "the inner step w - alpha grad f_i(w)", alpha=alpha, w=self._wnorm(w))
+            g = self._task_grad_raw(u)
+            Gi = g - alpha * np.einsum("ijk,ik->ij", self.hess(w), g)
+            out = Gi if per_task else self.p @ Gi
+        return self._finite(out, "grad F(w)", alpha=alpha, w=self._wnorm(w))
 
     def grad_F_hat(self, w: Any, alpha: float, D: int) -> np.ndarray:
         r""":math:`\nabla\hat F(w)` for :math:`\hat F(w)=\sum_ip_i\mathbb E_{D}f_i(w-\alpha\tilde\nabla f_i(w,D))`, exact for c = 0:
@@ -345,22 +434,22 @@ class StochasticTasks:
             raise ValueError(
                 "grad_F_hat is exact only for c = 0 (quadratic tasks); use c = 0 or estimate it by Monte Carlo."
             )
-        w, alpha, D = self._w(w), check_positive(alpha, "alpha"), _size(D, "D")
+        w, alpha, D = self._w(w), _alpha(alpha), _size(D, "D")
         SAS = np.einsum("ijk,ikl,ilm->ijm", self.S, self.A, self.S)
-        return self.grad_F(w, alpha) + alpha**2 * self.sH**2 / D * (self.p @ (SAS @ w))
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = self.grad_F(w, alpha) + alpha**2 * self.sH**2 / D * (self.p @ (SAS @ w))
+        return self._finite(out, "grad F_hat(w)", alpha=alpha, w=self._wnorm(w))
 
     # ------------------------------------------------------------------ data sets and stochastic oracles
     def sample_tasks(self, B: int, rng: Any) -> np.ndarray:
         """B task indices drawn i.i.d. from p (with replacement, as the note's batch of tasks)."""
-        return _rng(rng).choice(self.M, size=_size(B, "B"), p=self.p)
+        return _rng(rng).choice(self.M, size=_size(B, "B", MAX_BATCH), p=self.p)
 
     def sample_batch(self, i: int, D: int, rng: Any) -> Batch:
         r"""A data set of size D of task i: :math:`\bar\eta\sim N(0,s_H^2/D)`, :math:`\bar\xi\sim N(0,\frac{s_g^2}{nD}I)`."""
-        D, g = _size(D, "D"), _rng(rng)
-        if not 0 <= int(i) < self.M:
-            raise ValueError(f"i must be a task index in [0, {self.M}), got {i!r}.")
+        i, D, g = self._i(i), _size(D, "D"), _rng(rng)
         return Batch(
-            int(i),
+            i,
             D,
             float(g.normal(0.0, self.sH / math.sqrt(D))),
             g.normal(0.0, self.sg / math.sqrt(self.n * D), self.n),
@@ -368,13 +457,24 @@ class StochasticTasks:
 
     def batch_grad(self, w: Any, batch: Batch) -> np.ndarray:
         r""":math:`\tilde\nabla f_i(w,D)=(A_i+\bar\eta S_i)w+b_i+\bar\xi+c\tanh w`."""
-        w, i = np.asarray(w, dtype=np.float64), batch.i
-        return (self.A[i] + batch.eta * self.S[i]) @ w + self.b[i] + batch.xi + self.c * np.tanh(w)
+        w, i = self._w(w), self._batch(batch).i
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = (self.A[i] + batch.eta * self.S[i]) @ w + self.b[i] + batch.xi + self.c * np.tanh(w)
+        return self._finite(out, "the batch gradient", w=self._wnorm(w))
 
     def batch_hess(self, w: Any, batch: Batch) -> np.ndarray:
         r""":math:`\tilde\nabla^2f_i(w,D)=A_i+\bar\eta S_i+c\,\mathrm{diag}(\mathrm{sech}^2w)`."""
-        w, i = np.asarray(w, dtype=np.float64), batch.i
-        return self.A[i] + batch.eta * self.S[i] + self.c * np.diag(1.0 / np.cosh(w) ** 2)
+        w, i = self._w(w), self._batch(batch).i
+        with np.errstate(over="ignore"):
+            return self.A[i] + batch.eta * self.S[i] + self.c * np.diag(1.0 / np.cosh(w) ** 2)
+
+    def _batch(self, batch: Any) -> Batch:
+        if not isinstance(batch, Batch):
+            raise TypeError(f"batch must be a Batch (from sample_batch), got {type(batch).__name__}.")
+        self._i(batch.i)
+        if batch.xi.shape != (self.n,):
+            raise ValueError(f"batch.xi must have shape ({self.n},), got {batch.xi.shape}.")
+        return batch
 
     def _inner(self, w: np.ndarray, i: int, alpha: float, D_in: int, D_o: int, g: np.random.Generator):
         D_in, D_o = _size(D_in, "D_in"), _size(D_o, "D_o")
@@ -385,21 +485,27 @@ class StochasticTasks:
     def maml_gradient(self, w: Any, alpha: float, *, B: int, D_in: int, D_o: int, D_h: int, rng: Any) -> np.ndarray:
         r"""MAML's stochastic gradient (the note's update):
         :math:`\frac1B\sum_{i\in\mathcal B}(I-\alpha\tilde\nabla^2f_i(w,D_h^i))\tilde\nabla f_i(w-\alpha\tilde\nabla f_i(w,D_{in}^i),D_o^i)`."""
-        w, alpha, g = self._w(w), check_positive(alpha, "alpha"), _rng(rng)
+        w, alpha, g = self._w(w), _alpha(alpha), _rng(rng)
         D_h = _size(D_h, "D_h")
+        B = _size(B, "B", MAX_BATCH)
+        _size(D_in, "D_in"), _size(D_o, "D_o")
         out = np.zeros(self.n)
-        for i in self.sample_tasks(B, g):
-            _, v = self._inner(w, i, alpha, D_in, D_o, g)
-            out += v - alpha * self.batch_hess(w, self.sample_batch(i, D_h, g)) @ v
-        return out / B
+        with np.errstate(over="ignore", invalid="ignore"):
+            for i in self.sample_tasks(B, g):
+                _, v = self._inner(w, i, alpha, D_in, D_o, g)
+                out += v - alpha * self.batch_hess(w, self.sample_batch(i, D_h, g)) @ v
+        return self._finite(out / B, "MAML's stochastic gradient", alpha=alpha, w=self._wnorm(w))
 
     def fo_maml_gradient(self, w: Any, alpha: float, *, B: int, D_in: int, D_o: int, rng: Any) -> np.ndarray:
         r"""FO-MAML: :math:`\frac1B\sum_{i\in\mathcal B}\tilde\nabla f_i(w-\alpha\tilde\nabla f_i(w,D_{in}^i),D_o^i)`."""
-        w, alpha, g = self._w(w), check_positive(alpha, "alpha"), _rng(rng)
+        w, alpha, g = self._w(w), _alpha(alpha), _rng(rng)
+        B = _size(B, "B", MAX_BATCH)
+        _size(D_in, "D_in"), _size(D_o, "D_o")
         out = np.zeros(self.n)
-        for i in self.sample_tasks(B, g):
-            out += self._inner(w, i, alpha, D_in, D_o, g)[1]
-        return out / B
+        with np.errstate(over="ignore", invalid="ignore"):
+            for i in self.sample_tasks(B, g):
+                out += self._inner(w, i, alpha, D_in, D_o, g)[1]
+        return self._finite(out / B, "FO-MAML's stochastic gradient", alpha=alpha, w=self._wnorm(w))
 
     def hf_maml_gradient(
         self,
@@ -420,8 +526,10 @@ class StochasticTasks:
         ``delta=None`` takes the note's :math:`\delta_i=1/(6\rho\alpha\|v_i\|)` with ``rho`` (default the
         family's :math:`\rho`; it must be > 0).  (The note prints ":math:`-f_i(\dots)`" in :math:`d_i`; the
         evident intended term, used here, is :math:`\tilde\nabla f_i`.)"""
-        w, alpha, g = self._w(w), check_positive(alpha, "alpha"), _rng(rng)
+        w, alpha, g = self._w(w), _alpha(alpha), _rng(rng)
         D_h = _size(D_h, "D_h")
+        B = _size(B, "B", MAX_BATCH)
+        _size(D_in, "D_in"), _size(D_o, "D_o")
         if delta is not None:
             delta = check_positive(delta, "delta")
         else:
@@ -439,25 +547,30 @@ class StochasticTasks:
             dl = delta if delta is not None else 1.0 / (6 * rho * alpha * nv)
             d = (self.batch_grad(w + dl * v, bh) - self.batch_grad(w - dl * v, bh)) / (2 * dl)
             out += v - alpha * d
-        return out / B
+        return self._finite(out / B, "HF-MAML's stochastic gradient", alpha=alpha, w=self._wnorm(w))
 
     # ------------------------------------------------------------------ the note's lemmas
     def L_of_w(self, w: Any, alpha: float, rho: float | None = None) -> float:
         r""":math:`L(w)=4L+2\rho\alpha\,\mathbb E_i\|\nabla f_i(w)\|` (the note's Corollary), exact."""
-        w, alpha = self._w(w), check_positive(alpha, "alpha")
+        w, alpha = self._w(w), _alpha(alpha)
         c = self.constants()
-        rho = c.rho if rho is None else finite_scalar(rho, "rho")
-        return 4 * c.L + 2 * rho * alpha * float(self.p @ np.linalg.norm(self.task_grad(w), axis=1))
+        rho = c.rho if rho is None else _rho_arg(rho)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = 4 * c.L + 2 * rho * alpha * float(self.p @ np.linalg.norm(self.task_grad(w), axis=1))
+        return float(self._finite(out, "L(w)", alpha=alpha, rho=rho, w=self._wnorm(w)))
 
     def L_tilde(self, w: Any, alpha: float, *, B_prime: int, D_beta: int, rng: Any, rho: float | None = None) -> float:
         r"""One draw of :math:`\tilde L(w)=4L+2\rho\alpha\frac1{B'}\sum_{j\in\mathcal B'}\|\tilde\nabla f_j(w,D_\beta^j)\|`
         (the note's stochastic step is :math:`\beta_k=1/(C\tilde L(w_k))`, :func:`step_constant`)."""
-        w, alpha, g = self._w(w), check_positive(alpha, "alpha"), _rng(rng)
+        w, alpha, g = self._w(w), _alpha(alpha), _rng(rng)
         c = self.constants()
-        rho = c.rho if rho is None else finite_scalar(rho, "rho")
-        J = self.sample_tasks(B_prime, g)
-        norms = [np.linalg.norm(self.batch_grad(w, self.sample_batch(int(j), D_beta, g))) for j in J]
-        return 4 * c.L + 2 * rho * alpha * float(np.mean(norms))
+        rho = c.rho if rho is None else _rho_arg(rho)
+        J = self.sample_tasks(_size(B_prime, "B_prime", MAX_BATCH), g)
+        D_beta = _size(D_beta, "D_beta")
+        with np.errstate(over="ignore", invalid="ignore"):
+            norms = [np.linalg.norm(self.batch_grad(w, self.sample_batch(int(j), D_beta, g))) for j in J]
+            out = 4 * c.L + 2 * rho * alpha * float(np.mean(norms))
+        return float(self._finite(out, "L_tilde(w)", alpha=alpha, rho=rho, w=self._wnorm(w)))
 
     def run(
         self,
@@ -480,8 +593,23 @@ class StochasticTasks:
         :func:`step_constant`), :math:`g_k` the method's stochastic gradient; returns the iterates (steps+1, n)
         and :math:`\|\nabla F(w_k)\|` (exact) along them.  ``method``: "maml", "fo_maml" or "hf_maml"."""
         C = step_constant(method)
-        w, alpha, g = self._w(w0).copy(), check_positive(alpha, "alpha"), _rng(rng)
-        K = _size(steps, "steps")
+        w, alpha, g = self._w(w0, "w0").copy(), _alpha(alpha), _rng(rng)
+        K = _size(steps, "steps", MAX_STEPS)
+        B, B_prime = _size(B, "B", MAX_BATCH), _size(B_prime, "B_prime", MAX_BATCH)
+        for name, v in (("D_in", D_in), ("D_o", D_o), ("D_h", D_h), ("D_beta", D_beta)):
+            _size(v, name)
+        if K * (B + B_prime) > MAX_DRAWS:
+            raise ValueError(
+                f"steps * (B + B_prime) = {K * (B + B_prime):.3g} task draws exceeds {MAX_DRAWS:.0e} (hours of Python "
+                "loops); lower steps or the batch sizes."
+            )
+        if rho is not None:
+            rho = _rho_arg(rho)
+        if self.constants().L == 0:
+            raise ValueError(
+                "the family has L = 0 (A = 0 and c = 0: constant gradients), so the note's step 1/(C L~(w)) with "
+                "L~ = 4L + 2 rho alpha ||grad|| can be infinite; give the tasks curvature (A != 0 or c != 0)."
+            )
         W = [w.copy()]
         for _ in range(K):
             beta = 1.0 / (C * self.L_tilde(w, alpha, B_prime=B_prime, D_beta=D_beta, rng=g, rho=rho))
@@ -491,9 +619,12 @@ class StochasticTasks:
                 d = self.fo_maml_gradient(w, alpha, B=B, D_in=D_in, D_o=D_o, rng=g)
             else:
                 d = self.hf_maml_gradient(w, alpha, B=B, D_in=D_in, D_o=D_o, D_h=D_h, rng=g, delta=delta, rho=rho)
-            w = w - beta * d
+            with np.errstate(over="ignore", invalid="ignore"):
+                w = w - beta * d
             if not np.all(np.isfinite(w)):
-                raise FloatingPointError(f"{method} diverged (non-finite iterate); check alpha and the batch sizes.")
+                raise FloatingPointError(
+                    f"{method} diverged (non-finite iterate); lower alpha={alpha:.3g} or raise the batch sizes."
+                )
             W.append(w.copy())
         W = np.array(W)
         return W, np.array([np.linalg.norm(self.grad_F(x, alpha)) for x in W])
@@ -514,22 +645,34 @@ class StochasticTasks:
         :math:`\tilde L(w)=4L+2\rho\alpha\frac1{B'}\sum_{j\in\mathcal B'}\|\tilde\nabla f_j(w,D_\beta^j)\|`
         (tasks j i.i.d. from p, independent data sets of size :math:`D_\beta`).  Compare with :meth:`L_of_w`:
         the note's lemma says :math:`\ge0.8/L(w)` and :math:`\le3.125/L(w)^2` under its batch-size conditions."""
-        w, alpha, g = self._w(w), check_positive(alpha, "alpha"), _rng(rng)
-        Bp, Db, N = _size(B_prime, "B_prime"), _size(D_beta, "D_beta"), _size(samples, "samples")
+        w, alpha, g = self._w(w), _alpha(alpha), _rng(rng)
+        Bp, Db = _size(B_prime, "B_prime", MAX_BATCH), _size(D_beta, "D_beta")
+        N = _size(samples, "samples", MAX_SAMPLES)
+        if N * Bp * self.n > MAX_SAMPLES * 10:
+            raise ValueError(
+                f"samples * B_prime * n = {N * Bp * self.n:.3g} floats exceeds {MAX_SAMPLES * 10:.0e} (memory); lower "
+                "samples or B_prime."
+            )
         c = self.constants()
-        rho = c.rho if rho is None else finite_scalar(rho, "rho")
+        rho = c.rho if rho is None else _rho_arg(rho)
         J = g.choice(self.M, size=(N, Bp), p=self.p)
         eta = g.normal(0.0, self.sH / math.sqrt(Db), (N, Bp))
         xi = g.normal(0.0, self.sg / math.sqrt(self.n * Db), (N, Bp, self.n))
         G = self.task_grad(w)[J] + eta[..., None] * (self.S @ w)[J] + xi
-        Lt = 4 * c.L + 2 * rho * alpha * np.linalg.norm(G, axis=-1).mean(axis=1)
-        return mc_mean(1.0 / Lt, level), mc_mean(1.0 / Lt**2, level)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            Lt = 4 * c.L + 2 * rho * alpha * np.linalg.norm(G, axis=-1).mean(axis=1)
+            inv = 1.0 / Lt
+        self._finite(inv, "1/L_tilde(w) (L_tilde = 0 needs L > 0 or rho > 0)", alpha=alpha, w=self._wnorm(w))
+        self._finite(Lt, "L_tilde(w)", alpha=alpha, rho=rho, w=self._wnorm(w))
+        return mc_mean(inv, level), mc_mean(inv**2, level)
 
     def inner_noise_var(self, i: int, w: Any, D: int) -> np.ndarray:
         r"""Per-coordinate variance of :math:`\zeta=\tilde\nabla f_i(w,D)-\nabla f_i(w)=\bar\eta S_iw+\bar\xi`:
         :math:`\frac{s_H^2}{D}(S_iw)_k^2+\frac{s_g^2}{nD}`."""
-        w, D = self._w(w), _size(D, "D")
-        return self.sH**2 / D * (self.S[i] @ w) ** 2 + self.sg**2 / (self.n * D)
+        i, w, D = self._i(i), self._w(w), _size(D, "D")
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = self.sH**2 / D * (self.S[i] @ w) ** 2 + self.sg**2 / (self.n * D)
+        return self._finite(out, "the inner noise variance", w=self._wnorm(w))
 
     def bias_e(self, i: int, w: Any, alpha: float, D_in: int) -> np.ndarray:
         r"""The note's :math:`e_{i,k}=\mathbb E[\tilde\nabla f_i(w-\alpha\tilde\nabla f_i(w,D_{in}),D_o)]-\nabla f_i(w-\alpha\nabla f_i(w))`, exact.
@@ -538,9 +681,8 @@ class StochasticTasks:
         :math:`e_k=c\,(\mathbb E\tanh(u_{0,k}-\alpha\zeta_k)-\tanh u_{0,k})`, :math:`u_0=w-\alpha\nabla f_i(w)`,
         :math:`\zeta_k\sim N(0,v_k)`: a one-dimensional Gaussian integral per coordinate (adaptive quadrature,
         error estimate <= 1e-10 c, else FloatingPointError).  Exactly 0 for c = 0."""
-        w, alpha = self._w(w), check_positive(alpha, "alpha")
-        if not 0 <= int(i) < self.M:
-            raise ValueError(f"i must be a task index in [0, {self.M}), got {i!r}.")
+        i, w, alpha = self._i(i), self._w(w), _alpha(alpha)
+        D_in = _size(D_in, "D_in")
         if self.c == 0:
             return np.zeros(self.n)
         u0 = w - alpha * self.task_grad(w)[i]
@@ -561,9 +703,10 @@ class StochasticTasks:
     ) -> MCEstimate:
         r"""Monte Carlo :math:`e_{i,k}` from the oracle itself: mean over draws of
         :math:`\tilde\nabla f_i(w-\alpha\tilde\nabla f_i(w,D_{in}),D_o)-\nabla f_i(w-\alpha\nabla f_i(w))`, with CIs."""
-        w, alpha, g = self._w(w), check_positive(alpha, "alpha"), _rng(rng)
+        i, w, alpha, g = self._i(i), self._w(w), _alpha(alpha), _rng(rng)
+        N = _size(samples, "samples", MAX_BATCH)
         ref = self.task_grad(w - alpha * self.task_grad(w)[i])[i]
-        X = np.array([self._inner(w, int(i), alpha, D_in, D_o, g)[1] - ref for _ in range(_size(samples, "samples"))])
+        X = np.array([self._inner(w, i, alpha, D_in, D_o, g)[1] - ref for _ in range(N)])
         return mc_mean(X, level)
 
     def second_moment(self, i: int, w: Any, alpha: float, D_in: int, D_o: int) -> float:
@@ -572,19 +715,21 @@ class StochasticTasks:
         :math:`C=\mathrm{Cov}\,\zeta=\frac{s_H^2}{D_{in}}S_iww^\top S_i+\frac{s_g^2}{nD_{in}}I`."""
         if self.c != 0:
             raise ValueError("second_moment is exact only for c = 0; estimate it by Monte Carlo for c != 0.")
-        w, alpha = self._w(w), check_positive(alpha, "alpha")
+        i, w, alpha = self._i(i), self._w(w), _alpha(alpha)
         D_in, D_o = _size(D_in, "D_in"), _size(D_o, "D_o")
         A, S = self.A[i], self.S[i]
-        u0 = w - alpha * self.task_grad(w)[i]
-        Sw = S @ w
-        C = self.sH**2 / D_in * np.outer(Sw, Sw) + self.sg**2 / (self.n * D_in) * np.eye(self.n)
-        g0 = A @ u0 + self.b[i]
-        return float(
-            g0 @ g0
-            + alpha**2 * np.trace(A @ C @ A)
-            + self.sH**2 / D_o * (np.sum((S @ u0) ** 2) + alpha**2 * np.trace(S @ C @ S))
-            + self.sg**2 / D_o
-        )
+        with np.errstate(over="ignore", invalid="ignore"):
+            u0 = w - alpha * self.task_grad(w)[i]
+            Sw = S @ w
+            C = self.sH**2 / D_in * np.outer(Sw, Sw) + self.sg**2 / (self.n * D_in) * np.eye(self.n)
+            g0 = A @ u0 + self.b[i]
+            val = (
+                g0 @ g0
+                + alpha**2 * np.trace(A @ C @ A)
+                + self.sH**2 / D_o * (np.sum((S @ u0) ** 2) + alpha**2 * np.trace(S @ C @ S))
+                + self.sg**2 / D_o
+            )
+        return float(self._finite(val, "the second moment", alpha=alpha, w=self._wnorm(w)))
 
     def __repr__(self) -> str:
         return f"StochasticTasks(M={self.M}, n={self.n}, c={self.c:g}, sg={self.sg:g}, sH={self.sH:g})"
