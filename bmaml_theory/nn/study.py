@@ -34,6 +34,8 @@ __all__ = [
     "MemorySettings",
     "accuracy_study",
     "hvp_cost_study",
+    "hvp_flops",
+    "hvp_flops_study",
     "mean_ci",
     "memory_bytes",
     "memory_point",
@@ -335,3 +337,84 @@ def hvp_timing(model: CNN1d, xs: torch.Tensor, ys: torch.Tensor, reps: int, seed
         "ratio_marginal": float(np.median(tm)) / mg,
         "ratio_fwd_over_rev": float(np.median(tf)) / mg,
     }
+
+
+def hvp_flops(model: CNN1d, xs: torch.Tensor, ys: torch.Tensor, seed: int = 0) -> dict:
+    r"""Floating-point operations of one gradient :math:`\nabla\hat f(\phi)` and of one Hessian-vector product
+    :math:`\nabla^2\hat f(\phi)v` of the support loss of ``model`` on (``xs``, ``ys``), counted by
+    :class:`torch.utils.flop_counter.FlopCounterMode` (matrix products and convolutions, forward and backward; the
+    elementwise operations it does not count are O(activations), against O(activations x width) for a convolution).
+
+    Counted: the forward pass alone (``forward_flops``), a gradient (forward + backward, ``grad_flops``), an HVP by
+    reverse over reverse from scratch (forward, backward with ``create_graph``, second backward; ``hvp_flops``) and
+    by forward over reverse (``torch.func.jvp`` of ``torch.func.grad``; ``hvp_fwd_over_rev_flops``).  Each count is
+    taken twice; ``deterministic`` says whether the two agree (a count depends on the operations and shapes only).
+
+    Derivation of the ratio: a bilinear operation (convolution, matrix product) of F operations costs 2F more in
+    the backward pass (the gradients with respect to each factor), so :math:`\mathrm{grad}=3F`; the gradient
+    program consists of bilinear operations of 3F operations in all, and differentiating it once more costs twice
+    that again, so :math:`\mathrm{HVP}=3F+6F=9F` and HVP / gradient = 3 up to the first layer, whose input needs
+    no gradient (slightly below 3)."""
+    from torch.func import grad as fgrad
+    from torch.func import jvp
+    from torch.utils.flop_counter import FlopCounterMode
+
+    theta = model.init_params(seed)
+    gen = torch.Generator().manual_seed(seed + 1)
+    v = {k: torch.randn(t.shape, generator=gen) for k, t in theta.items()}
+
+    def lossf(p: dict) -> torch.Tensor:
+        return torch.nn.functional.cross_entropy(model.logits(p, xs), ys)
+
+    def leaves() -> dict:
+        return {k: t.detach().requires_grad_() for k, t in theta.items()}
+
+    def forward() -> None:
+        with torch.no_grad():
+            lossf(theta)
+
+    def gradient() -> None:
+        p = leaves()
+        torch.autograd.grad(lossf(p), list(p.values()))
+
+    def hvp() -> None:
+        p = leaves()
+        g = torch.autograd.grad(lossf(p), list(p.values()), create_graph=True)
+        torch.autograd.grad(g, list(p.values()), grad_outputs=list(v.values()))
+
+    def fwd_over_rev() -> None:
+        jvp(fgrad(lossf), (theta,), (v,))
+
+    def count(fn: Callable[[], None]) -> tuple[int, dict[str, int]]:
+        with FlopCounterMode(display=False) as fc:
+            fn()
+        return int(fc.get_total_flops()), {str(k): int(n) for k, n in fc.get_flop_counts().get("Global", {}).items()}
+
+    out: dict = {"width": model.width, "depth": model.depth, "signals": int(xs.shape[0])}
+    same = True
+    for name, fn in (("forward", forward), ("grad", gradient), ("hvp", hvp), ("hvp_fwd_over_rev", fwd_over_rev)):
+        a, ops = count(fn)
+        b, _ = count(fn)
+        same = same and a == b
+        out[f"{name}_flops"] = a
+        out[f"{name}_ops"] = ops
+    out["deterministic"] = same
+    out["ratio"] = out["hvp_flops"] / out["grad_flops"]
+    out["ratio_fwd_over_rev"] = out["hvp_fwd_over_rev_flops"] / out["grad_flops"]
+    out["grad_over_forward"] = out["grad_flops"] / out["forward_flops"]
+    return out
+
+
+def hvp_flops_study(
+    widths: Sequence[int], depths: Sequence[int], n_signals: int = 25, seed: int = 0, progress: Progress = _quiet
+) -> list[dict]:
+    """:func:`hvp_flops` per (width, depth) on the same 5-way task as :func:`hvp_cost_study`."""
+    data = load_mnist1d(num_samples=500, seed=42)
+    task = TaskSampler(data.x, data.y, TRAIN_CLASSES, 5, n_signals // 5, 1, seed=seed).sample()
+    xs, ys, _, _ = to_torch(task)
+    rows = []
+    for depth in depths:
+        for width in widths:
+            progress(f"hvp flops width={width} depth={depth}")
+            rows.append(hvp_flops(CNN1d(width, depth, 5), xs, ys, seed))
+    return rows

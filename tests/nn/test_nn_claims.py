@@ -67,3 +67,20 @@ def test_committed_tmlr_counterexamples_rerun():
         ce = e["counterexample"]
         got = Replay(ce["replay"]["target"], ce["replay"]["kwargs"]).run()
         assert got == pytest.approx(ce["value"], rel=1e-6, abs=1e-12), (e["id"], got, ce["value"])
+
+
+@pytest.mark.parametrize("depth", [2, 8])
+def test_hvp_flops_are_three_gradients_and_reproducible(depth):
+    """Derivation (bmaml_theory.nn.study.hvp_flops): every counted operation is bilinear, so gradient = 3F and
+    HVP = 9F, less the first layer's input gradient (its input needs none): the ratio lies in (2.9, 3], and
+    forward over reverse counts the same 3 up to that layer.  Two counts of one computation must agree exactly
+    (integers from shapes); the ratio is a ratio of integers, so no tolerance is needed beyond the derivation's."""
+    from bmaml_theory.nn.study import hvp_flops_study
+
+    a = hvp_flops_study((16, 64), (depth,))
+    b = hvp_flops_study((16, 64), (depth,))
+    assert [r["hvp_flops"] for r in a] == [r["hvp_flops"] for r in b] and all(r["deterministic"] for r in a)
+    for r in a:
+        assert 2.9 < r["ratio"] <= 3.0 and 2.9 < r["ratio_fwd_over_rev"] <= 3.0
+        assert 2.9 < r["grad_over_forward"] <= 3.0
+    assert hvp_cost.flop_ratio(width=16, depth=depth) == a[0]["ratio"]
