@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from bmaml_theory.nn.data import MNIST1D, Task, TaskSampler, load_mnist1d
-from bmaml_theory.nn.memory import MemoryMeter
+from bmaml_theory.nn.memory import MemoryMeter, allocator_peak_bytes
 from bmaml_theory.nn.methods import Inner, accuracy, adapt, check_method, meta_gradient, to_torch
 from bmaml_theory.nn.model import CNN1d, n_bytes
 from bmaml_theory.nn.outer import make_outer
@@ -33,6 +33,7 @@ __all__ = [
     "AccuracySettings",
     "MemorySettings",
     "accuracy_study",
+    "allocator_point",
     "hvp_cost_study",
     "hvp_flops",
     "hvp_flops_study",
@@ -128,6 +129,41 @@ def memory_point(
         "optimizer_bytes": opt,
         "total_bytes": meter.peak_saved_bytes + params + opt,
         "n_saved": meter.n_saved,
+    }
+
+
+def allocator_point(
+    method: str,
+    width: int,
+    K: int,
+    depth: int = 3,
+    ways: int = 5,
+    shots: int = 1,
+    queries: int = 1,
+    seed: int = 0,
+    device: str = "cpu",
+) -> dict:
+    r"""The allocator's peak bytes of one meta-gradient of ``method`` on one MNIST-1D task, above the meta-parameters
+    (:func:`~bmaml_theory.nn.memory.allocator_peak_bytes`: ``torch.profiler`` on CPU, the CUDA allocator on a GPU).
+
+    Unlike :func:`memory_point` (saved tensors and registered state only), this sees every allocation: gradient
+    buffers, temporaries, the task's tensors.  ``param_bytes`` is :math:`|\theta|` in bytes, the unit of the
+    flatness allowance of ``tmlr-flat-memory``."""
+    check_method(method)
+    data = load_mnist1d(num_samples=500, seed=42)
+    task = TaskSampler(data.x, data.y, TRAIN_CLASSES, ways, shots, queries, seed=seed).sample()
+    model = CNN1d(width, depth, ways).to(device)
+    theta = {k: v.to(device) for k, v in model.init_params(seed).items()}
+    cfg = Inner(K=K)
+    peak = allocator_peak_bytes(lambda: meta_gradient(method, model, theta, task, cfg), device)
+    return {
+        "method": method,
+        "width": width,
+        "K": K,
+        "depth": depth,
+        "device": str(torch.device(device)),
+        "allocator_peak_bytes": int(peak),
+        "param_bytes": n_bytes(theta),
     }
 
 

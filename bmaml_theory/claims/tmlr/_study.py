@@ -21,7 +21,11 @@ SOURCE = "Chayti & Jaggi (TMLR 2026 revision), abstract"
 # Memory sweep (deterministic bytes, meta device): the same grid in --quick and default runs.
 MEM_WIDTHS = (16, 64, 250)
 MEM_KS = (1, 5, 20)
-MEM_DEPTH = 3
+MEM_DEPTH = 3  # the meter grid of limitations-autodiff
+# tmlr-flat-memory: depth as well as width and K, allocator and meter (--quick: the corners of the same grid)
+FLAT_DEPTHS, FLAT_WIDTHS, FLAT_KS = (2, 4, 8), (16, 64, 250), (1, 5, 20)
+FLAT_DEPTHS_QUICK, FLAT_WIDTHS_QUICK, FLAT_KS_QUICK = (2, 8), (16, 64), (1, 20)
+FLAT_METHODS = ("fobmaml", "fobmaml-sym", "maml")
 
 # Accuracy runs (ours: the paper gives no settings).  Chosen once, before any run, for the 2-core CPU budget.
 ACC_STEPS, ACC_STEPS_QUICK = 80, 15
@@ -82,12 +86,60 @@ def memory_rows(ctx: Context) -> list[dict]:
     return ctx.cached("tmlr-memory", run)
 
 
-def mem(rows: list[dict], method: str, width: int, K: int) -> int:
-    """Total bytes of (method, width, K) in ``rows``."""
+def flat_axes(quick: bool) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """(depths, widths, Ks) of tmlr-flat-memory."""
+    if quick:
+        return FLAT_DEPTHS_QUICK, FLAT_WIDTHS_QUICK, FLAT_KS_QUICK
+    return FLAT_DEPTHS, FLAT_WIDTHS, FLAT_KS
+
+
+def flat_grid(quick: bool = False) -> list[tuple[str, int, int, int]]:
+    """(method, width, K, depth) of tmlr-flat-memory: FLAT_METHODS over depths x widths x Ks, FO-MAML at K = 1."""
+    ds, ws, Ks = flat_axes(quick)
+    grid = [(m, w, K, d) for m in FLAT_METHODS for d in ds for w in ws for K in Ks]
+    return grid + [("fomaml", w, 1, d) for d in ds for w in ws]
+
+
+def allocator_rows(ctx: Context) -> list[dict]:
+    """The allocator's peak bytes (``torch.profiler`` on CPU) over :func:`flat_grid`."""
+
+    def run() -> list[dict]:
+        from bmaml_theory.nn.study import allocator_point
+
+        single_thread()
+        grid = flat_grid(ctx.quick)
+        rows = []
+        for i, (m, w, K, d) in enumerate(grid):
+            ctx.progress(f"allocator {m} width={w} K={K} depth={d} ({i + 1}/{len(grid)})")
+            rows.append(allocator_point(m, w, K, depth=d))
+        return rows
+
+    return ctx.cached("tmlr-allocator", run)
+
+
+def meter_rows(ctx: Context) -> list[dict]:
+    """The saved-tensor meter's bytes (:func:`~bmaml_theory.nn.study.memory_point`) over :func:`flat_grid`."""
+
+    def run() -> list[dict]:
+        from bmaml_theory.nn.study import memory_point
+
+        single_thread()
+        grid = flat_grid(ctx.quick)
+        rows = []
+        for i, (m, w, K, d) in enumerate(grid):
+            ctx.progress(f"meter {m} width={w} K={K} depth={d} ({i + 1}/{len(grid)})")
+            rows.append(memory_point(m, w, K, depth=d))
+        return rows
+
+    return ctx.cached("tmlr-meter-depth", run)
+
+
+def mem(rows: list[dict], method: str, width: int, K: int, depth: int | None = None, key: str = "total_bytes") -> int:
+    """Bytes (column ``key``) of (method, width, K[, depth]) in ``rows``."""
     for r in rows:
-        if (r["method"], r["width"], r["K"]) == (method, width, K):
-            return int(r["total_bytes"])
-    raise KeyError((method, width, K))
+        if (r["method"], r["width"], r["K"]) == (method, width, K) and (depth is None or r["depth"] == depth):
+            return int(r[key])
+    raise KeyError((method, width, K, depth))
 
 
 def accuracy_runs(ctx: Context) -> list[dict]:
