@@ -38,6 +38,7 @@ __all__ = [
     "hvp_flops",
     "hvp_flops_study",
     "mean_ci",
+    "nearest_centre",
     "memory_bytes",
     "memory_point",
     "memory_study",
@@ -212,10 +213,26 @@ class AccuracySettings:
 
 
 def _evaluate(method: str, model: CNN1d, theta: dict, tasks: list, cfg: Inner) -> list[float]:
+    """Meta-test accuracy per task: adapt on the support set, accuracy on the query set (on ``theta``'s device)."""
+    device = next(iter(theta.values())).device
     out = []
     for t in tasks:
-        xs, ys, xq, yq = to_torch(t)
+        xs, ys, xq, yq = to_torch(t, device=device)
         out.append(accuracy(model, adapt(method, model, theta, xs, ys, cfg), xq, yq))
+    return out
+
+
+def nearest_centre(tasks: Sequence[Task]) -> list[float]:
+    r"""Accuracy per task of the nearest-class-centre rule on the raw signals: a query :math:`x` gets the label
+    :math:`\arg\min_c\|x-\mu_c\|_2`, :math:`\mu_c` the mean of class c's support signals (no training: the
+    baseline every meta-learned arm must beat to count as having learned)."""
+    out = []
+    for t in tasks:
+        xs, xq = t.xs.reshape(len(t.xs), -1), t.xq.reshape(len(t.xq), -1)
+        labels = np.unique(t.ys)
+        centres = np.stack([xs[t.ys == c].mean(0) for c in labels])
+        pred = labels[np.argmin(((xq[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)]
+        out.append(float(np.mean(pred == t.yq)))
     return out
 
 
@@ -228,18 +245,21 @@ def train_one(
     outer: str | None = None,
     eta: float | None = None,
     progress: Progress = _quiet,
+    device: str = "cpu",
 ) -> dict:
-    """Meta-train ``method`` for ``s.outer_steps`` steps; meta-test accuracy curve and final per-task accuracies.
+    """Meta-train ``method`` for ``s.outer_steps`` steps; meta-test accuracy curve and final per-task accuracies,
+    beside the same tasks' accuracy at step 0 (``initial``) and of :func:`nearest_centre` (``ncc``).
 
     The meta-test tasks depend only on (``shots``, ``seed``), so methods are compared on the same tasks."""
     check_method(method)
-    model = CNN1d(s.width, s.depth, s.ways)
-    theta = model.init_params(seed)
+    model = CNN1d(s.width, s.depth, s.ways).to(device)
+    theta = {k: v.to(device) for k, v in model.init_params(seed).items()}
     opt = make_outer(outer or s.outer, eta if eta is not None else s.eta)
     train = TaskSampler(data.x, data.y, TRAIN_CLASSES, s.ways, shots, s.queries, seed=1000 + seed)
     test_tasks = TaskSampler(data.x_test, data.y_test, TEST_CLASSES, s.ways, shots, s.queries, seed=2000 + seed).batch(
         s.final_tasks
     )
+    initial = _evaluate(method, model, theta, test_tasks, s.inner)
     steps, accs, clock, losses, acc_lists = [], [], [], [], []
     elapsed = 0.0
     for step in range(s.outer_steps + 1):
@@ -272,6 +292,8 @@ def train_one(
         "seconds": clock,
         "train_loss": losses,
         "final": final,
+        "initial": initial,
+        "ncc": nearest_centre(test_tasks),
         "seconds_per_step": elapsed / max(s.outer_steps, 1),
     }
 

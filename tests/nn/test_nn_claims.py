@@ -53,17 +53,27 @@ def test_allocator_sees_one_gradient_copy_more_from_K2_and_maml_growing(depth):
 
 
 def test_statistic_replays():
+    """One-sided 95% bounds over training seeds: t_{0.95, 3} = 2.353363 (4 seeds; scipy's quantile to 1e-6)."""
     diffs = [0.1, -0.2, 0.0, 0.3]
     m, s = 0.05, (sum((d - 0.05) ** 2 for d in diffs) / 3) ** 0.5
-    assert _study.bound_from(diffs, "lower") == pytest.approx(m - 1.96 * s / 2)
-    assert _study.bound_from(diffs, "upper") == pytest.approx(m + 1.96 * s / 2)
+    t3 = 2.353363
+    assert _study.bound_from(diffs, "lower") == pytest.approx(m - t3 * s / 2, rel=1e-6)
+    assert _study.bound_from(diffs, "upper") == pytest.approx(m + t3 * s / 2, rel=1e-6)
     assert hvp_cost.nearest_in_ci([1.0 + k for k in range(9)]) == 5.0  # interval (2, 8) contains 5
     bound, which, _ = _study.one_sided(diffs, 0.05)
-    assert which == "upper" and bound == pytest.approx(m + 1.96 * s / 2)  # lower bound below -0.05: not cleared
+    assert which == "upper" and bound == pytest.approx(m + t3 * s / 2, rel=1e-6)  # lower bound below -0.05
     bound, which, _ = _study.one_sided([0.0, 0.01, -0.01, 0.0], 0.05)
     assert which == "lower" and bound >= -0.05
+    bound, which, summ = _study.one_sided([0.3], 0.05)  # one seed: no interval, never a verdict
+    assert which == "upper" and bound == float("inf") and summ["seeds"] == 1
     with pytest.raises(ValueError, match="which"):
         _study.bound_from(diffs, "middle")
+
+
+def test_seed_means_pair_tasks_within_a_seed():
+    a = {0: [1.0, 0.0], 1: [1.0, 1.0], 2: [0.5, 0.5]}
+    b = {0: [0.0, 0.0], 1: [0.0, 1.0]}
+    assert _study.seed_means(a, b) == [0.5, 0.5]  # seed 2 has no partner
 
 
 def test_committed_tmlr_counterexamples_rerun():
