@@ -38,10 +38,10 @@ __all__ = [
     "hvp_flops",
     "hvp_flops_study",
     "mean_ci",
-    "nearest_centre",
     "memory_bytes",
     "memory_point",
     "memory_study",
+    "nearest_centre",
 ]
 
 TRAIN_CLASSES = (0, 1, 2, 3, 4)
