@@ -140,7 +140,7 @@ def draw_accuracy(runs: list[dict], result: Any, path: Path, margin: float = 0.0
     import numpy as np
 
     shots = sorted({r["shots"] for r in runs})
-    fig, axes = plt.subplots(2, len(shots), figsize=(5.4 * len(shots), 8.0), squeeze=False)
+    fig, axes = plt.subplots(2, len(shots), figsize=(max(5.4 * len(shots), 7.5), 8.4), squeeze=False)
     rows = []
     table = (result.evidence or {}).get("accuracy", {}) if result is not None else {}
     for j, k in enumerate(shots):
@@ -211,8 +211,13 @@ def draw_accuracy(runs: list[dict], result: Any, path: Path, margin: float = 0.0
             for name, v in (("mean", d["mean"]), ("lower95", lo), ("upper95", hi), ("threshold", -margin))
         ]
     if result is not None:
-        reason = "; ".join((result.evidence or {}).get("power_notes", [])[:2]) or result.decision
-        fig.suptitle(f"tmlr-mnist1d-accuracy: {result.status.upper()}\n{reason}"[:260], fontsize=9)
+        import textwrap
+
+        reason = "; ".join((result.evidence or {}).get("power_notes", [])) or result.decision
+        for key, name in NAMES.items():
+            reason = reason.replace(f" {key} did not learn", f" {name} did not learn")
+        wrapped = textwrap.fill(reason, width=int(16 * fig.get_figwidth()), max_lines=4, placeholder=" ...")
+        fig.suptitle(f"tmlr-mnist1d-accuracy: {result.status.upper()}\n{wrapped}", fontsize=9)
     fig.tight_layout()
     _save(fig, path, rows)
     plt.close(fig)

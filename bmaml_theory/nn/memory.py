@@ -28,7 +28,10 @@ view, which sees everything allocated, is :func:`allocator_peak_bytes`: the CPU 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import os
+import sys
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import torch
@@ -159,6 +162,20 @@ def cuda_peak_bytes(fn: Any, device: Any = None) -> int:
     return int(torch.cuda.max_memory_allocated(device))
 
 
+@contextlib.contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    """File descriptor 2 to /dev/null for the block (C++ logging that Python cannot redirect); restored after."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def cpu_peak_bytes(fn: Any) -> int:
     r"""Peak bytes the CPU allocator holds while ``fn()`` runs, above what was allocated before the call:
 
@@ -172,8 +189,14 @@ def cpu_peak_bytes(fn: Any) -> int:
     from torch.autograd import DeviceType
     from torch.profiler import ProfilerActivity, profile
 
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+    prof = profile(activities=[ProfilerActivity.CPU], profile_memory=True)
+    with _stderr_silenced():  # kineto prints a line to fd 2 at every start and stop
+        prof.__enter__()
+    try:
         fn()
+    finally:
+        with _stderr_silenced():
+            prof.__exit__(None, None, None)
     events = [
         (int(e.start_ns()), i, int(e.nbytes()))
         for i, e in enumerate(prof.profiler.kineto_results.events())

@@ -49,7 +49,11 @@ def test_learned_arms_far_apart_is_not_reproduced():
 def test_the_same_gap_is_inconclusive_when_an_arm_did_not_learn():
     # MAML's final accuracy 0.65 but its step-0 accuracy 0.63: it did not learn, so no negative verdict
     r = _accuracy(fob=0.45, maml=0.65, maml_initial=0.63)
-    assert r.status == "inconclusive" and r.counterexample is None and any("did not learn" in n for n in r.evidence["power_notes"])
+    assert (
+        r.status == "inconclusive"
+        and r.counterexample is None
+        and any("did not learn" in n for n in r.evidence["power_notes"])
+    )
     # nor a positive one: FO-B-MAML ahead of an arm that did not learn decides nothing
     r = _accuracy(fob=0.66, maml=0.65, maml_initial=0.63)
     assert r.status == "inconclusive" and any("did not learn" in n for n in r.evidence["power_notes"])

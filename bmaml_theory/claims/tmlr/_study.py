@@ -24,7 +24,7 @@ MEM_KS = (1, 5, 20)
 MEM_DEPTH = 3  # the meter grid of limitations-autodiff
 # tmlr-flat-memory: depth as well as width and K, allocator and meter (--quick: the corners of the same grid)
 FLAT_DEPTHS, FLAT_WIDTHS, FLAT_KS = (2, 4, 8), (16, 64, 250), (1, 5, 20)
-FLAT_DEPTHS_QUICK, FLAT_WIDTHS_QUICK, FLAT_KS_QUICK = (2, 8), (16, 64), (1, 20)
+FLAT_DEPTHS_QUICK, FLAT_WIDTHS_QUICK, FLAT_KS_QUICK = (2, 8), (16, 64), (1, 5)
 FLAT_METHODS = ("fobmaml", "fobmaml-sym", "maml")
 
 # Accuracy runs (ours: the paper gives no settings).  Chosen once, before any run, for the 2-core CPU budget.

@@ -40,7 +40,8 @@ from bmaml_theory.claims.tmlr import _study
 
 WIDTHS, DEPTHS, REPS = (16, 64, 250), (2, 4), 12  # timing grid (evidence); REPS: see the module docstring
 WIDTHS_QUICK, DEPTHS_QUICK, REPS_QUICK = (16, 64), (2,), 3
-FLOP_WIDTHS, FLOP_DEPTHS = (16, 64, 250), (2, 4, 8)  # the count is cheap: the decisive grid, the same in --quick
+FLOP_WIDTHS, FLOP_DEPTHS = (16, 64, 250), (2, 4, 8)
+FLOP_WIDTHS_QUICK, FLOP_DEPTHS_QUICK = (16, 64), (2, 8)  # exact counts: a smaller grid loses no precision
 BOUND = 5.0
 
 STATEMENT = Statement(
@@ -108,6 +109,8 @@ def flops(ctx: Context) -> list[dict]:
         from bmaml_theory.nn.study import hvp_flops_study
 
         _study.single_thread()
+        if ctx.quick:
+            return hvp_flops_study(FLOP_WIDTHS_QUICK, FLOP_DEPTHS_QUICK, progress=ctx.progress)
         return hvp_flops_study(FLOP_WIDTHS, FLOP_DEPTHS, progress=ctx.progress)
 
     return ctx.cached("tmlr-hvp-flops", run)
