@@ -392,7 +392,14 @@ def run_full(args: argparse.Namespace, out: Path, protocol: Any = None) -> int:
     from bmaml_theory.claims import Context, run_claim
     from bmaml_theory.claims._core import to_jsonable
     from bmaml_theory.claims.tmlr import _study
-    from bmaml_theory.nn.protocol import Protocol, estimate, run_protocol, supervised_reference, with_device
+    from bmaml_theory.nn.protocol import (
+        Protocol,
+        estimate,
+        run_protocol,
+        supervised_reference,
+        theory_reading,
+        with_device,
+    )
     from verify._io import OutputSet, write_text
 
     p = with_device(protocol if protocol is not None else Protocol(), args.device)
@@ -472,6 +479,7 @@ def run_full(args: argparse.Namespace, out: Path, protocol: Any = None) -> int:
         },
         "splits": splits,
         "high_accuracy": high,
+        "sngdm_theory_reading": theory_reading(res["sngdm"]),
         "protocol": {k: v for k, v in res.items() if k not in ("grid", "pilot", "outer_grid_runs", "main", "sngdm")},
         "pilot": [
             {k: r[k] for k in ("split", "method", "shots", "checkpoints", "val_acc", "best_val_step")}

@@ -42,7 +42,16 @@ from bmaml_theory.nn.model import CNN1d
 from bmaml_theory.nn.outer import make_outer
 from bmaml_theory.nn.study import _evaluate, nearest_centre
 
-__all__ = ["SPLITS", "Cell", "Protocol", "run_cell", "run_cells", "split_samplers"]
+__all__ = [
+    "SPLITS",
+    "Cell",
+    "Protocol",
+    "iterations_to_target",
+    "run_cell",
+    "run_cells",
+    "split_samplers",
+    "theory_reading",
+]
 
 SPLITS = {"unseen-classes": ((0, 1, 2, 3, 4), (5, 6, 7, 8, 9)), "all-classes": (tuple(range(10)), tuple(range(10)))}
 
@@ -369,6 +378,46 @@ def estimate(p: Protocol, steps: int = 50, progress: Callable[[str], None] = pri
         "projected_total_seconds_one_core": sum(phases.values()),
         "note": "worst case (every stopping point at max_steps); phases run one after another, the cells of a phase "
         "in parallel: with J cores the main phase divides by up to J",
+    }
+
+
+def iterations_to_target(norms: Sequence[float], window: int = 50, fraction: float = 0.5) -> int | None:
+    r"""Outer iterations until the running mean of the meta-gradient-estimate norm over ``window`` steps first falls
+    to ``fraction`` of its first window's mean: :math:`\min\{t:\ \overline{\|g\|}_{[t-w,t)}\le
+    \text{fraction}\cdot\overline{\|g\|}_{[0,w)}\}`; None when it never does (or the run is shorter than
+    two windows).  The theory's measure of progress (a stationary point, ||grad F|| small) on noisy estimates."""
+    x = np.asarray(norms, dtype=float)
+    if x.size < 2 * window:
+        return None
+    run = np.convolve(x, np.ones(window) / window, mode="valid")  # run[i] = mean of x[i : i + window]
+    hit = np.flatnonzero(run[window:] <= fraction * run[0])
+    return int(hit[0] + 2 * window) if hit.size else None
+
+
+def theory_reading(cells: Sequence[dict], window: int = 50, fraction: float = 0.5) -> dict:
+    """The SNGDM sentence read as theory: per optimiser and seed, :func:`iterations_to_target`; SNGDM is 'justified
+    over GD' on this measure iff its median over seeds is at most GD's (never = infinity); inconclusive when neither
+    optimiser reaches the target on a majority of seeds (the target then says nothing)."""
+    per: dict[str, dict[int, int | None]] = {}
+    for r in cells:
+        per.setdefault(r["outer"], {})[r["seed"]] = iterations_to_target(r["gradient_norms"], window, fraction)
+
+    def med(o: str) -> float:
+        v = [np.inf if t is None else t for t in per.get(o, {}).values()]
+        return float(np.median(v)) if v else float("nan")
+
+    reached = {o: sum(t is not None for t in d.values()) for o, d in per.items()}
+    n = {o: len(d) for o, d in per.items()}
+    enough = any(reached.get(o, 0) * 2 > n.get(o, 1) for o in ("SNGDM", "GD"))
+    status = "inconclusive" if not enough else ("holds" if med("SNGDM") <= med("GD") else "not-reproduced")
+    return {
+        "measure": f"outer iterations until the {window}-step running mean of ||meta-gradient estimate|| falls to "
+        f"{fraction:g} x its first window's mean",
+        "iterations": {o: {str(s): t for s, t in d.items()} for o, d in per.items()},
+        "median": {o: med(o) for o in per},
+        "status": status,
+        "rule": "holds iff SNGDM's median over seeds <= GD's; inconclusive when neither reaches the target on a "
+        "majority of seeds",
     }
 
 

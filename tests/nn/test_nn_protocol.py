@@ -54,3 +54,22 @@ def test_full_run_at_smoke_scale(tmp_path):
     by = {(r["split"], r["seed"], r["method"]): r["ncc"] for r in main}
     assert by[("unseen-classes", 0, "maml")] == by[("unseen-classes", 0, "fobmaml")]
     assert (tmp_path / "out" / "mnist1d_accuracy.png").exists()
+
+
+def test_iterations_to_target_reads_the_running_mean():
+    from bmaml_theory.nn.protocol import iterations_to_target, theory_reading
+
+    # first window mean 1.0; from step 100 on the norms are 0.4: the running mean over [t-50, t) reaches 0.5 when
+    # (50 - (t - 100)) * 1.0 + (t - 100) * 0.4 <= 25, i.e. t - 100 >= 41.67: first at t = 142
+    norms = [1.0] * 100 + [0.4] * 100
+    assert iterations_to_target(norms) == 142
+    assert iterations_to_target([1.0] * 200) is None
+    assert iterations_to_target([1.0] * 60) is None  # shorter than two windows
+    cells = [
+        {"outer": o, "seed": s, "gradient_norms": n}
+        for s in range(3)
+        for o, n in (("SNGDM", norms), ("GD", [1.0] * 200))
+    ]
+    assert theory_reading(cells)["status"] == "holds"
+    cells = [{"outer": o, "seed": s, "gradient_norms": [1.0] * 200} for s in range(3) for o in ("SNGDM", "GD")]
+    assert theory_reading(cells)["status"] == "inconclusive"
