@@ -610,7 +610,9 @@ def main(argv: list[str] | None = None) -> int:
         ],
         "hvp_cost": timings(ctx),
         "seconds_per_step": step_rows,
+        "accuracy_decision": results["tmlr-mnist1d-accuracy"].evidence.get("accuracy"),
         "sngdm": results["tmlr-sngdm"].evidence.get("arms"),
+        "sngdm_difference": results["tmlr-sngdm"].evidence.get("difference_SNGDM_minus_GD"),
         "hvp_flops": flops(ctx),
         "allocator_bytes": _study.allocator_rows(ctx),
     }
