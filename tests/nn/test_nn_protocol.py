@@ -73,3 +73,13 @@ def test_iterations_to_target_reads_the_running_mean():
     assert theory_reading(cells)["status"] == "holds"
     cells = [{"outer": o, "seed": s, "gradient_norms": [1.0] * 200} for s in range(3) for o in ("SNGDM", "GD")]
     assert theory_reading(cells)["status"] == "inconclusive"
+
+
+@pytest.mark.parametrize(
+    "argv", [["--jobs", "2"], ["--device", "cuda"], ["--estimate"], ["--full", "--quick"], ["--full", "--jobs", "0"]]
+)
+def test_full_only_options_are_usage_errors_elsewhere(argv, tmp_path, capsys):
+    from verify.mnist1d import main
+
+    assert main([*argv, "--out", str(tmp_path / "o"), "--no-progress"]) == 2
+    assert "bmaml-verify mnist1d" in capsys.readouterr().err
