@@ -327,7 +327,7 @@ def draw_seconds(step_rows: list[dict], hvp_rows: list[dict], path: Path, flop_r
         ]
     axes[1].axhline(5.0, color="C3", ls="--", lw=1.2, label="bound 5 ('about five', [14])")
     axes[0].set_title("seconds per outer step (1 task, K = 5, depth 2)")
-    axes[1].set_title("cost of a Hessian-vector product / a gradient (FLOPs decide; seconds are evidence)")
+    axes[1].set_title("HVP / gradient: FLOPs decide, seconds are evidence")
     axes[0].set_ylabel("seconds")
     axes[1].set_ylabel("HVP / gradient (FLOPs or seconds)")
     for ax in axes:
