@@ -463,9 +463,29 @@ def run_full(args: argparse.Namespace, out: Path, protocol: Any = None) -> int:
             "nearest-class-centre rule on the same tasks by >= 0.05 (one-sided 95% lower bound, t over seeds); the "
             "supervised reference (all labels of all ten classes) shows how far from the architecture's ceiling",
         }
+    device_memory = None
+    if torch.device(args.device).type != "cpu":  # the ledger reads the CPU allocator; here the device's own
+        from bmaml_theory.claims.tmlr.tmlr_flat_memory import index
+        from bmaml_theory.nn.study import allocator_point
+
+        say(f"allocator sweep on {args.device}")
+        rows = [allocator_point(m, w, K, depth=d, device=args.device) for m, w, K, d in _study.flat_grid()]
+        peak = {(r["method"], r["width"], r["K"], r["depth"]): r for r in rows}
+        worst = max(
+            index(
+                r["allocator_peak_bytes"],
+                peak[(r["method"], r["width"], 1, r["depth"])]["allocator_peak_bytes"],
+                peak[("fomaml", r["width"], 1, r["depth"])]["allocator_peak_bytes"],
+                r["param_bytes"],
+            )
+            for r in rows
+            if r["method"] in ("fobmaml", "fobmaml-sym")
+        )
+        device_memory = {"rows": rows, "flatness_index": worst, "flat": worst <= 1.0}
     seconds = time.perf_counter() - t0
     summary = {
         "full": True,
+        "device_memory": device_memory,
         "seconds": round(seconds, 1),
         "machine": _machine(),
         "device": args.device,
