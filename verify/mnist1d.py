@@ -33,6 +33,23 @@ def _parser() -> argparse.ArgumentParser:
         "--cache", type=Path, default=None, help="MNIST-1D cache folder (default: $XDG_CACHE_HOME/bmaml-theory)"
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="the full protocol of docs/mnist1d.md (pilot, lam x nu grid, 5 seeds, 200 paired tasks, both splits, "
+        "SNGDM step grids): hours on one core, minutes on many (--jobs, --dask) or a GPU (--device cuda)",
+    )
+    p.add_argument(
+        "--estimate",
+        action="store_true",
+        help="with --full: measure seconds per step and per evaluated task on this machine and print the projected "
+        "cost of the full protocol (a few minutes), then stop",
+    )
+    p.add_argument("--jobs", type=int, default=1, help="with --full: cells in N local processes (one core each)")
+    p.add_argument(
+        "--dask", metavar="ADDRESS", default=None, help="with --full: cells on the Dask cluster at ADDRESS (dist extra)"
+    )
+    p.add_argument("--device", default="cpu", help="with --full: torch device of the cells (cpu, cuda, cuda:1, ...)")
     return p
 
 
@@ -97,41 +114,110 @@ MARKERS = {
 }
 
 
-def draw_accuracy(runs: list[dict], path: Path) -> None:
-    """Meta-test accuracy (mean over eval tasks x seeds, 95% band) against outer step and against seconds."""
+NAMES = {
+    "maml": "MAML",
+    "fomaml": "FO-MAML",
+    "reptile": "Reptile",
+    "imaml": "iMAML",
+    "fobmaml": "FO-B-MAML (forward)",
+    "fobmaml-sym": "FO-B-MAML (symmetric)",
+    "fobmaml-jvp": "FO-B-MAML (forward mode)",
+}
+
+
+def _curve(r: dict) -> tuple[list[int], list[float]]:
+    """(steps, accuracy) of one run: the meta-test curve of a ledger run, the validation curve of a --full cell."""
+    if "checkpoints" in r:
+        return r["checkpoints"], r["val_acc"]
+    return r["steps"], r["acc"]
+
+
+def draw_accuracy(runs: list[dict], result: Any, path: Path, margin: float = 0.05) -> None:
+    """Top: accuracy against outer step per method (mean over seeds), nearest-centre and chance for reference.
+    Bottom: the decisive statistic, acc(FO-B-MAML) - acc(MAML) per training seed (mean over its paired test tasks),
+    their mean with its one-sided 95% bounds (t over seeds) and the threshold -margin; the verdict in the title."""
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from bmaml_theory.nn.study import mean_ci
-
     shots = sorted({r["shots"] for r in runs})
-    fig, axes = plt.subplots(2, len(shots), figsize=(5.2 * len(shots), 7.4), squeeze=False)
+    fig, axes = plt.subplots(2, len(shots), figsize=(max(5.4 * len(shots), 7.5), 8.4), squeeze=False)
     rows = []
+    table = (result.evidence or {}).get("accuracy", {}) if result is not None else {}
     for j, k in enumerate(shots):
+        ax = axes[0, j]
         for key in sorted({r["method"] for r in runs if r["shots"] == k}):
             rs = [r for r in runs if r["shots"] == k and r["method"] == key]
-            steps = rs[0]["steps"]
-            stats = [mean_ci([a for r in rs for a in r["acc_per_task"][i]]) for i in range(len(steps))]
-            m = np.array([s[0] for s in stats])
-            lo = np.array([s[1] for s in stats])
-            hi = np.array([s[2] for s in stats])
-            secs = np.mean([r["seconds"] for r in rs], axis=0)
-            for i, (x, xl) in enumerate(((np.asarray(steps, float), "outer step"), (secs, "seconds (meta-training)"))):
-                ax = axes[i, j]
-                ax.plot(x, m, marker=MARKERS.get(key, "o"), ms=4, label=key)
-                ax.fill_between(x, lo, hi, alpha=0.15)
-                ax.set_xlabel(xl)
-                ax.set_ylabel("meta-test accuracy")
-                ax.set_title(f"5-way {k}-shot: accuracy vs {xl.split()[0]}")
-                panel = f"{k}-shot vs {xl.split()[0]}"
-                rows += [
-                    {"panel": panel, "xlabel": xl, "ylabel": "meta-test accuracy", "series": key, "x": a, "y": b}
-                    for a, b in zip(x, m, strict=True)
-                ]
-    for ax in axes.flat:
-        ax.axhline(0.2, color="grey", lw=0.8, ls=":")
+            n = min(len(_curve(r)[0]) for r in rs)
+            x = np.asarray(_curve(rs[0])[0][:n], float)
+            y = np.mean([_curve(r)[1][:n] for r in rs], axis=0)
+            ax.plot(x, y, marker=MARKERS.get(key, "o"), ms=4, label=f"{NAMES.get(key, key)} ({len(rs)} seeds)")
+            rows += [
+                {
+                    "panel": f"{k}-shot curve",
+                    "xlabel": "outer step",
+                    "ylabel": "accuracy",
+                    "series": key,
+                    "x": a,
+                    "y": b,
+                }
+                for a, b in zip(x, y, strict=True)
+            ]
+        ncc = [np.mean(r["ncc"]) for r in runs if r["shots"] == k and "ncc" in r]
+        if ncc:
+            ax.axhline(float(np.mean(ncc)), color="k", lw=0.9, ls="--", label="nearest class centre (raw signals)")
+        ax.axhline(0.2, color="grey", lw=0.8, ls=":", label="chance (5-way)")
+        ylabel = "validation accuracy" if "checkpoints" in runs[0] else "meta-test accuracy (evaluation tasks)"
+        ax.set_xlabel("outer step")
+        ax.set_ylabel(ylabel)
+        ax.set_title(f"5-way {k}-shot: accuracy during meta-training")
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
+        # -- the paired difference, seed by seed --
+        ax = axes[1, j]
+        d = table.get(f"{k}-shot", {}).get("difference")
+        if d is None:
+            ax.text(0.5, 0.5, "no paired difference", ha="center", transform=ax.transAxes)
+            continue
+        per_seed = d["per_seed"]
+        xs = np.arange(len(per_seed))
+        ax.plot(xs, per_seed, "o", color="C0", label="per training seed (mean over its paired tasks)")
+        lo, hi = d["lower95"], d["upper95"]
+        finite = np.isfinite(lo) and np.isfinite(hi)
+        ax.axhline(d["mean"], color="C0", lw=1.2, label=f"mean {d['mean']:+.3f}")
+        if finite:
+            ax.axhspan(lo, hi, color="C0", alpha=0.15, label=f"one-sided 95% bounds [{lo:+.3f}, {hi:+.3f}]")
+        ax.axhline(-margin, color="C3", ls="--", lw=1.2, label=f"threshold -{margin:g} ('tracking closely')")
+        ax.axhline(0.0, color="grey", lw=0.6)
+        ax.set_xticks(xs)
+        ax.set_xlabel("training seed (index)")
+        ax.set_ylabel("acc(FO-B-MAML) - acc(MAML)")
+        bound = "no interval: one seed" if not finite else f"bounds [{lo:+.3f}, {hi:+.3f}]"
+        ax.set_title(f"{k}-shot: FO-B-MAML - MAML = {d['mean']:+.3f}, {bound}", fontsize=9)
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+        rows += [
+            {
+                "panel": f"{k}-shot difference",
+                "xlabel": "seed",
+                "ylabel": "difference",
+                "series": "seed",
+                "x": a,
+                "y": b,
+            }
+            for a, b in zip(xs, per_seed, strict=True)
+        ]
+        rows += [
+            {"panel": f"{k}-shot difference", "xlabel": "seed", "ylabel": "difference", "series": name, "x": -1, "y": v}
+            for name, v in (("mean", d["mean"]), ("lower95", lo), ("upper95", hi), ("threshold", -margin))
+        ]
+    if result is not None:
+        import textwrap
+
+        reason = "; ".join((result.evidence or {}).get("power_notes", [])) or result.decision
+        for key, name in NAMES.items():
+            reason = reason.replace(f" {key} did not learn", f" {name} did not learn")
+        wrapped = textwrap.fill(reason, width=int(16 * fig.get_figwidth()), max_lines=4, placeholder=" ...")
+        fig.suptitle(f"tmlr-mnist1d-accuracy: {result.status.upper()}\n{wrapped}", fontsize=9)
     fig.tight_layout()
     _save(fig, path, rows)
     plt.close(fig)
@@ -168,8 +254,9 @@ def draw_memory(rows_in: list[dict], width_K: int, K_width: int, path: Path) -> 
     plt.close(fig)
 
 
-def draw_seconds(step_rows: list[dict], hvp_rows: list[dict], path: Path) -> None:
-    """Seconds per meta-gradient against width (every method) and HVP/gradient ratio against width (per depth)."""
+def draw_seconds(step_rows: list[dict], hvp_rows: list[dict], path: Path, flop_rows: list[dict] | None = None) -> None:
+    """Seconds per meta-gradient against width (every method); HVP/gradient ratio against width per depth: the FLOP
+    count ratio that decides ``hvp-cost`` and the wall-clock ratios (evidence)."""
     import matplotlib.pyplot as plt
     import numpy as np
 
@@ -224,11 +311,25 @@ def draw_seconds(step_rows: list[dict], hvp_rows: list[dict], path: Path) -> Non
                 }
                 for x, y in pts
             ]
-    axes[1].axhspan(2.5, 7.5, color="grey", alpha=0.12, label="'about five' (2.5-7.5)")
+    for d in sorted({r["depth"] for r in flop_rows or []}):
+        pts = sorted((r["width"], r["ratio"]) for r in flop_rows if r["depth"] == d)
+        axes[1].plot([p[0] for p in pts], [p[1] for p in pts], "k-", marker="x", lw=1.5, label=f"FLOP count, depth {d}")
+        rows += [
+            {
+                "panel": "hvp",
+                "xlabel": "CNN width",
+                "ylabel": "HVP / gradient",
+                "series": f"FLOPs, depth {d}",
+                "x": x,
+                "y": y,
+            }
+            for x, y in pts
+        ]
+    axes[1].axhline(5.0, color="C3", ls="--", lw=1.2, label="bound 5 ('about five', [14])")
     axes[0].set_title("seconds per outer step (1 task, K = 5, depth 2)")
-    axes[1].set_title("cost of a Hessian-vector product / a gradient")
+    axes[1].set_title("HVP / gradient: FLOPs decide, seconds are evidence")
     axes[0].set_ylabel("seconds")
-    axes[1].set_ylabel("HVP seconds / gradient seconds")
+    axes[1].set_ylabel("HVP / gradient (FLOPs or seconds)")
     for ax in axes:
         ax.set_xscale("log")
         ax.set_xlabel("CNN width (channels)")
@@ -269,8 +370,173 @@ def seconds_per_step(widths: tuple[int, ...], reps: int, note: Any) -> list[dict
     return out
 
 
+def _machine() -> dict:
+    import os
+    import platform
+
+    import torch
+
+    out = {"platform": platform.platform(), "processor": platform.processor(), "cpu_count": os.cpu_count()}
+    if torch.cuda.is_available():
+        out["gpu"] = torch.cuda.get_device_name(0)
+    if hasattr(os, "getloadavg"):
+        out["load_average"] = os.getloadavg()
+    return out
+
+
+def run_full(args: argparse.Namespace, out: Path, protocol: Any = None) -> int:
+    """``--full``: the protocol of docs/mnist1d.md; decisions through the ledger's own checks, on the deciding split."""
+    import numpy as np
+    import torch
+
+    from bmaml_theory.claims import Context, run_claim
+    from bmaml_theory.claims._core import to_jsonable
+    from bmaml_theory.claims.tmlr import _study
+    from bmaml_theory.nn.protocol import (
+        Protocol,
+        estimate,
+        run_protocol,
+        supervised_reference,
+        theory_reading,
+        with_device,
+    )
+    from verify._io import OutputSet, write_text
+
+    p = with_device(protocol if protocol is not None else Protocol(), args.device)
+    say = (lambda m: None) if args.no_progress else (lambda m: print(m, file=sys.stderr, flush=True))
+    t0 = time.perf_counter()
+    if args.estimate:
+        est = estimate(p, progress=say)
+        est.update(machine=_machine(), torch=torch.__version__, device=args.device, seconds=time.perf_counter() - t0)
+        text = json.dumps(to_jsonable(est), indent=1) + "\n"
+        with OutputSet(out) as stage:
+            write_text(stage / "mnist1d_full_estimate.json", text)
+        total = est["projected_total_seconds_one_core"]
+        print(
+            f"projected cost of --full on one core: {total:.0f} s ({total / 3600:.1f} h); wrote {out}/mnist1d_full_estimate.json"
+        )
+        return 0
+    res = run_protocol(p, jobs=args.jobs, dask=args.dask, progress=say)
+
+    verdicts, splits = {}, {}
+    for sp in p.splits:
+        ctx = Context(quick=False)
+        ctx.cache["tmlr-accuracy-settings"] = {**p.as_dict(), "split": sp}
+        ctx.cache["tmlr-accuracy"] = [r for r in res["main"] if r["split"] == sp]
+        ctx.cache["tmlr-outer"] = res["sngdm"]
+        acc = run_claim("tmlr-mnist1d-accuracy", ctx)
+        splits[sp] = {
+            "status": acc.status,
+            "measured": acc.measured,
+            "decision": acc.decision,
+            "evidence": acc.evidence,
+        }
+        if sp == p.deciding_split:
+            verdicts["tmlr-mnist1d-accuracy"] = acc
+            verdicts["tmlr-sngdm"] = run_claim("tmlr-sngdm", ctx)
+    # -- "high accuracy": the best method against nearest-centre and a supervised reference, deciding split --
+    high = {}
+    for k in p.shots:
+        rs = [r for r in res["main"] if r["split"] == p.deciding_split and r["shots"] == k]
+        means = {m: float(np.mean([np.mean(r["final"]) for r in rs if r["method"] == m])) for m in p.methods}
+        best = max(means, key=means.get)
+        seeds = sorted({r["seed"] for r in rs})
+        over = _study.seed_means(
+            {r["seed"]: r["final"] for r in rs if r["method"] == best},
+            {r["seed"]: r["ncc"] for r in rs if r["method"] == best},
+        )
+        lo = float(np.mean(over)) - _study.t_halfwidth(np.asarray(over))
+        say(f"supervised reference {k}-shot")
+        sup = [
+            float(np.mean(supervised_reference(p, p.deciding_split, k, sd, p.supervised_epochs))) for sd in seeds[:2]
+        ]
+        ncc = float(np.mean([np.mean(r["ncc"]) for r in rs if r["method"] == best]))
+        high[f"{k}-shot"] = {
+            "best_method": best,
+            "accuracy": means,
+            "nearest_centre": ncc,
+            "supervised_reference": float(np.mean(sup)),
+            "best_minus_nearest_centre_lower95": lo,
+            "gap_closed": (means[best] - ncc) / (float(np.mean(sup)) - ncc) if np.mean(sup) > ncc else None,
+            "high": bool(lo >= 0.05),
+            "rule": "our reading of 'high accuracy', fixed before the run: the best method's accuracy beats the "
+            "nearest-class-centre rule on the same tasks by >= 0.05 (one-sided 95% lower bound, t over seeds); the "
+            "supervised reference (all labels of all ten classes) shows how far from the architecture's ceiling",
+        }
+    device_memory = None
+    if torch.device(args.device).type != "cpu":  # the ledger reads the CPU allocator; here the device's own
+        from bmaml_theory.claims.tmlr.tmlr_flat_memory import index
+        from bmaml_theory.nn.study import allocator_point
+
+        say(f"allocator sweep on {args.device}")
+        rows = [allocator_point(m, w, K, depth=d, device=args.device) for m, w, K, d in _study.flat_grid()]
+        peak = {(r["method"], r["width"], r["K"], r["depth"]): r for r in rows}
+        worst = max(
+            index(
+                r["allocator_peak_bytes"],
+                peak[(r["method"], r["width"], 1, r["depth"])]["allocator_peak_bytes"],
+                peak[("fomaml", r["width"], 1, r["depth"])]["allocator_peak_bytes"],
+                r["param_bytes"],
+            )
+            for r in rows
+            if r["method"] in ("fobmaml", "fobmaml-sym")
+        )
+        device_memory = {"rows": rows, "flatness_index": worst, "flat": worst <= 1.0}
+    seconds = time.perf_counter() - t0
+    summary = {
+        "full": True,
+        "device_memory": device_memory,
+        "seconds": round(seconds, 1),
+        "machine": _machine(),
+        "device": args.device,
+        "jobs": args.jobs,
+        "dask": args.dask,
+        "torch": torch.__version__,
+        "deciding_split": p.deciding_split,
+        "claims": {
+            cid: {"status": r.status, "measured": r.measured, "decision": r.decision, "evidence": r.evidence}
+            for cid, r in verdicts.items()
+        },
+        "splits": splits,
+        "high_accuracy": high,
+        "sngdm_theory_reading": theory_reading(res["sngdm"]),
+        "protocol": {k: v for k, v in res.items() if k not in ("grid", "pilot", "outer_grid_runs", "main", "sngdm")},
+        "pilot": [
+            {k: r[k] for k in ("split", "method", "shots", "checkpoints", "val_acc", "best_val_step")}
+            for r in res["pilot"]
+        ],
+        "cells": {
+            "main": res["main"],
+            "sngdm": res["sngdm"],
+            "grid": res["grid"],
+            "outer_grid": res["outer_grid_runs"],
+        },
+    }
+    oset = OutputSet(out)
+    stage = oset.__enter__()
+    dec = [r for r in res["main"] if r["split"] == p.deciding_split]
+    draw_accuracy(dec, verdicts["tmlr-mnist1d-accuracy"], stage / "mnist1d_accuracy.png")
+    write_text(stage / "mnist1d_summary.json", json.dumps(to_jsonable(summary), indent=1) + "\n")
+    oset.__exit__(None, None, None)
+    for cid, r in verdicts.items():
+        print(f"{cid:<22}  {r.status:<14}  measured={r.measured}")
+    for sp, v in splits.items():
+        print(f"  split {sp:<15} tmlr-mnist1d-accuracy {v['status']} (deciding: {sp == p.deciding_split})")
+    print(f"wrote {out}/mnist1d_accuracy.png (+ .csv), mnist1d_summary.json in {seconds:.1f} s")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.jobs < 1:
+        print("bmaml-verify mnist1d: --jobs must be >= 1", file=sys.stderr)
+        return 2
+    if (args.estimate or args.jobs > 1 or args.dask or args.device != "cpu") and not args.full:
+        print("bmaml-verify mnist1d: --estimate, --jobs, --dask and --device go with --full", file=sys.stderr)
+        return 2
+    if args.full and args.quick:
+        print("bmaml-verify mnist1d: --full and --quick exclude each other", file=sys.stderr)
+        return 2
     from verify._io import OutputError, OutputSet, check_out_dir
 
     try:
@@ -280,6 +546,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.cache is not None:
         os.environ["BMAML_THEORY_CACHE"] = str(args.cache)
+    if args.full:
+        return run_full(args, out)
     import torch
 
     from bmaml_theory.claims import Context, run_claim
@@ -307,7 +575,7 @@ def main(argv: list[str] | None = None) -> int:
     runs += accuracy_study(s, progress=bar.note)
     oset = OutputSet(out)
     stage = oset.__enter__()  # every file goes to a staging folder, swapped in whole at the end
-    draw_accuracy(runs, stage / "mnist1d_accuracy.png")
+    draw_accuracy(runs, results["tmlr-mnist1d-accuracy"], stage / "mnist1d_accuracy.png")
     bar.advance()
     # -- memory: every method, widths at K = 20 and K at width 64 --
     bar.phase("memory sweep")
@@ -323,9 +591,9 @@ def main(argv: list[str] | None = None) -> int:
     # -- seconds per step against width, HVP cost --
     bar.phase("seconds per step")
     step_rows = seconds_per_step((16, 32) if args.quick else (16, 32, 64, 128), 1 if args.quick else 3, bar.note)
-    from bmaml_theory.claims.tmlr.hvp_cost import timings
+    from bmaml_theory.claims.tmlr.hvp_cost import flops, timings
 
-    draw_seconds(step_rows, timings(ctx), stage / "mnist1d_seconds.png")
+    draw_seconds(step_rows, timings(ctx), stage / "mnist1d_seconds.png", flops(ctx))
     bar.advance()
     bar.close()
     seconds = time.perf_counter() - t0
@@ -362,7 +630,11 @@ def main(argv: list[str] | None = None) -> int:
         ],
         "hvp_cost": timings(ctx),
         "seconds_per_step": step_rows,
-        "sngdm": results["tmlr-sngdm"].evidence.get("accuracy_mean_ci95_5shot"),
+        "accuracy_decision": results["tmlr-mnist1d-accuracy"].evidence.get("accuracy"),
+        "sngdm": results["tmlr-sngdm"].evidence.get("arms"),
+        "sngdm_difference": results["tmlr-sngdm"].evidence.get("difference_SNGDM_minus_GD"),
+        "hvp_flops": flops(ctx),
+        "allocator_bytes": _study.allocator_rows(ctx),
     }
     from bmaml_theory.claims._core import to_jsonable
     from verify._io import write_text

@@ -14,8 +14,9 @@ meta-gradient computation, not a total.  ``torch.func.grad`` refuses these hooks
 :mod:`bmaml_theory.nn.methods` differentiates with ``torch.autograd.grad``.
 
 The count is exact and machine-independent (no allocator, no timing); it leaves out what the hooks cannot
-see: gradient buffers during a backward pass and temporaries freed before the next saved tensor.  On a GPU,
-:func:`cuda_peak_bytes` gives the allocator's view instead.
+see: gradient buffers during a backward pass and temporaries freed before the next saved tensor.  The allocator's
+view, which sees everything allocated, is :func:`allocator_peak_bytes`: the CPU allocator's events through
+``torch.profiler`` (:func:`cpu_peak_bytes`) or the CUDA allocator's peak (:func:`cuda_peak_bytes`).
 
 >>> import torch
 >>> a = torch.ones(1000, requires_grad=True)
@@ -27,13 +28,16 @@ see: gradient buffers during a backward pass and temporaries freed before the ne
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import os
+import sys
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import torch
 from torch.autograd import forward_ad
 
-__all__ = ["MemoryMeter", "cuda_peak_bytes", "storage_key"]
+__all__ = ["MemoryMeter", "allocator_peak_bytes", "cpu_peak_bytes", "cuda_peak_bytes", "storage_key"]
 
 
 def storage_key(t: torch.Tensor) -> tuple[int, int]:
@@ -156,3 +160,64 @@ def cuda_peak_bytes(fn: Any, device: Any = None) -> int:
     fn()
     torch.cuda.synchronize(device)
     return int(torch.cuda.max_memory_allocated(device))
+
+
+@contextlib.contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    """File descriptor 2 to /dev/null for the block (C++ logging that Python cannot redirect); restored after."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def cpu_peak_bytes(fn: Any) -> int:
+    r"""Peak bytes the CPU allocator holds while ``fn()`` runs, above what was allocated before the call:
+
+    .. math:: \max_t \sum_{e\le t} b_e,
+
+    the running sum of the signed sizes :math:`b_e` of the allocator events (allocations positive, frees negative)
+    that ``torch.profiler`` records with ``profile_memory=True``, in time order.  Memory allocated before the call
+    (the meta-parameters) is not counted; its frees during the call cannot occur while the caller holds it.
+    Deterministic for a deterministic single-threaded ``fn`` (the sizes and their order depend on the operations
+    only)."""
+    from torch.autograd import DeviceType
+    from torch.profiler import ProfilerActivity, profile
+
+    prof = profile(activities=[ProfilerActivity.CPU], profile_memory=True)
+    with _stderr_silenced():  # kineto prints a line to fd 2 at every start and stop
+        prof.__enter__()
+    try:
+        fn()
+    finally:
+        with _stderr_silenced():
+            prof.__exit__(None, None, None)
+    events = [
+        (int(e.start_ns()), i, int(e.nbytes()))
+        for i, e in enumerate(prof.profiler.kineto_results.events())
+        if e.name() == "[memory]" and e.device_type() == DeviceType.CPU
+    ]
+    events.sort()
+    current = peak = 0
+    for _, _, n in events:
+        current += n
+        peak = max(peak, current)
+    return peak
+
+
+def allocator_peak_bytes(fn: Any, device: Any = "cpu") -> int:
+    """The allocator's peak bytes above the starting level while ``fn()`` runs: :func:`cpu_peak_bytes` on
+    ``"cpu"``, ``torch.cuda.max_memory_allocated`` minus ``memory_allocated`` before the call on a CUDA device."""
+    dev = torch.device(device)
+    if dev.type == "cpu":
+        return cpu_peak_bytes(fn)
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+        base = int(torch.cuda.memory_allocated(dev))
+        return cuda_peak_bytes(fn, dev) - base
+    raise ValueError(f"device must be 'cpu' or a CUDA device for the allocator's peak, got {device!r}.")

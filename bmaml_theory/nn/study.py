@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from bmaml_theory.nn.data import MNIST1D, Task, TaskSampler, load_mnist1d
-from bmaml_theory.nn.memory import MemoryMeter
+from bmaml_theory.nn.memory import MemoryMeter, allocator_peak_bytes
 from bmaml_theory.nn.methods import Inner, accuracy, adapt, check_method, meta_gradient, to_torch
 from bmaml_theory.nn.model import CNN1d, n_bytes
 from bmaml_theory.nn.outer import make_outer
@@ -33,11 +33,15 @@ __all__ = [
     "AccuracySettings",
     "MemorySettings",
     "accuracy_study",
+    "allocator_point",
     "hvp_cost_study",
+    "hvp_flops",
+    "hvp_flops_study",
     "mean_ci",
     "memory_bytes",
     "memory_point",
     "memory_study",
+    "nearest_centre",
 ]
 
 TRAIN_CLASSES = (0, 1, 2, 3, 4)
@@ -129,6 +133,41 @@ def memory_point(
     }
 
 
+def allocator_point(
+    method: str,
+    width: int,
+    K: int,
+    depth: int = 3,
+    ways: int = 5,
+    shots: int = 1,
+    queries: int = 1,
+    seed: int = 0,
+    device: str = "cpu",
+) -> dict:
+    r"""The allocator's peak bytes of one meta-gradient of ``method`` on one MNIST-1D task, above the meta-parameters
+    (:func:`~bmaml_theory.nn.memory.allocator_peak_bytes`: ``torch.profiler`` on CPU, the CUDA allocator on a GPU).
+
+    Unlike :func:`memory_point` (saved tensors and registered state only), this sees every allocation: gradient
+    buffers, temporaries, the task's tensors.  ``param_bytes`` is :math:`|\theta|` in bytes, the unit of the
+    flatness allowance of ``tmlr-flat-memory``."""
+    check_method(method)
+    data = load_mnist1d(num_samples=500, seed=42)
+    task = TaskSampler(data.x, data.y, TRAIN_CLASSES, ways, shots, queries, seed=seed).sample()
+    model = CNN1d(width, depth, ways).to(device)
+    theta = {k: v.to(device) for k, v in model.init_params(seed).items()}
+    cfg = Inner(K=K)
+    peak = allocator_peak_bytes(lambda: meta_gradient(method, model, theta, task, cfg), device)
+    return {
+        "method": method,
+        "width": width,
+        "K": K,
+        "depth": depth,
+        "device": str(torch.device(device)),
+        "allocator_peak_bytes": int(peak),
+        "param_bytes": n_bytes(theta),
+    }
+
+
 def memory_bytes(method: str, width: int, K: int, depth: int = 3) -> int:
     """Total bytes of :func:`memory_point` (the replay of the memory claims' measurements)."""
     return int(memory_point(method, width, K, depth)["total_bytes"])
@@ -174,10 +213,26 @@ class AccuracySettings:
 
 
 def _evaluate(method: str, model: CNN1d, theta: dict, tasks: list, cfg: Inner) -> list[float]:
+    """Meta-test accuracy per task: adapt on the support set, accuracy on the query set (on ``theta``'s device)."""
+    device = next(iter(theta.values())).device
     out = []
     for t in tasks:
-        xs, ys, xq, yq = to_torch(t)
+        xs, ys, xq, yq = to_torch(t, device=device)
         out.append(accuracy(model, adapt(method, model, theta, xs, ys, cfg), xq, yq))
+    return out
+
+
+def nearest_centre(tasks: Sequence[Task]) -> list[float]:
+    r"""Accuracy per task of the nearest-class-centre rule on the raw signals: a query :math:`x` gets the label
+    :math:`\arg\min_c\|x-\mu_c\|_2`, :math:`\mu_c` the mean of class c's support signals (no training: the
+    baseline every meta-learned arm must beat to count as having learned)."""
+    out = []
+    for t in tasks:
+        xs, xq = t.xs.reshape(len(t.xs), -1), t.xq.reshape(len(t.xq), -1)
+        labels = np.unique(t.ys)
+        centres = np.stack([xs[t.ys == c].mean(0) for c in labels])
+        pred = labels[np.argmin(((xq[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)]
+        out.append(float(np.mean(pred == t.yq)))
     return out
 
 
@@ -190,18 +245,21 @@ def train_one(
     outer: str | None = None,
     eta: float | None = None,
     progress: Progress = _quiet,
+    device: str = "cpu",
 ) -> dict:
-    """Meta-train ``method`` for ``s.outer_steps`` steps; meta-test accuracy curve and final per-task accuracies.
+    """Meta-train ``method`` for ``s.outer_steps`` steps; meta-test accuracy curve and final per-task accuracies,
+    beside the same tasks' accuracy at step 0 (``initial``) and of :func:`nearest_centre` (``ncc``).
 
     The meta-test tasks depend only on (``shots``, ``seed``), so methods are compared on the same tasks."""
     check_method(method)
-    model = CNN1d(s.width, s.depth, s.ways)
-    theta = model.init_params(seed)
+    model = CNN1d(s.width, s.depth, s.ways).to(device)
+    theta = {k: v.to(device) for k, v in model.init_params(seed).items()}
     opt = make_outer(outer or s.outer, eta if eta is not None else s.eta)
     train = TaskSampler(data.x, data.y, TRAIN_CLASSES, s.ways, shots, s.queries, seed=1000 + seed)
     test_tasks = TaskSampler(data.x_test, data.y_test, TEST_CLASSES, s.ways, shots, s.queries, seed=2000 + seed).batch(
         s.final_tasks
     )
+    initial = _evaluate(method, model, theta, test_tasks, s.inner)
     steps, accs, clock, losses, acc_lists = [], [], [], [], []
     elapsed = 0.0
     for step in range(s.outer_steps + 1):
@@ -234,6 +292,8 @@ def train_one(
         "seconds": clock,
         "train_loss": losses,
         "final": final,
+        "initial": initial,
+        "ncc": nearest_centre(test_tasks),
         "seconds_per_step": elapsed / max(s.outer_steps, 1),
     }
 
@@ -335,3 +395,84 @@ def hvp_timing(model: CNN1d, xs: torch.Tensor, ys: torch.Tensor, reps: int, seed
         "ratio_marginal": float(np.median(tm)) / mg,
         "ratio_fwd_over_rev": float(np.median(tf)) / mg,
     }
+
+
+def hvp_flops(model: CNN1d, xs: torch.Tensor, ys: torch.Tensor, seed: int = 0) -> dict:
+    r"""Floating-point operations of one gradient :math:`\nabla\hat f(\phi)` and of one Hessian-vector product
+    :math:`\nabla^2\hat f(\phi)v` of the support loss of ``model`` on (``xs``, ``ys``), counted by
+    :class:`torch.utils.flop_counter.FlopCounterMode` (matrix products and convolutions, forward and backward; the
+    elementwise operations it does not count are O(activations), against O(activations x width) for a convolution).
+
+    Counted: the forward pass alone (``forward_flops``), a gradient (forward + backward, ``grad_flops``), an HVP by
+    reverse over reverse from scratch (forward, backward with ``create_graph``, second backward; ``hvp_flops``) and
+    by forward over reverse (``torch.func.jvp`` of ``torch.func.grad``; ``hvp_fwd_over_rev_flops``).  Each count is
+    taken twice; ``deterministic`` says whether the two agree (a count depends on the operations and shapes only).
+
+    Derivation of the ratio: a bilinear operation (convolution, matrix product) of F operations costs 2F more in
+    the backward pass (the gradients with respect to each factor), so :math:`\mathrm{grad}=3F`; the gradient
+    program consists of bilinear operations of 3F operations in all, and differentiating it once more costs twice
+    that again, so :math:`\mathrm{HVP}=3F+6F=9F` and HVP / gradient = 3 up to the first layer, whose input needs
+    no gradient (slightly below 3)."""
+    from torch.func import grad as fgrad
+    from torch.func import jvp
+    from torch.utils.flop_counter import FlopCounterMode
+
+    theta = model.init_params(seed)
+    gen = torch.Generator().manual_seed(seed + 1)
+    v = {k: torch.randn(t.shape, generator=gen) for k, t in theta.items()}
+
+    def lossf(p: dict) -> torch.Tensor:
+        return torch.nn.functional.cross_entropy(model.logits(p, xs), ys)
+
+    def leaves() -> dict:
+        return {k: t.detach().requires_grad_() for k, t in theta.items()}
+
+    def forward() -> None:
+        with torch.no_grad():
+            lossf(theta)
+
+    def gradient() -> None:
+        p = leaves()
+        torch.autograd.grad(lossf(p), list(p.values()))
+
+    def hvp() -> None:
+        p = leaves()
+        g = torch.autograd.grad(lossf(p), list(p.values()), create_graph=True)
+        torch.autograd.grad(g, list(p.values()), grad_outputs=list(v.values()))
+
+    def fwd_over_rev() -> None:
+        jvp(fgrad(lossf), (theta,), (v,))
+
+    def count(fn: Callable[[], None]) -> tuple[int, dict[str, int]]:
+        with FlopCounterMode(display=False) as fc:
+            fn()
+        return int(fc.get_total_flops()), {str(k): int(n) for k, n in fc.get_flop_counts().get("Global", {}).items()}
+
+    out: dict = {"width": model.width, "depth": model.depth, "signals": int(xs.shape[0])}
+    same = True
+    for name, fn in (("forward", forward), ("grad", gradient), ("hvp", hvp), ("hvp_fwd_over_rev", fwd_over_rev)):
+        a, ops = count(fn)
+        b, _ = count(fn)
+        same = same and a == b
+        out[f"{name}_flops"] = a
+        out[f"{name}_ops"] = ops
+    out["deterministic"] = same
+    out["ratio"] = out["hvp_flops"] / out["grad_flops"]
+    out["ratio_fwd_over_rev"] = out["hvp_fwd_over_rev_flops"] / out["grad_flops"]
+    out["grad_over_forward"] = out["grad_flops"] / out["forward_flops"]
+    return out
+
+
+def hvp_flops_study(
+    widths: Sequence[int], depths: Sequence[int], n_signals: int = 25, seed: int = 0, progress: Progress = _quiet
+) -> list[dict]:
+    """:func:`hvp_flops` per (width, depth) on the same 5-way task as :func:`hvp_cost_study`."""
+    data = load_mnist1d(num_samples=500, seed=42)
+    task = TaskSampler(data.x, data.y, TRAIN_CLASSES, 5, n_signals // 5, 1, seed=seed).sample()
+    xs, ys, _, _ = to_torch(task)
+    rows = []
+    for depth in depths:
+        for width in widths:
+            progress(f"hvp flops width={width} depth={depth}")
+            rows.append(hvp_flops(CNN1d(width, depth, 5), xs, ys, seed))
+    return rows

@@ -1,5 +1,5 @@
-"""hvp-cost's decision rule on synthetic timings: timing noise decides nothing (no torch needed: the timing grid is
-put into the run's cache, where the claim reads it)."""
+"""hvp-cost's decision rule on synthetic FLOP counts and timings: the exact count decides, timing noise decides
+nothing (no torch needed: both grids are put into the run's cache, where the claim reads them)."""
 
 from __future__ import annotations
 
@@ -19,10 +19,28 @@ def _rows(per_point: list[list[float]]) -> list[dict]:
     ]
 
 
-def _run(per_point: list[list[float]], quick: bool = False):
-    """The claim on these points, padded with INSIDE points to the default grid's 6 (so its per-point level)."""
+def _flop_rows(ratios: list[float], deterministic: bool = True) -> list[dict]:
+    return [
+        {
+            "width": 16 * (k + 1),
+            "depth": 2,
+            "forward_flops": 100,
+            "grad_flops": 300,
+            "hvp_flops": int(300 * r),
+            "hvp_fwd_over_rev_flops": 900,
+            "ratio": r,
+            "ratio_fwd_over_rev": 3.0,
+            "deterministic": deterministic,
+        }
+        for k, r in enumerate(ratios)
+    ]
+
+
+def _run(flop_ratios: list[float], deterministic: bool = True, quick: bool = False, timing=None):
+    """The claim on these FLOP ratios (timings: the default grid's 6 points, evidence only)."""
     ctx = Context(quick=quick)
-    ctx.cache["tmlr-hvp"] = _rows(per_point + [INSIDE] * (6 - len(per_point)))
+    ctx.cache["tmlr-hvp-flops"] = _flop_rows(flop_ratios, deterministic)
+    ctx.cache["tmlr-hvp"] = _rows(timing if timing is not None else [INSIDE] * 6)
     return run_claim("hvp-cost", ctx)
 
 
@@ -52,33 +70,26 @@ def test_nearest_in_ci():
     assert hvp_cost.nearest_in_ci([9.0 + k for k in range(12)], lv) == 10.0  # interval (10, 19)
 
 
-def test_every_interval_inside_holds():
-    r = _run([INSIDE, [x + 1 for x in INSIDE]])
-    assert r.status == "holds" and r.measured == pytest.approx(3.6)
-    assert r.evidence["point_level"] == pytest.approx(1 - 0.05 / 6)
+def test_flop_ratio_within_the_bound_holds_whatever_the_seconds_say():
+    # wall-clock ratios wholly below 2.5 (the old rule's refutation) decide nothing now
+    below = [[2.0 + 0.01 * k for k in range(12)]] * 6
+    r = _run([2.98, 3.0], timing=below)
+    assert r.status == "holds" and r.measured == pytest.approx(3.0)
+    assert r.evidence["wall_clock"]["point_level"] == pytest.approx(1 - 0.05 / 6)
 
 
-def test_a_whole_interval_below_the_band_is_not_reproduced_and_replays():
-    below = [2.0 + 0.04 * k for k in range(11)] + [2.9]  # interval (2.04, 2.4): the 2.9 is dropped
-    r = _run([INSIDE, below])
-    assert r.status == "not-reproduced" and r.measured == pytest.approx(2.4)
-    rep = r.counterexample["replay"]
-    assert rep["target"] == "bmaml_theory.claims.tmlr.hvp_cost:nearest_in_ci"
-    assert hvp_cost.nearest_in_ci(**rep["kwargs"]) == pytest.approx(2.4)
+def test_a_ratio_above_five_is_not_reproduced_and_replays_by_recounting():
+    r = _run([3.0, 5.2])
+    assert r.status == "not-reproduced" and r.measured == pytest.approx(5.2)
+    assert r.counterexample["replay"]["target"] == "bmaml_theory.claims.tmlr.hvp_cost:flop_ratio"
+    assert r.counterexample["instance"] == {"width": 32, "depth": 2}
 
 
-def test_an_interval_across_an_edge_is_inconclusive_never_a_verdict():
-    # median 2.385 is outside the band, but the interval (2.07, 2.7) reaches into it: the noise could decide
-    straddle = [2.0 + 0.07 * k for k in range(12)]
-    r = _run([INSIDE, straddle])
-    assert r.status == "inconclusive" and "noise cannot decide" in r.decision
-    # and one outlying repetition cannot set an end of an interval
-    spike = [*INSIDE[:-1], 40.0]
-    assert _run([spike]).status == "holds"
+def test_counts_that_differ_between_two_runs_are_never_a_verdict():
+    assert _run([5.2], deterministic=False).status == "inconclusive"
+    r = _run([3.0], deterministic=False)
+    assert r.status == "inconclusive" and "not reproducible" in r.decision
 
 
-def test_quick_is_never_decisive():
-    assert _run([[2.0, 2.1, 2.2], [2.6, 2.7, 2.8]], quick=True).status == "inconclusive"
-    # even with enough repetitions for an interval wholly below the band, a quick run is not a verdict
-    r = _run([[2.0 + 0.01 * k for k in range(12)]], quick=True)
-    assert r.status == "inconclusive" and r.counterexample is None
+def test_quick_decides_on_the_same_exact_count():
+    assert _run([3.0], quick=True, timing=[[2.0, 2.1, 2.2]]).status == "holds"

@@ -21,7 +21,11 @@ SOURCE = "Chayti & Jaggi (TMLR 2026 revision), abstract"
 # Memory sweep (deterministic bytes, meta device): the same grid in --quick and default runs.
 MEM_WIDTHS = (16, 64, 250)
 MEM_KS = (1, 5, 20)
-MEM_DEPTH = 3
+MEM_DEPTH = 3  # the meter grid of limitations-autodiff
+# tmlr-flat-memory: depth as well as width and K, allocator and meter (--quick: the corners of the same grid)
+FLAT_DEPTHS, FLAT_WIDTHS, FLAT_KS = (2, 4, 8), (16, 64, 250), (1, 5, 20)
+FLAT_DEPTHS_QUICK, FLAT_WIDTHS_QUICK, FLAT_KS_QUICK = (2, 8), (16, 64), (1, 5)
+FLAT_METHODS = ("fobmaml", "fobmaml-sym", "maml")
 
 # Accuracy runs (ours: the paper gives no settings).  Chosen once, before any run, for the 2-core CPU budget.
 ACC_STEPS, ACC_STEPS_QUICK = 80, 15
@@ -61,6 +65,12 @@ def accuracy_settings(quick: bool, methods: tuple[str, ...] = ("maml", "fobmaml"
     )
 
 
+def settings_of(ctx: Context) -> dict:
+    """The accuracy settings of this run: those ``verify mnist1d --full`` put into the cache, else the ledger's."""
+    full = ctx.cache.get("tmlr-accuracy-settings")
+    return dict(full) if full is not None else accuracy_settings(ctx.quick).as_dict()
+
+
 def memory_rows(ctx: Context) -> list[dict]:
     """Bytes per (method, width, K) that the memory claims read (meta device, exact): both FO-B-MAML variants,
     MAML and forward mode on MEM_WIDTHS x MEM_KS, FO-MAML at K = 1."""
@@ -82,12 +92,60 @@ def memory_rows(ctx: Context) -> list[dict]:
     return ctx.cached("tmlr-memory", run)
 
 
-def mem(rows: list[dict], method: str, width: int, K: int) -> int:
-    """Total bytes of (method, width, K) in ``rows``."""
+def flat_axes(quick: bool) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """(depths, widths, Ks) of tmlr-flat-memory."""
+    if quick:
+        return FLAT_DEPTHS_QUICK, FLAT_WIDTHS_QUICK, FLAT_KS_QUICK
+    return FLAT_DEPTHS, FLAT_WIDTHS, FLAT_KS
+
+
+def flat_grid(quick: bool = False) -> list[tuple[str, int, int, int]]:
+    """(method, width, K, depth) of tmlr-flat-memory: FLAT_METHODS over depths x widths x Ks, FO-MAML at K = 1."""
+    ds, ws, Ks = flat_axes(quick)
+    grid = [(m, w, K, d) for m in FLAT_METHODS for d in ds for w in ws for K in Ks]
+    return grid + [("fomaml", w, 1, d) for d in ds for w in ws]
+
+
+def allocator_rows(ctx: Context) -> list[dict]:
+    """The allocator's peak bytes (``torch.profiler`` on CPU) over :func:`flat_grid`."""
+
+    def run() -> list[dict]:
+        from bmaml_theory.nn.study import allocator_point
+
+        single_thread()
+        grid = flat_grid(ctx.quick)
+        rows = []
+        for i, (m, w, K, d) in enumerate(grid):
+            ctx.progress(f"allocator {m} width={w} K={K} depth={d} ({i + 1}/{len(grid)})")
+            rows.append(allocator_point(m, w, K, depth=d))
+        return rows
+
+    return ctx.cached("tmlr-allocator", run)
+
+
+def meter_rows(ctx: Context) -> list[dict]:
+    """The saved-tensor meter's bytes (:func:`~bmaml_theory.nn.study.memory_point`) over :func:`flat_grid`."""
+
+    def run() -> list[dict]:
+        from bmaml_theory.nn.study import memory_point
+
+        single_thread()
+        grid = flat_grid(ctx.quick)
+        rows = []
+        for i, (m, w, K, d) in enumerate(grid):
+            ctx.progress(f"meter {m} width={w} K={K} depth={d} ({i + 1}/{len(grid)})")
+            rows.append(memory_point(m, w, K, depth=d))
+        return rows
+
+    return ctx.cached("tmlr-meter-depth", run)
+
+
+def mem(rows: list[dict], method: str, width: int, K: int, depth: int | None = None, key: str = "total_bytes") -> int:
+    """Bytes (column ``key``) of (method, width, K[, depth]) in ``rows``."""
     for r in rows:
-        if (r["method"], r["width"], r["K"]) == (method, width, K):
-            return int(r["total_bytes"])
-    raise KeyError((method, width, K))
+        if (r["method"], r["width"], r["K"]) == (method, width, K) and (depth is None or r["depth"] == depth):
+            return int(r[key])
+    raise KeyError((method, width, K, depth))
 
 
 def accuracy_runs(ctx: Context) -> list[dict]:
@@ -134,26 +192,58 @@ def outer_runs(ctx: Context) -> list[dict]:
     return ctx.cached("tmlr-outer", run)
 
 
-def one_sided(diffs: list[float], margin: float) -> tuple[float, str, dict]:
-    r"""The 95% interval of mean(diffs) decides a claim 'mean >= -margin' (normal interval over tasks x seeds).
+LEARN_MARGIN = 0.05  # power gate: an arm learned iff it beats its step-0 accuracy and nearest-centre by this much
+
+
+def t_halfwidth(x: np.ndarray) -> float:
+    r"""Half-width of the one-sided 95% bound of a mean over n seeds: :math:`t_{0.95,n-1}\,s/\sqrt n` (inf if n < 2)."""
+    from scipy import stats
+
+    if x.size < 2:
+        return math.inf
+    return float(stats.t.ppf(0.95, x.size - 1)) * float(x.std(ddof=1)) / math.sqrt(x.size)
+
+
+def seed_means(a: dict[int, list[float]], b: dict[int, list[float]]) -> list[float]:
+    """Per training seed (the unit of replication), the mean over that seed's paired test tasks of a - b; seeds in
+    increasing order, only those both arms have."""
+    return [float(np.mean(np.subtract(a[sd], b[sd]))) for sd in sorted(set(a) & set(b))]
+
+
+def one_sided(seed_diffs: list[float], margin: float) -> tuple[float, str, dict]:
+    r"""One-sided 95% bounds of the mean paired difference over training seeds decide a claim 'mean >= -margin':
+    :math:`\bar d\mp t_{0.95,n-1}s/\sqrt n` with :math:`d_s` the seed's mean over its paired test tasks (the seed is
+    the unit of replication; tasks of one seed share one trained model and are not independent replicates).
 
     Returns (bound, which, summary): the lower bound when it clears -margin (then the claim holds), else the upper
-    bound (the claim is refuted only if even the upper bound is below -margin; otherwise the interval straddles the
-    margin and the run lacks power)."""
-    x = np.asarray(diffs, dtype=float)
-    m = float(x.mean())
-    h = 1.96 * float(x.std(ddof=1)) / math.sqrt(x.size) if x.size > 1 else math.inf
+    bound (the claim is refuted only if even the upper bound is below -margin; otherwise the run lacks power)."""
+    x = np.asarray(seed_diffs, dtype=float)
+    m = float(x.mean()) if x.size else math.nan
+    h = t_halfwidth(x)
     lo, hi = m - h, m + h
-    summary = {"mean": m, "ci95": [lo, hi], "n": int(x.size)}
+    summary = {"mean": m, "lower95": lo, "upper95": hi, "seeds": int(x.size), "per_seed": [float(v) for v in x]}
     if lo >= -margin:
         return lo, "lower", summary
     return hi, "upper", summary
 
 
 def bound_from(diffs: list[float], which: str) -> float:
-    """Replay: the lower or upper 95% bound of mean(diffs) (normal interval), recomputed from recorded differences."""
+    """Replay: the lower or upper one-sided 95% bound (t over seeds) of mean(diffs), from the per-seed differences."""
     if which not in ("lower", "upper"):
         raise ValueError(f"which must be 'lower' or 'upper', got {which!r}")
     x = np.asarray(diffs, dtype=float)
-    h = 1.96 * float(x.std(ddof=1)) / math.sqrt(x.size)
+    h = t_halfwidth(x)
     return float(x.mean()) - h if which == "lower" else float(x.mean()) + h
+
+
+def learned(runs: list[dict], margin: float = LEARN_MARGIN) -> tuple[bool, dict]:
+    r"""Power gate of one arm (its runs over seeds): it learned iff, averaged over seeds, its final meta-test
+    accuracy beats both its own step-0 accuracy and the nearest-class-centre baseline on the same tasks by at least
+    ``margin`` (0.05).  An arm that did not learn makes any comparison with it inconclusive, whatever the sign."""
+    if not runs:
+        return False, {"seeds": 0}
+    final = float(np.mean([np.mean(r["final"]) for r in runs]))
+    init = float(np.mean([np.mean(r["initial"]) for r in runs])) if all("initial" in r for r in runs) else math.nan
+    ncc = float(np.mean([np.mean(r["ncc"]) for r in runs])) if all("ncc" in r for r in runs) else math.nan
+    ok = final - init >= margin and final - ncc >= margin  # NaN (no reference recorded) fails closed
+    return bool(ok), {"final": final, "step0": init, "nearest_centre": ncc, "seeds": len(runs), "learned": bool(ok)}
