@@ -60,10 +60,10 @@ def test_golden_quick_statuses(quick):
     got = {e["id"]: e["status"] for e in quick[2]["claims"]}
     runnable = {c for c, s in REGISTRY.items() if not s.statement.missing()}
     assert set(golden) == set(REGISTRY), "tests/golden/quick_statuses.json must list every registered claim"
-    # imaml-memory's autodiff part needs the nn extra (torch); without it the row is inconclusive (its NumPy part
-    # alone is a sanity check), so the golden status, measured with every extra installed, holds only with torch
+    # imaml-memory's CNN part, imaml-memory-as-printed and fallah-hfmaml-cost's FLOP count need the nn extra (torch);
+    # without it these rows are inconclusive (what remains is a sanity check), so the golden statuses need torch
     if any(REGISTRY["tmlr-flat-memory"].statement.missing()):
-        golden["imaml-memory"] = "inconclusive"
+        golden["imaml-memory"] = golden["imaml-memory-as-printed"] = golden["fallah-hfmaml-cost"] = "inconclusive"
     assert {c: golden[c] for c in runnable} == got
 
 

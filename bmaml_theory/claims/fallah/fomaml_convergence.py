@@ -65,7 +65,11 @@ STATEMENT = Statement(
     "(Delta min{...}), K(eps) = 1.1 x the first iteration count whose 99% Student-t CI of E||grad F(w_eps)|| is below "
     "max{floor, eps} on one seed, confirmed on a fresh seed (dimensionless); holds = the printed floor reached and "
     "the constant below the reference; the no-growth part is a sanity check on fixed instances (it cannot trip "
-    "while the prescriptions are kept: K(eps) ~ S/(eps - s_inf) with the runs' noise level s_inf at most a few % of the floor)",
+    "while the prescriptions are kept: K(eps) ~ S/(eps - s_inf) with the runs' noise level s_inf at most a few % of "
+    "the floor). Floor margin: the runs settle at 0.1-2.2% of the printed floor (>= 45x below it, "
+    "evidence.floor_checks). The rows can never read violated on these fixed instances: a floor not reached, or a "
+    "constant above the heuristic reference, is inconclusive, which is correct for a theorem whose O(1) constant "
+    "is not printed",
     threshold=Threshold(cv.reference_constant(METHOD), "<="),
     tolerance=Tolerance(0.0, "K(eps) is decided by a 99% Student-t CI fixed before the run, confirmed on a fresh seed"),
     group="fallah-mc",

@@ -43,7 +43,8 @@ STATEMENT = Statement(
     "meta-objective.)",
     form="(a) with delta ~ eps^2 Algorithm 1 reaches ||grad F|| <= C eps for every eps, C independent of eps "
     "(reuses delta-eps2: valid constants, errata E6); (b) FO-MAML's direction does not vanish at stationary points "
-    "of the MAML objective (reuses fallah-fomaml-bias)",
+    "of the MAML objective (reuses fallah-fomaml-bias: part (b) measures FO-MAML's bias on Fallah et al.'s one-step "
+    "MAML objective, the setting where FO-MAML's bias is established, not on B-MAML (6))",
     assumptions="(a) delta-eps2's: Theorems 1-2's outer methods with valid constants, forward estimator at "
     "Corollary 1's nu, worst-case delta-errors, its instances; (b) fallah-fomaml-bias's: M >= 2 tasks, exact "
     "gradients, alpha in {1/(10L), 1/L}",

@@ -33,7 +33,8 @@ STATEMENT = Statement(
     source="Chayti & Jaggi, Introduction, Contributions 2)",
     statement="To address the challenges of theoretical analysis, we show that the general MAML objective satisfies "
     "a generalized smoothness assumption introduced in [17].",
-    form="existence: F = (1/M) sum_i F_i is (calL0, calL1)-smooth with some constants; measured with Corollary 2's "
+    form="'the general MAML objective' is the B-MAML objective (6); existence: F = (1/M) sum_i F_i is "
+    "(calL0, calL1)-smooth with some constants; measured with Corollary 2's "
     "corrected constants (errata E6), the printed ones being cor2's row",
     assumptions="Corollary 2's: Assumptions 1, 2, 4, lam >= 2 Lhat1; searched: logistic families with M in [2, 8], "
     "n in [2, 10], non-convex training allowed, train != test, lam in 2 Lhat1 [1, 10], zeta the local dispersion",
