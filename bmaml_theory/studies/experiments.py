@@ -20,7 +20,8 @@ never requires; Table 1 too varies :math:`\hat\kappa=1/\lambda` up to 1e4):
   problem is slow only through a small inner learning rate (q = 1 - lr mu ~ 0.967 per step, K in [1, 200] spans the
   whole transition), a regime the caption does not describe (evidence).
 
-``Regime.spread`` is the spread of each A_i's eigenvalues, never called kappa; it bounds cond(A_i), one of the three candidate readings of kappa in docs/notation.md.
+``Regime.spread`` is the spread of each A_i's eigenvalues, never called kappa; it bounds cond(A_i), one of the
+three candidate readings of kappa in docs/notation.md.
 
 FO-B-MAML uses :math:`\nu_K=\delta_K^{1/2}` (forward) and :math:`\delta_K^{1/3}` (symmetric) as eq. (14)
 prescribes, :math:`\delta_K=q^K\|\nabla h(\theta)\|/\mu` the GD certificate after K steps, clipped to
