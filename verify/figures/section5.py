@@ -53,7 +53,7 @@ def _title(regime: str, s: Mapping) -> str:
 @figure(
     "fig1_left.png",
     claims=("fig1-left",),
-    description="Figure 1 (left) reproduced: relative meta-gradient error against inner GD steps K, two regimes",
+    description="Figure 1 (left) reproduced: relative meta-gradient error against inner GD steps K, four regimes (two decide)",
 )
 def fig1_left(results: Mapping[str, ClaimResult], path: Path) -> None:
     study = results["fig1-left"].data["study"]
