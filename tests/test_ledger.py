@@ -144,7 +144,7 @@ def test_output_files_get_normal_modes(quick):
     assert not list(out.parent.glob(".figures.*")), "staging leftovers survived"
 
 
-def _synthetic_results():
+def _synthetic_results(hedged_b: bool = False):
     from bmaml_theory.claims import Context, Measurement, Replay, Statement, Threshold, Tolerance, runners
 
     def st(cid, **kw):
@@ -170,7 +170,7 @@ def _synthetic_results():
     results = [
         runners.decide(ctx, st("a-holds"), [m(0.5)]),
         runners.decide(ctx, st("a-refuted"), [m(2.0)]),
-        runners.decide(ctx, st("b-refuted"), [m(3.0)]),
+        runners.decide(ctx, st("b-refuted", hedged=hedged_b), [m(3.0)]),
         runners.decide(ctx, st("a-slip", category="slip", intended="a-holds"), [m(2.0)]),
         runners.decide(ctx, st("a-scope", category="scope"), [m(2.0)]),
         runners.decide(ctx, st("a-sentence", kind="empirical", settings_given=False), [m(2.0)]),
@@ -201,6 +201,30 @@ def test_summary_counts_the_three_kinds_of_finding_apart():
     _validate(json.loads(json.dumps(doc)))
 
 
+def test_a_hedged_refutation_is_visible_in_the_counts_and_the_entry():
+    """A refutation of a hedged sentence ('prima facie') is still a refutation, but the counts phrase and the entry
+    say so; without a hedged one the phrase has no parenthesis (the test above)."""
+    results = _synthetic_results(hedged_b=True)
+    s = ledger_mod.summary(results, [])
+    assert s["categories"]["refutation"] == 2 and s["hedged_refutations"] == 1
+    assert ledger_mod.counts_phrase(s).startswith("1 holds, 2 refutations (1 of a hedged sentence), 1 slip,")
+    doc = json.loads(json.dumps(ledger_mod.ledger_doc(results, True, 1.0, [])))
+    assert [e["id"] for e in doc["claims"] if e["hedged"]] == ["b-refuted"]
+    entry = ledger_mod.schema()["$defs"]["entry"]
+    assert "hedged" in entry["required"] and entry["properties"]["hedged"]["type"] == "boolean"
+
+
+def test_hedged_must_be_a_bool():
+    with pytest.raises(ValueError, match="hedged must be True or False"):
+        _synthetic_results(hedged_b="yes")  # type: ignore[arg-type]
+
+
+def test_limitations_autodiff_is_declared_hedged():
+    from bmaml_theory.claims.tmlr.limitations_autodiff import STATEMENT
+
+    assert STATEMENT.hedged and "prima facie" in STATEMENT.statement
+
+
 @pytest.mark.parametrize(
     ("cid", "field", "value"),
     [
@@ -210,6 +234,7 @@ def test_summary_counts_the_three_kinds_of_finding_apart():
         ("a-holds", "category", "refutation"),  # a holds entry carries no category
         ("a-sentence", "category", "refutation"),  # not-reproduced is counted apart
         ("a-slip", "intended", None),  # a slip names its intended row
+        ("a-refuted", "hedged", None),  # every entry says whether its sentence is hedged
         ("a-scope", "counterexample", None),  # a scope finding reruns like a violation
     ],
 )

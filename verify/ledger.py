@@ -76,6 +76,7 @@ def summary(results: list[ClaimResult], skipped: list[dict]) -> dict:
     s: dict = {k: sum(r.status == k for r in results) for k in STATUSES}
     s["errored"] = sum(r.error is not None for r in results)
     s["categories"] = {c: sum(r.category == c for r in results) for c in CATEGORIES}
+    s["hedged_refutations"] = sum(r.category == "refutation" and r.statement.hedged for r in results)
     s["skipped"] = skipped
     return s
 
@@ -86,12 +87,14 @@ def _n(count: int, one: str, many: str) -> str:
 
 def counts_phrase(s: dict) -> str:
     """The one sentence every output closes with: the three kinds of finding counted apart, e.g.
-    ``37 holds, 10 refutations, 2 slips, 1 scope finding, 0 inconclusive, 6 not reproduced``."""
+    ``37 holds, 10 refutations (1 of a hedged sentence), 2 slips, 1 scope finding, 0 inconclusive, 6 not reproduced``
+    (the parenthesis only when a refuted sentence is hedged, as "prima facie")."""
     c = s["categories"]
+    h = s.get("hedged_refutations", 0)
     return ", ".join(
         [
             f"{s['holds']} holds",
-            _n(c["refutation"], "refutation", "refutations"),
+            _n(c["refutation"], "refutation", "refutations") + (f" ({h} of a hedged sentence)" if h else ""),
             _n(c["slip"], "slip", "slips"),
             _n(c["scope"], "scope finding", "scope findings"),
             f"{s['inconclusive']} inconclusive",

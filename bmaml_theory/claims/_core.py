@@ -160,6 +160,8 @@ class Statement:
     requires: tuple[str, ...] = ()  # optional modules the check needs (e.g. ("torch", "mnist1d")); else skipped
     category: str = "refutation"  # what a failure of this row is: "refutation", "slip" or "scope" (CATEGORIES)
     intended: str | None = None  # for a slip: the id of the row that checks the evident intended reading
+    # the printed sentence is a hedged expectation ("prima facie"): its refutation refutes the expectation it states
+    hedged: bool = False
 
     def missing(self) -> list[str]:
         """The required optional modules that are not importable here (the claim is then skipped, not failed)."""
@@ -173,6 +175,8 @@ class Statement:
         for name in ("id", "source", "statement", "form", "assumptions", "measure"):
             if not getattr(self, name).strip():
                 raise ValueError(f"claim {self.id}: field {name!r} is empty")
+        if not isinstance(self.hedged, bool):
+            raise ValueError(f"claim {self.id}: hedged must be True or False, got {self.hedged!r}")
         if self.category not in CATEGORIES:
             raise ValueError(f"claim {self.id}: category must be one of {CATEGORIES}, got {self.category!r}")
         if self.category == "slip" and not self.intended:
@@ -334,6 +338,7 @@ class ClaimResult:
                 "status": self.status,
                 "category": self.category,
                 "intended": s.intended,
+                "hedged": s.hedged,
                 "measure": s.measure,
                 "measured": self.measured,
                 "unbounded": self.unbounded,

@@ -30,7 +30,8 @@ QUICK_STATUS = {
     "thm1-inexact": "holds",  # the delta part with valid constants; the printed 2-cycle is thm1's finding
     "thm2-inexact": "holds",
     "delta-eps2": "inconclusive",  # quick runs one instance (power_ok=False); the default run holds
-    "overall-complexity": "holds",  # kappa the inner problem's condition number; the kappa^ -> 0 blow-up is evidence
+    "overall-complexity": "holds",  # kappa the inner problem's condition number, growth tested as kappa -> infinity
+    "overall-complexity-as-printed": "violated",  # the slip: literal kappa^ -> 0 blow-up
     "abstract-convergence": "inconclusive",  # reuses delta-eps2's runs (tests/claims/test_sentences.py)
 }
 
@@ -232,11 +233,29 @@ def test_corrected_kappa_keeps_the_inner_factor_bounded():
     assert max(vals) <= 2.0
 
 
-def test_overall_complexity_decides_on_kappa_and_reports_the_literal_blowup(quick_results):
+def test_overall_complexity_growth_runs_as_kappa_grows(quick_results):
+    """The growth test is over kappa^ in 1e1..1e4 (kappa = 1 + kappa^ up to the nu term, so sqrt(kappa) spans ~1.5
+    decades), where it could fail; the ratio stays bounded (AGD's sqrt(kappa) ln(kappa/delta))."""
     r = quick_results["overall-complexity"]
     assert r.status == "holds" and r.measured <= 2.0 and not r.evidence["growth"]["unbounded"]
-    lit = r.evidence["as_printed_kappa_hat"]["growth_in_1_over_sqrt_kappa_hat"]
-    assert lit["unbounded"] and lit["ratios"][-1] == pytest.approx(4.0 / (math.sqrt(1e-8) * math.log(1e8)), rel=1e-9)
+    assert [row["kappa"] for row in r.evidence["runs"]] == list(overall_complexity.KAPPA_LARGE)
+    assert overall_complexity.inner_kappa(1e4, 1e-5) == pytest.approx(1e4 + 1, rel=1e-2)  # kappa = 1 + kappa^ (+ nu)
+
+
+def test_overall_complexity_growth_test_can_fail():
+    """The same growth test flags a ratio that grows like sqrt(kappa) (an inner count of kappa, not sqrt(kappa))."""
+    fam = [(math.sqrt(k), Measurement(math.sqrt(k), {"k": k}, Replay("x:y", {}))) for k in (1e1, 1e2, 1e3, 1e4)]
+    assert runners._growth_fit(fam)["unbounded"]
+
+
+def test_overall_complexity_as_printed_is_the_literal_slip(quick_results):
+    """At tiny kappa^ every solve certifies after one AGD iteration: the literal ratio is exactly
+    4/(sqrt(kappa^) ln(1/delta)) at delta = 1e-8, unbounded as kappa^ -> 0; over the delta grid the sup exceeds 4000."""
+    r = quick_results["overall-complexity-as-printed"]
+    assert r.status == "violated" and r.category == "slip" and r.unbounded
+    assert r.statement.intended == "overall-complexity"
+    assert r.counterexample["value"] == pytest.approx(4.0 / (math.sqrt(1e-8) * math.log(1e8)), rel=1e-9)
+    assert r.evidence["worst_ratio"] > 4000
 
 
 # --- bad input -------------------------------------------------------------------------------------------------------

@@ -56,7 +56,8 @@ STATEMENT = Statement(
     statement="Lemma: Consider the objective function F and alpha in [0, 1] we have ||grad F(w) - grad F(w)|| <= "
     "(4L + 2 rho alpha min{E_i[||grad f_i(w)||], E_i[||grad f_i(w)||]}) ||w - u||",
     form="the lemma as printed: alpha in [0, 1] (absolute, so alpha > 1/L is admitted when L > 1); u for the second "
-    "w (does not affect the verdict); the alpha <= 1/L reading (the evident intended statement) is the row fallah-smoothness",
+    "w (does not affect the verdict); the alpha <= 1/L reading (the evident intended statement) is the row "
+    "fallah-smoothness. The slip is the reading note's (its transcription of the lemma), not Fallah et al.'s",
     assumptions="Assumptions 1-5 of the note (F bounded below; f_i twice differentiable, L-smooth, rho-Lipschitz "
     "Hessian); alpha in [0, 1] as printed; the counterexample: one task, n = 1, f = (L/4) w^2 - (3L/2) log cosh w, "
     "L = 2, alpha = 1",

@@ -26,6 +26,7 @@ from bmaml_theory.claims.tmlr import _study
 
 STATEMENT = Statement(
     id="limitations-autodiff",
+    hedged=True,
     source="Chayti & Jaggi (arXiv 2409.03682), Sec. 6 Limitations",
     statement=(
         "One possible solution to avoid the use of the finite difference method is to use automatic differentiation "

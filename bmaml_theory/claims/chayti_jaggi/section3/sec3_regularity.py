@@ -109,7 +109,8 @@ STATEMENT = Statement(
     form="a scope question: whether Assumptions 1-3 (the standing assumptions of Section 4's results) with lam >= 2 "
     "Lhat1 give the symmetric estimator's O(delta^(2/3)) bias rate (the TMLR abstract's) and eq. (12)'s O(lam nu^2) "
     "without Section 3's extra regularity hypothesis; arXiv v1 states the symmetric rates under that hypothesis and "
-    "supports the second identity of eq. (12) only experimentally, so a failure is a scope finding, not a violation",
+    "supports the second identity of eq. (12) only experimentally, so a failure is a scope finding, not a violation; it "
+    "would become a refutation if the TMLR body states O(delta^(2/3)) under Assumptions 1-3 alone",
     assumptions="Assumptions 1-3 exactly (fhat_i C^{2,1}; f_i Lipschitz with a Lipschitz gradient, C^{1,1}, or, "
     "literally, with an 'L1-smooth Hessian'; mu > 0), lam >= 2 Lhat1. Decisive: the pinned train-kink family (n = 1, "
     "f linear, fhat with a jump of its third derivative at phi*_0), inside the class under every reading; evidence "

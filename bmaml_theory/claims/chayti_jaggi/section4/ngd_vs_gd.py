@@ -65,8 +65,10 @@ STATEMENT = Statement(
     "judging from those upper bounds, it is (theoretically) better to use NormalizedGD than GD, even when strong "
     "convexity (Assumption 3) is satisfied.",
     form="the comparison of the printed bounds by their dominant terms as eps -> 0 (the usual reading of two O(.) "
-    "counts): lim T1/T2 = calL0/(calL0 + G calL1) <= 1 with Corollary 2's printed constants; the pointwise comparison "
-    "at fixed eps < ||grad F(theta0)|| is evidence",
+    "counts): lim T1/T2 = calL0/(calL0 + G calL1) <= 1 with Corollary 2's printed constants; a comparison between "
+    "printed bounds that thm1 and thm2 refute as printed (it says which bound is smaller, not which method is "
+    "faster); the pointwise comparison at fixed eps < ||grad F(theta0)|| is evidence (the bounds cross at "
+    "eps* = sqrt(G calL0/calL1))",
     assumptions="Theorems 1-2 with Corollary 3's assumptions (Assumptions 1-4, lam >= 2 Lhat1, mu > 0), F bounded "
     "below; LogisticSpace (M in [1, 8], n in [2, 10], multi-point data, non-convex training) with r = 0 (F >= 0), "
     "certified zeta",

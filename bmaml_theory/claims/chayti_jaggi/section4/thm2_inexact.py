@@ -30,7 +30,7 @@ STATEMENT = Statement(
     statement="Under the smoothness assumptions as in Corollary 3, Algorithm 1, using GD with eta = 1/(calL0 + G "
     "calL1) (G is defined in Corollary 3), finds a meta-parameter theta satisfying ||grad F(theta)|| <= eps + "
     "O(sqrt(delta)) in at most O(calL0 Delta/eps^2 + G calL1 Delta/eps^2) outer steps.",
-    form=THM1.form.replace("thm1's finding", "thm2's finding"),
+    form=THM1.form.replace("see thm1", "see thm2").replace("thm1's finding", "thm2's finding"),
     assumptions="Corollary 3's assumptions, F bounded below, inner solutions delta-inexact as in (13) (worst-case "
     "errors); E8's convex instance, a non-convex one and a two-task instance (certified zeta = 0.604), lam = 2 Lhat1, "
     "theta0 = (3, 1), eta from E6's corrected constants",
