@@ -1,4 +1,9 @@
-"""pmap: index-seeded evaluations, results in index order, the same bit for bit locally and on a Dask cluster."""
+"""pmap: index-seeded evaluations, results in index order, the same bit for bit locally and on a Dask cluster.
+
+The bit-for-bit comparisons here are between runs on ONE machine (the test process, its loky workers and a
+LocalCluster share the CPU and the NumPy/BLAS builds): the same computation path run in different processes. Across
+machines only verdicts are promised (docs/scale-out.md).
+"""
 
 from __future__ import annotations
 

@@ -63,7 +63,8 @@ def _parser() -> argparse.ArgumentParser:
             metavar="ADDRESS",
             default=None,
             help="run the claim groups on the existing Dask cluster whose scheduler is at ADDRESS "
-            "(e.g. tcp://127.0.0.1:8786; needs the dist extra; --jobs is then ignored); the same ledger bit for bit",
+            "(e.g. tcp://127.0.0.1:8786; needs the dist extra; --jobs is then ignored); on the same machine and "
+            "libraries, the same ledger bit for bit (docs/scale-out.md says which rows measure the machine)",
         )
         sp.add_argument("--seed", type=int, default=0, help="base seed of every random draw (default 0)")
         sp.add_argument("--no-progress", action="store_true", help="no progress bar or per-claim lines")
