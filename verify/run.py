@@ -29,6 +29,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import statistics
@@ -88,30 +89,50 @@ class RunOutcome:
     figure_errors: dict[str, str] = field(default_factory=dict)
     groups: list[GroupRun] = field(default_factory=list)
     backend: str = "this process"
+    seed: int = 0
+    notes: list[str] = field(default_factory=list)
 
     @property
     def errored(self) -> int:
         return sum(r.error is not None for r in self.results)
 
     def run_info(self) -> dict:
-        """Where the run ran and each group's wall time (for the ledger's top-level provenance)."""
-        return {"backend": self.backend, "groups": [g.to_json() for g in self.groups]}
+        """Where the run ran, its seed, each group's wall time and attempts (for the ledger's top-level provenance)."""
+        info = {"backend": self.backend, "seed": self.seed, "groups": [g.to_json() for g in self.groups]}
+        retried = [g.group for g in self.groups if g.attempts > 1]
+        if retried:
+            info["retried_groups"] = retried
+        if self.notes:
+            info["notes"] = list(self.notes)
+        return info
 
 
-def expected_seconds(ids: Iterable[str], ledger: Path | None = None) -> dict[str, float]:
+def expected_seconds(
+    ids: Iterable[str], ledger: Path | None = None, notes: list[str] | None = None
+) -> dict[str, float]:
     """Expected seconds per claim: ``provenance.seconds`` in ``ledger`` (default: the committed one).
 
     A claim the ledger lacks (new, or no ledger at all) gets the median of the known ones, or
-    :data:`FALLBACK_SECONDS`; an unreadable ledger counts as none.  Used to order groups only.
+    :data:`FALLBACK_SECONDS`; an unreadable ledger counts as none.  The ledger is read defensively (it may have been
+    edited by hand): a non-finite, negative or non-numeric ``seconds`` is ignored, and each ignored entry appends a
+    line to ``notes``.  Used to order groups only.
     """
     path = LEDGER if ledger is None else Path(ledger)
     known: dict[str, float] = {}
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-        for c in doc.get("claims", []):
-            s = (c.get("provenance") or {}).get("seconds")
-            if isinstance(s, (int, float)) and s >= 0:
-                known[str(c["id"])] = float(s)
+        entries = doc.get("claims", []) if isinstance(doc, dict) else []
+        for c in entries if isinstance(entries, list) else []:
+            if not isinstance(c, dict) or not isinstance(c.get("id"), str):
+                continue
+            s = (c.get("provenance") or {}).get("seconds") if isinstance(c.get("provenance"), dict) else None
+            if isinstance(s, (int, float)) and not isinstance(s, bool) and math.isfinite(s) and s >= 0:
+                known[c["id"]] = float(s)
+            elif s is not None and notes is not None:
+                notes.append(
+                    f"{path.name}: claim {c['id']!r} has provenance.seconds = {s!r}, not a finite number >= 0; "
+                    "ignored (it only orders the groups)"
+                )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         known = {}
     fallback = statistics.median(known.values()) if known else FALLBACK_SECONDS
@@ -242,6 +263,8 @@ def run_claims(
     ``ledger`` (default: the committed ``figures/claims.json``) gives the expected seconds that order the groups.
     ``group_fn`` runs one group in a worker (the default; tests inject faults through it).
     """
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be an integer in [0, 2^32) (NumPy seeds are non-negative), got {seed!r}")
     t0 = time.perf_counter()
     wanted = list(REGISTRY) if ids is None else list(ids)
     skipped, runnable = [], []
@@ -252,7 +275,11 @@ def run_claims(
         else:
             runnable.append(cid)
     client = _connect(dask) if dask is not None else None  # a usage error before any work
-    tasks = plan(groups(runnable), expected_seconds(runnable, ledger))
+    notes: list[str] = []
+    tasks = plan(groups(runnable), expected_seconds(runnable, ledger, notes))
+    if log:
+        for n in notes:
+            print(f"bmaml-verify: note: {n}", file=sys.stderr)
     deadline_s = GROUP_TIMEOUT_S[quick]
     done: dict[str, ClaimResult] = {}
     bar = _bar(len(runnable), progress)
@@ -285,7 +312,7 @@ def run_claims(
         _on_loky(tasks, jobs, quick, seed, deadline_s, report, group_fn)
     bar.close()
     results = [done[c] for c in runnable]
-    return RunOutcome(results, skipped, time.perf_counter() - t0, groups=tasks, backend=backend)
+    return RunOutcome(results, skipped, time.perf_counter() - t0, groups=tasks, backend=backend, seed=seed, notes=notes)
 
 
 def _on_loky(tasks, jobs, quick, seed, deadline_s, report, group_fn) -> None:
