@@ -180,8 +180,45 @@ def _run_group_remote(
     return rs, time.perf_counter() - t0, _where(kind)
 
 
+PARENT_ENV = "BMAML_VERIFY_PARENT_PID"  # set by the run for its worker processes: the process they must not outlive
+PARENT_POLL_S = 1.0
+_watching = False
+
+
+def _exit_with_parent() -> None:
+    """In a worker process: exit at once (``os._exit``) when the run that started it is gone.
+
+    A SIGKILLed run cannot tell its workers to stop, and a busy loky worker checks its queue only between tasks, so
+    without this it computes on (reparented to init) for up to a group's deadline.  A daemon thread compares the
+    parent pid with the run's pid (:data:`PARENT_ENV`) every :data:`PARENT_POLL_S` s; a change means the run died and
+    the worker was reparented.  Its exit also lets loky's resource tracker, which outlives the workers, unlink their
+    semaphores.  Started once per process; a no-op in the run's own process or where the variable is unset.
+    """
+    global _watching
+    run_pid = int(os.environ.get(PARENT_ENV, "0") or 0)
+    if _watching or run_pid in (0, os.getpid()):
+        return
+    _watching = True
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != run_pid:
+                os._exit(70)  # EX_SOFTWARE: the run that wanted this result no longer exists
+            time.sleep(PARENT_POLL_S)
+
+    import threading
+
+    threading.Thread(target=watch, name="bmaml-verify-parent-watch", daemon=True).start()
+
+
 def _keyed(k: int, fn: Callable, *args) -> tuple[int, tuple]:
+    _exit_with_parent()
     return k, fn(*args)
+
+
+def _guarded(fn: Callable, *args) -> tuple:
+    _exit_with_parent()
+    return fn(*args)
 
 
 # Groups that measure their own process (tracemalloc counts the allocations of every thread in it): on a Dask worker
@@ -196,8 +233,9 @@ def _run_isolated(ids: list[str], quick: bool, seed: int, deadline_s: float, fn:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    os.environ[PARENT_ENV] = str(os.getpid())  # inherited by the spawned process: it exits if this one dies
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as ex:
-        return ex.submit(fn, ids, quick, seed, deadline_s, "isolated process").result()
+        return ex.submit(_guarded, fn, ids, quick, seed, deadline_s, "isolated process").result()
 
 
 def _connect(address: str):
@@ -319,7 +357,16 @@ def _on_loky(tasks, jobs, quick, seed, deadline_s, report, group_fn) -> None:
     """Groups on ``jobs`` loky processes, LPT order; after a worker death the unreturned groups run isolated."""
     from joblib import Parallel, delayed
 
-    par = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered", batch_size=1, pre_dispatch="n_jobs")
+    os.environ[PARENT_ENV] = str(os.getpid())  # inherited by the workers: each exits if this process dies
+    # max_nbytes=None: the arguments are claim ids, never large arrays, so no memmapping folder in /dev/shm to leak
+    par = Parallel(
+        n_jobs=jobs,
+        backend="loky",
+        return_as="generator_unordered",
+        batch_size=1,
+        pre_dispatch="n_jobs",
+        max_nbytes=None,
+    )
     pending = dict(enumerate(tasks))
     try:
         for k, out in par(
@@ -351,6 +398,24 @@ def _on_loky(tasks, jobs, quick, seed, deadline_s, report, group_fn) -> None:
                     report(g, None, msg)
 
 
+NO_WORKER_GRACE_S = 45.0  # a cluster without any worker this long fails its remaining groups (workers may restart)
+POLL_S = 2.0  # how often the Dask loop wakes up to look at the cluster when no group has returned
+
+
+def _dask_attempts(client, key: str) -> int:
+    """How many times the cluster ran the task ``key``: 1 + the workers that died holding it (the scheduler's
+    ``suspicious`` count); 1 when the scheduler cannot say."""
+
+    def count(dask_scheduler, key=key) -> int:
+        ts = dask_scheduler.tasks.get(key)
+        return int(getattr(ts, "suspicious", 0) or 0) if ts is not None else 0
+
+    try:
+        return 1 + int(client.run_on_scheduler(count))
+    except Exception:
+        return 1
+
+
 def _on_dask(client, tasks, quick, seed, deadline_s, report, group_fn) -> None:
     """Groups as one task each on the cluster, in LPT order, never more in flight than the cluster has threads.
 
@@ -361,56 +426,91 @@ def _on_dask(client, tasks, quick, seed, deadline_s, report, group_fn) -> None:
     import uuid
     from concurrent.futures import ThreadPoolExecutor
 
-    from dask.distributed import as_completed
-
     tag = uuid.uuid4().hex[:8]
     own = [g for g in tasks if g.group in OWN_PROCESS_GROUPS]
     queue = [g for g in tasks if g.group not in OWN_PROCESS_GROUPS]
     local_pool = ThreadPoolExecutor(max_workers=1)  # the own-process groups, one at a time, beside the cluster
     local = [(g, local_pool.submit(_run_isolated, g.claims, quick, seed, deadline_s, group_fn)) for g in own]
-    in_flight: dict[str, GroupRun] = {}
+    in_flight: dict[str, object] = {}  # task key -> its Future
+    group_of: dict[str, GroupRun] = {}
 
     def slots() -> int:
         return max(1, sum(client.nthreads().values()))
 
-    def submit(ac) -> None:
+    def submit() -> None:
         while queue and len(in_flight) < slots():
             g = queue.pop(0)
             f = client.submit(
                 group_fn, g.claims, quick, seed, deadline_s, "dask", key=f"bmaml-verify-{g.group}-{tag}", pure=False
             )
-            in_flight[f.key] = g
-            ac.add(f)
+            in_flight[f.key] = f
+            group_of[f.key] = g
 
     def lost(why: str) -> None:
-        for g in [*in_flight.values(), *queue]:
+        for g in [*(group_of[k] for k in in_flight), *queue]:
             report(g, None, f"the group did not come back from the Dask cluster ({why})")
         in_flight.clear()
         queue.clear()
 
-    # every group ends by its cooperative deadline; one that does not, or a cluster that went away, ends the wait
+    # every group ends by its cooperative deadline; one that does not, or a cluster that went away, ends the wait;
+    # a cluster with no worker (all died, none restarted) fails what is left after NO_WORKER_GRACE_S
+    from distributed import wait
+
     limit = deadline_s * len(tasks) + 60.0
+    t_start = time.monotonic()
+    no_worker_since: float | None = None
+    probe = ThreadPoolExecutor(max_workers=1)  # asks the scheduler for its workers, never blocking the loop for long
+
+    def workers_left() -> int:
+        try:
+            return len(probe.submit(client.nthreads).result(timeout=POLL_S * 5))
+        except Exception:  # the scheduler does not answer: as good as no worker
+            return 0
+
     try:
-        with client.as_current():  # as_completed finds the client here (it is not the process default)
-            ac = as_completed(timeout=limit)
-        submit(ac)
-        for f in ac:
-            g = in_flight.pop(f.key)
+        submit()
+        while in_flight:
             try:
-                out = f.result()
-            except Exception as exc:
-                report(
-                    g,
-                    None,
-                    f"the group's Dask task failed ({type(exc).__name__}: {exc}): a worker died running it (more "
-                    "often than distributed.scheduler.allowed-failures allows) or the cluster went away",
-                )
+                with client.as_current():  # wait finds the client here (it is not the process default)
+                    done = wait(list(in_flight.values()), timeout=POLL_S, return_when="FIRST_COMPLETED").done
+            except TimeoutError:
+                done = set()
+            for f in done:
+                in_flight.pop(f.key)
+                g = group_of[f.key]
+                g.attempts = _dask_attempts(client, f.key)
+                try:
+                    out = f.result()
+                except Exception as exc:
+                    report(
+                        g,
+                        None,
+                        f"the group's Dask task failed ({type(exc).__name__}: {exc}): a worker died running it (more "
+                        "often than distributed.scheduler.allowed-failures allows) or the cluster went away",
+                    )
+                else:
+                    report(g, out)
+            submit()
+            if done or not in_flight:
+                no_worker_since = None
+                continue
+            if workers_left() == 0:
+                no_worker_since = no_worker_since or time.monotonic()
+                if time.monotonic() - no_worker_since >= NO_WORKER_GRACE_S:
+                    lost(
+                        f"no Dask worker left for {NO_WORKER_GRACE_S:.0f} s (all died or were removed, and none "
+                        "joined); restart workers with 'dask worker ADDRESS --nthreads 1' and rerun these claims"
+                    )
+                    break
             else:
-                report(g, out)
-            submit(ac)
+                no_worker_since = None
+            if time.monotonic() - t_start > limit:
+                lost(f"no group returned within {limit:.0f} s, past every group's deadline")
+                break
     except Exception as exc:  # the cluster is gone (nothing can be sent) or a group hung past every deadline
         lost(f"{type(exc).__name__}: {exc}")
     finally:
+        probe.shutdown(wait=False)
         for g, fut in local:
             try:
                 report(g, fut.result())
