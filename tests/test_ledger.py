@@ -1,6 +1,7 @@
 """The ledger as a whole (schema 2): validated, pinned, replayable, and the same verdicts quick and default.
 
-One quick run of every claim (``verify all --quick``, in-process CLI, 2 jobs) is shared by the tests of this module.
+One quick run of every claim (``verify all --quick``, in-process CLI, 2 jobs) is shared by the whole session
+(``quick_run`` in tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -20,13 +21,8 @@ REFUTED = {"violated", "not-reproduced"}
 
 
 @pytest.fixture(scope="module")
-def quick(tmp_path_factory):
-    from verify.cli import main
-
-    out = tmp_path_factory.mktemp("quick") / "figures"
-    rc = main(["all", "--quick", "--out", str(out), "--no-progress", "--jobs", "2"])
-    doc = json.loads((out / "claims.json").read_text())
-    return rc, out, doc
+def quick(quick_run):
+    return quick_run.rc, quick_run.out, quick_run.doc  # the session's one quick run (tests/conftest.py)
 
 
 def _validate(doc: dict) -> None:

@@ -9,7 +9,7 @@ import pytest
 from scipy import integrate, stats
 
 from bmaml_theory.adversary import Structure
-from bmaml_theory.claims import Context, Measurement, Replay, run_claim, runners
+from bmaml_theory.claims import Context, Measurement, Replay, runners
 from bmaml_theory.claims.fallah import (
     _common,
     _convergence,
@@ -41,9 +41,8 @@ QUICK_IDS = (
 
 
 @pytest.fixture(scope="module")
-def quick():
-    ctx = Context(quick=True)
-    return {cid: run_claim(cid, ctx) for cid in QUICK_IDS}
+def quick(quick_run):
+    return quick_run.pick(QUICK_IDS)  # the session's one quick run (tests/conftest.py)
 
 
 def test_quick_statuses(quick):
