@@ -209,3 +209,38 @@ def test_a_non_finite_committed_time_is_ignored_with_a_note(tmp_path):
     assert exp == dict.fromkeys("abcde", 2.0)  # the ignored ones take the median of the finite ones
     assert len(notes) == 3 and all("ignored" in n for n in notes)
     json.dumps([g.to_json() for g in vrun.plan({"g": list("abcde")}, exp)], allow_nan=False)  # writable
+
+
+def test_update_record_rewrites_only_the_generated_parts(tmp_path):
+    from verify import ledger
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "README.md").write_text(f"intro\n{ledger.README_START}\nold table\n{ledger.README_END}\nrest\n")
+    outcome = vrun.RunOutcome([], [], 12.5)
+    wrote = record.update_record(tmp_path, outcome)
+    assert wrote == [tmp_path / "README.md", tmp_path / "docs" / "claims.md"]
+    text = (tmp_path / "README.md").read_text()
+    assert text.startswith("intro\n") and text.endswith("rest\n") and "old table" not in text and "12.5 s" in text
+    assert (tmp_path / "docs" / "claims.md").read_text().startswith("# Claims ledger")
+
+
+def test_dirty_paths_ignores_the_generated_record_and_stray_files(tmp_path):
+    import shutil
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    run = lambda *a: subprocess.run(["git", "-C", str(tmp_path), *a], check=True, capture_output=True)  # noqa: E731
+    run("init", "-q")
+    for f in ("README.md", "figures/claims.json", "docs/claims.md", "verify/x.py"):
+        (tmp_path / f).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / f).write_text("a")
+    run("add", ".")
+    run("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x")
+    assert record.dirty_paths(tmp_path) == []
+    (tmp_path / "figures" / "claims.json").write_text("b")  # a plain run rewrote the record: not dirt
+    (tmp_path / "docs" / "claims.md").write_text("b")
+    (tmp_path / "notes.txt").write_text("b")  # a stray untracked file outside the code: not dirt
+    assert record.dirty_paths(tmp_path) == []
+    (tmp_path / "verify" / "new_claim.py").write_text("b")  # new code the commit would not name
+    (tmp_path / "README.md").write_text("b")
+    assert sorted(record.dirty_paths(tmp_path)) == ["README.md", "verify/new_claim.py"]
