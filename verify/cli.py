@@ -261,7 +261,7 @@ def _all_into(args: argparse.Namespace, out: Path) -> int:
     if outcome is None:
         return 2
     with OutputSet(out) as stage:
-        outcome.figure_errors = draw_figures(outcome.results, stage)
+        outcome.figure_errors = draw_figures(outcome.results, stage, jobs=args.jobs)
         outcome.seconds = time.perf_counter() - t0
         figs = {
             n: outcome.figure_errors.get(n, "ok") for n in FIGURES if n in outcome.figure_errors or (stage / n).exists()
