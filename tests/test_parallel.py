@@ -152,7 +152,7 @@ def wait_group(ids, quick, seed, deadline_s, kind="local process"):
 def local_run():
     from verify.run import run_claims
 
-    out = run_claims(FAST, quick=False, jobs=1, progress=False)
+    out = run_claims(FAST, quick=True, jobs=1, progress=False)
     # the comparison below cannot pass on empty or failed results: real verdicts, no errors
     assert [r.id for r in out.results] == FAST
     assert all(r.error is None for r in out.results)
@@ -193,7 +193,7 @@ def test_verify_jobs_2_gives_the_jobs_1_ledger(local_run):
 
     from verify.run import run_claims
 
-    two = run_claims(FAST, quick=False, jobs=2, progress=False)
+    two = run_claims(FAST, quick=True, jobs=2, progress=False)
     assert _ledger(two) == _ledger(local_run)
     assert all(f"pid {os.getpid()} " not in r.provenance["worker"] for r in two.results)  # really in workers
     assert {g.group for g in two.groups} == {r.statement.group for r in two.results}
@@ -203,7 +203,7 @@ def test_verify_jobs_2_gives_the_jobs_1_ledger(local_run):
 def test_a_local_worker_that_dies_fails_only_its_group(local_run):
     from verify.run import run_claims
 
-    out = run_claims(FAST, quick=False, jobs=2, progress=False, group_fn=kill_group)
+    out = run_claims(FAST, quick=True, jobs=2, progress=False, group_fn=kill_group)
     by = {r.id: r for r in out.results}
     assert by["symbolic-a4"].status == "inconclusive"
     assert "alone in a fresh process" in by["symbolic-a4"].error
@@ -220,7 +220,7 @@ def test_verify_on_a_local_cluster_gives_the_local_ledger(local_run):
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         with Client(cluster, set_as_default=False) as c:
             workers = set(c.scheduler_info(n_workers=-1)["workers"])
-        remote = run_claims(FAST, quick=False, dask=cluster.scheduler_address, progress=False)
+        remote = run_claims(FAST, quick=True, dask=cluster.scheduler_address, progress=False)
     assert _ledger(remote) == _ledger(local_run)
     assert len(workers) == 2
     where = {r.provenance["worker"] for r in remote.results}
@@ -229,6 +229,7 @@ def test_verify_on_a_local_cluster_gives_the_local_ledger(local_run):
 
 
 @needs_dist
+@pytest.mark.slow  # its own LocalCluster: run by CI's second pass (one Dask test stays in the README's command)
 def test_a_dask_worker_that_dies_fails_only_its_group(local_run):
     import dask
     from dask.distributed import LocalCluster
@@ -239,7 +240,7 @@ def test_a_dask_worker_that_dies_fails_only_its_group(local_run):
         dask.config.set({"distributed.scheduler.allowed-failures": 0}),
         LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
     ):
-        out = run_claims(FAST, quick=False, dask=cluster.scheduler_address, progress=False, group_fn=kill_group)
+        out = run_claims(FAST, quick=True, dask=cluster.scheduler_address, progress=False, group_fn=kill_group)
     by = {r.id: r for r in out.results}
     assert by["symbolic-a4"].status == "inconclusive"
     assert "KilledWorker" in by["symbolic-a4"].error
@@ -248,6 +249,7 @@ def test_a_dask_worker_that_dies_fails_only_its_group(local_run):
 
 
 @needs_dist
+@pytest.mark.slow  # its own LocalCluster: run by CI's second pass (one Dask test stays in the README's command)
 def test_a_cluster_that_goes_away_fails_only_the_groups_it_held(local_run, tmp_path, monkeypatch):
     import threading
     import time
@@ -266,7 +268,7 @@ def test_a_cluster_that_goes_away_fails_only_the_groups_it_held(local_run, tmp_p
 
     closer = threading.Thread(target=close_when_asked, daemon=True)
     closer.start()
-    out = run_claims(FAST, quick=False, dask=cluster.scheduler_address, progress=False, group_fn=wait_group)
+    out = run_claims(FAST, quick=True, dask=cluster.scheduler_address, progress=False, group_fn=wait_group)
     closer.join(timeout=60)
     by = {r.id: r for r in out.results}
     assert by["table1"].status == "inconclusive" and by["table1"].error
@@ -296,6 +298,7 @@ def test_verify_runs_each_group_serially_on_one_blas_thread(monkeypatch):
 
 
 @needs_dist
+@pytest.mark.slow  # its own LocalCluster: run by CI's second pass (one Dask test stays in the README's command)
 def test_own_process_groups_stay_off_the_cluster_and_match_the_local_ledger(local_run, monkeypatch):
     """A group that measures its own process (verify.run.OWN_PROCESS_GROUPS) runs on this machine, alone in a fresh
     process, beside the cluster's groups: same entries, and its worker says where it ran."""
@@ -307,7 +310,7 @@ def test_own_process_groups_stay_off_the_cluster_and_match_the_local_ledger(loca
     own = REGISTRY["symbolic-a4"].statement.group
     monkeypatch.setattr(vr, "OWN_PROCESS_GROUPS", {own: "test"})
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        remote = vr.run_claims(FAST, quick=False, dask=cluster.scheduler_address, progress=False)
+        remote = vr.run_claims(FAST, quick=True, dask=cluster.scheduler_address, progress=False)
     assert _ledger(remote) == _ledger(local_run)
     for r in remote.results:
         assert r.provenance["worker"].startswith("isolated process" if r.statement.group == own else "dask worker ")
@@ -337,7 +340,7 @@ def test_a_cluster_left_without_workers_fails_the_remaining_groups_within_a_minu
 
         threading.Thread(target=remove_workers, daemon=True).start()
         t0 = time.monotonic()
-        out = vr.run_claims(FAST, quick=False, dask=cluster.scheduler_address, progress=False, group_fn=stuck_group)
+        out = vr.run_claims(FAST, quick=True, dask=cluster.scheduler_address, progress=False, group_fn=stuck_group)
         took = time.monotonic() - t0
     assert took < 60, took
     assert all(r.status == "inconclusive" and "no Dask worker left" in r.error for r in out.results)
