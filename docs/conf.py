@@ -2,11 +2,16 @@
 statements, and an API reference generated from the docstrings.
 
 Build (offline; warnings are errors): ``python -m sphinx -W --keep-going -b html docs docs/_build/html``.
-Nothing here reaches the network: no intersphinx, no remote images.
+Nothing here reaches the network: no intersphinx, no remote images, and MathJax is served from the build itself
+(MathJax 3.2.2 as vendored by the ``sphinx-mathjax-offline`` package of the docs extra, copied into ``_static``).
+At the end of a build every HTML page is scanned: a ``<script>``, stylesheet, image or frame loaded from another
+host fails the build (:func:`remote_resources`), so the pages render with the network unreachable.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -58,3 +63,59 @@ napoleon_numpy_docstring = True
 
 html_theme = "furo"
 html_title = f"bmaml-theory {release}"
+
+# MathJax from the build, never from a CDN: the package's static folder holds mathjax/, which Sphinx copies into
+# _static/mathjax/ (fonts and the TeX extensions it autoloads included).
+_mathjax = importlib.util.find_spec("sphinx-mathjax-offline")
+_mathjax_static = None if _mathjax is None or _mathjax.origin is None else Path(_mathjax.origin).parent / "static"
+html_static_path = [str(_mathjax_static)] if _mathjax_static is not None else []
+mathjax_path = "mathjax/tex-chtml.js"
+
+_REMOTE = re.compile(
+    r"<(?:script|img|iframe|source|audio|video|embed)\b[^>]*\bsrc\s*=\s*[\"']?(?:https?:)?//"
+    r"|<link\b[^>]*\brel\s*=\s*[\"']?(?:stylesheet|preload|modulepreload|icon)[^>]*\bhref\s*=\s*[\"']?(?:https?:)?//"
+    r"|<link\b[^>]*\bhref\s*=\s*[\"']?(?:https?:)?//[^>]*\brel\s*=\s*[\"']?(?:stylesheet|preload|modulepreload|icon)"
+    r"|@import\s+(?:url\()?[\"']?(?:https?:)?//",
+    re.IGNORECASE,
+)
+
+
+def remote_resources(html_dir: Path) -> list[str]:
+    """Every resource an HTML page of ``html_dir`` would load from another host: 'page: tag' lines (empty = offline).
+
+    Hyperlinks (``<a href>``) are not loads and are allowed; scripts, stylesheets, images, frames and CSS imports are.
+    """
+    found = []
+    for page in sorted(Path(html_dir).rglob("*.html")):
+        text = page.read_text(encoding="utf-8", errors="replace")
+        for m in _REMOTE.finditer(text):
+            tag = text[m.start() : text.find(">", m.start()) + 1][:200]
+            found.append(f"{page.relative_to(html_dir)}: {tag}")
+    return found
+
+
+def _check_offline(app, exc) -> None:
+    if exc is not None or app.builder.format != "html":
+        return
+    found = remote_resources(Path(app.outdir))
+    if found:
+        from sphinx.errors import ExtensionError
+
+        raise ExtensionError(
+            f"{len(found)} remote resources in the built HTML (the docs must render offline):\n" + "\n".join(found[:20])
+        )
+    if not (Path(app.outdir) / "_static" / mathjax_path).is_file():
+        from sphinx.errors import ExtensionError
+
+        raise ExtensionError(f"_static/{mathjax_path} is missing from the build: MathJax would not load")
+
+
+def setup(app):
+    if _mathjax_static is None or not (_mathjax_static / mathjax_path).is_file():
+        from sphinx.errors import ExtensionError
+
+        raise ExtensionError(
+            "the docs serve MathJax themselves (they must render offline): pip install -e '.[docs]', which installs "
+            "sphinx-mathjax-offline"
+        )
+    app.connect("build-finished", _check_offline)

@@ -84,7 +84,8 @@ def test_output_set_recovers_a_swap_cut_between_its_renames(tmp_path):
     old = tmp_path / ".figures.previous"
     old.mkdir()
     (old / "claims.json").write_text("previous")
-    (tmp_path / ".figures.staging-abc").mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (tmp_path / f".figures.staging-{int(dead.stdout)}-abc").mkdir()  # a staging folder whose process has exited
     _io.OutputSet(out).recover()
     assert (out / "claims.json").read_text() == "previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["figures"]

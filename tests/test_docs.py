@@ -110,3 +110,54 @@ def test_headline_map_names_only_registered_rows():
         "nu-symmetric-scaling",
     }
     assert headline <= cited, sorted(headline - cited)
+
+
+def _conf():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("docs_conf", ROOT / "docs" / "conf.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_the_offline_check_finds_remote_loads_and_allows_links(tmp_path):
+    conf = _conf()
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "ok.html").write_text(
+        '<a href="https://arxiv.org/abs/2409.03682">paper</a><script src="_static/mathjax/tex-chtml.js"></script>'
+        '<link rel="stylesheet" href="_static/furo.css"><img src="fig.png">'
+    )
+    (tmp_path / "sub" / "bad.html").write_text(
+        '<script defer src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"></script>\n'
+        "<link href='//fonts.example.org/x.css' rel='stylesheet'>\n<img src=\"http://example.org/a.png\">"
+    )
+    found = conf.remote_resources(tmp_path)
+    assert [f.split(":", 1)[0] for f in found] == ["sub/bad.html"] * 3, found
+    assert conf.mathjax_path == "mathjax/tex-chtml.js"  # relative: served from the build's _static
+
+
+@pytest.mark.slow
+def test_docs_build_offline_with_local_mathjax(tmp_path):
+    """The full Sphinx build (extra 'docs') with the network unreachable where ``unshare -rn`` works: it passes the
+    build-finished check (no remote script, stylesheet or image on any page) and ships MathJax in _static."""
+    import shutil
+    import subprocess
+    import sys
+
+    pytest.importorskip("sphinx", reason="the docs extra is not installed")
+    pytest.importorskip("furo", reason="the docs extra is not installed")
+    conf = _conf()
+    if conf._mathjax_static is None:
+        pytest.skip("sphinx-mathjax-offline (docs extra) is not installed")
+    cmd = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", "docs", str(tmp_path / "html")]
+    if shutil.which("unshare") and subprocess.run(["unshare", "-rn", "true"], capture_output=True).returncode == 0:
+        cmd = ["unshare", "-rn", *cmd]
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    html = tmp_path / "html"
+    assert conf.remote_resources(html) == []
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    assert (html / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()  # glyphs local too
+    pages_with_math = [p for p in html.rglob("*.html") if "mathjax/tex-chtml.js" in p.read_text(encoding="utf-8")]
+    assert len(pages_with_math) >= 10  # the statement boxes and API pages load the local MathJax

@@ -3,6 +3,7 @@ and no claim that reached one of them reads ``holds`` (issue 12's acceptance tes
 
 from __future__ import annotations
 
+import ast
 import inspect
 import sys
 
@@ -13,8 +14,25 @@ from bmaml_theory.claims import REGISTRY, Context, groups, run_claim
 
 
 def _uses_theory(cid: str) -> bool:
-    src = inspect.getsource(sys.modules[REGISTRY[cid].module])
-    return "theory" in src
+    """Whether the claim's module imports ``bmaml_theory.theory`` itself (by its import statements, not by text:
+    every claim's source names the package ``bmaml_theory``, so a substring test selects them all)."""
+    tree = ast.parse(inspect.getsource(sys.modules[REGISTRY[cid].module]))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(a.name == "bmaml_theory.theory" for a in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and (
+            node.module == "bmaml_theory.theory"
+            or (node.module == "bmaml_theory" and any(a.name == "theory" for a in node.names))
+        ):
+            return True
+    return False
+
+
+def test_the_selector_selects_by_import():
+    chosen = {c for c in REGISTRY if _uses_theory(c)}
+    assert "prop3" in chosen  # imports theory for its constants
+    assert "symbolic-a4" not in chosen and "fallah-smoothness" not in chosen  # name the package, not the module
+    assert len(chosen) < len(REGISTRY)
 
 
 def test_raising_theory_never_reads_holds(monkeypatch):

@@ -1,6 +1,7 @@
 """The ledger as a whole (schema 3): validated, pinned, replayable, and the same verdicts quick and default.
 
-One quick run of every claim (``verify all --quick``, in-process CLI, 2 jobs) is shared by the tests of this module.
+One quick run of every claim (``verify all --quick``, in-process CLI, 2 jobs) is shared by the whole session
+(``quick_run`` in tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -20,13 +21,8 @@ REFUTED = {"violated", "scope", "not-reproduced"}
 
 
 @pytest.fixture(scope="module")
-def quick(tmp_path_factory):
-    from verify.cli import main
-
-    out = tmp_path_factory.mktemp("quick") / "figures"
-    rc = main(["all", "--quick", "--out", str(out), "--no-progress", "--jobs", "2"])
-    doc = json.loads((out / "claims.json").read_text())
-    return rc, out, doc
+def quick(quick_run):
+    return quick_run.rc, quick_run.out, quick_run.doc  # the session's one quick run (tests/conftest.py)
 
 
 def _validate(doc: dict) -> None:
@@ -90,23 +86,31 @@ def test_quick_never_flips_the_default_verdict(quick):
     assert not flips, flips
 
 
-def _replays(doc: dict):
-    """Counterexamples that can rerun here (a claim whose optional extra is missing, e.g. torch, is skipped)."""
+def _replays(doc: dict, extras: bool = False):
+    """Counterexamples that can rerun here (a claim whose optional extra is missing, e.g. torch, is skipped); with
+    ``extras`` only those of claims that need an optional extra, else only those that need none."""
     for e in doc["claims"]:
-        if e["counterexample"] is not None and not REGISTRY[e["id"]].statement.missing():
+        st = REGISTRY[e["id"]].statement
+        if e["counterexample"] is not None and not st.missing() and bool(st.requires) == extras:
             yield e["id"], e["counterexample"]
 
 
-def test_every_counterexample_reruns(quick):
+@pytest.mark.parametrize(
+    "extras",
+    [False, pytest.param(True, marks=pytest.mark.slow, id="extras")],  # torch replays train networks: ~45 s
+)
+def test_every_counterexample_reruns(quick, extras):
     seen = 0
     for doc in (quick[2], json.loads(COMMITTED.read_text())):
-        for cid, ce in _replays(doc):
+        for cid, ce in _replays(doc, extras):
             got = Replay(ce["replay"]["target"], ce["replay"]["kwargs"]).run()
             if ce["unbounded"]:
                 assert got == float("inf"), (cid, got)
             else:
                 assert got == pytest.approx(ce["value"], rel=1e-6, abs=1e-12), (cid, got, ce["value"])
             seen += 1
+    if extras and not seen:
+        pytest.skip("no claim with an optional extra has a counterexample here (extra not installed)")
     assert seen >= 1
 
 

@@ -1,8 +1,14 @@
-"""pmap: index-seeded evaluations, results in index order, the same bit for bit locally and on a Dask cluster."""
+"""pmap: index-seeded evaluations, results in index order, the same bit for bit locally and on a Dask cluster.
+
+The bit-for-bit comparisons here are between runs on ONE machine (the test process, its loky workers and a
+LocalCluster share the CPU and the NumPy/BLAS builds): the same computation path run in different processes. Across
+machines only verdicts are promised (docs/scale-out.md).
+"""
 
 from __future__ import annotations
 
 import importlib.util
+import os
 
 import numpy as np
 import pytest
@@ -113,6 +119,16 @@ def kill_group(ids, quick, seed, deadline_s, kind="local process"):
     return _run_group_remote(ids, quick, seed, deadline_s, kind)
 
 
+def stuck_group(ids, quick, seed, deadline_s, kind="local process"):
+    """Signal that a group started, then never return (its worker is removed meanwhile)."""
+    import os
+    import time
+    from pathlib import Path
+
+    (Path(os.environ["BMAML_TEST_FLAGS"]) / f"started-{os.getpid()}").touch()
+    time.sleep(600)
+
+
 def wait_group(ids, quick, seed, deadline_s, kind="local process"):
     """Run a group; the group of table1 first waits until the others have returned and the cluster is closed."""
     import os
@@ -136,7 +152,7 @@ def wait_group(ids, quick, seed, deadline_s, kind="local process"):
 def local_run():
     from verify.run import run_claims
 
-    out = run_claims(FAST, quick=False, jobs=1, progress=False)
+    out = run_claims(FAST, quick=True, jobs=1, progress=False)
     # the comparison below cannot pass on empty or failed results: real verdicts, no errors
     assert [r.id for r in out.results] == FAST
     assert all(r.error is None for r in out.results)
@@ -177,7 +193,7 @@ def test_verify_jobs_2_gives_the_jobs_1_ledger(local_run):
 
     from verify.run import run_claims
 
-    two = run_claims(FAST, quick=False, jobs=2, progress=False)
+    two = run_claims(FAST, quick=True, jobs=2, progress=False)
     assert _ledger(two) == _ledger(local_run)
     assert all(f"pid {os.getpid()} " not in r.provenance["worker"] for r in two.results)  # really in workers
     assert {g.group for g in two.groups} == {r.statement.group for r in two.results}
@@ -187,7 +203,7 @@ def test_verify_jobs_2_gives_the_jobs_1_ledger(local_run):
 def test_a_local_worker_that_dies_fails_only_its_group(local_run):
     from verify.run import run_claims
 
-    out = run_claims(FAST, quick=False, jobs=2, progress=False, group_fn=kill_group)
+    out = run_claims(FAST, quick=True, jobs=2, progress=False, group_fn=kill_group)
     by = {r.id: r for r in out.results}
     assert by["symbolic-a4"].status == "inconclusive"
     assert "alone in a fresh process" in by["symbolic-a4"].error
@@ -204,7 +220,7 @@ def test_verify_on_a_local_cluster_gives_the_local_ledger(local_run):
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         with Client(cluster, set_as_default=False) as c:
             workers = set(c.scheduler_info(n_workers=-1)["workers"])
-        remote = run_claims(FAST, quick=False, dask=cluster.scheduler_address, progress=False)
+        remote = run_claims(FAST, quick=True, dask=cluster.scheduler_address, progress=False)
     assert _ledger(remote) == _ledger(local_run)
     assert len(workers) == 2
     where = {r.provenance["worker"] for r in remote.results}
@@ -213,6 +229,7 @@ def test_verify_on_a_local_cluster_gives_the_local_ledger(local_run):
 
 
 @needs_dist
+@pytest.mark.slow  # its own LocalCluster: run by CI's second pass (one Dask test stays in the README's command)
 def test_a_dask_worker_that_dies_fails_only_its_group(local_run):
     import dask
     from dask.distributed import LocalCluster
@@ -223,7 +240,7 @@ def test_a_dask_worker_that_dies_fails_only_its_group(local_run):
         dask.config.set({"distributed.scheduler.allowed-failures": 0}),
         LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
     ):
-        out = run_claims(FAST, quick=False, dask=cluster.scheduler_address, progress=False, group_fn=kill_group)
+        out = run_claims(FAST, quick=True, dask=cluster.scheduler_address, progress=False, group_fn=kill_group)
     by = {r.id: r for r in out.results}
     assert by["symbolic-a4"].status == "inconclusive"
     assert "KilledWorker" in by["symbolic-a4"].error
@@ -232,6 +249,7 @@ def test_a_dask_worker_that_dies_fails_only_its_group(local_run):
 
 
 @needs_dist
+@pytest.mark.slow  # its own LocalCluster: run by CI's second pass (one Dask test stays in the README's command)
 def test_a_cluster_that_goes_away_fails_only_the_groups_it_held(local_run, tmp_path, monkeypatch):
     import threading
     import time
@@ -250,7 +268,7 @@ def test_a_cluster_that_goes_away_fails_only_the_groups_it_held(local_run, tmp_p
 
     closer = threading.Thread(target=close_when_asked, daemon=True)
     closer.start()
-    out = run_claims(FAST, quick=False, dask=cluster.scheduler_address, progress=False, group_fn=wait_group)
+    out = run_claims(FAST, quick=True, dask=cluster.scheduler_address, progress=False, group_fn=wait_group)
     closer.join(timeout=60)
     by = {r.id: r for r in out.results}
     assert by["table1"].status == "inconclusive" and by["table1"].error
@@ -280,6 +298,7 @@ def test_verify_runs_each_group_serially_on_one_blas_thread(monkeypatch):
 
 
 @needs_dist
+@pytest.mark.slow  # its own LocalCluster: run by CI's second pass (one Dask test stays in the README's command)
 def test_own_process_groups_stay_off_the_cluster_and_match_the_local_ledger(local_run, monkeypatch):
     """A group that measures its own process (verify.run.OWN_PROCESS_GROUPS) runs on this machine, alone in a fresh
     process, beside the cluster's groups: same entries, and its worker says where it ran."""
@@ -291,7 +310,102 @@ def test_own_process_groups_stay_off_the_cluster_and_match_the_local_ledger(loca
     own = REGISTRY["symbolic-a4"].statement.group
     monkeypatch.setattr(vr, "OWN_PROCESS_GROUPS", {own: "test"})
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        remote = vr.run_claims(FAST, quick=False, dask=cluster.scheduler_address, progress=False)
+        remote = vr.run_claims(FAST, quick=True, dask=cluster.scheduler_address, progress=False)
     assert _ledger(remote) == _ledger(local_run)
     for r in remote.results:
         assert r.provenance["worker"].startswith("isolated process" if r.statement.group == own else "dask worker ")
+
+
+@needs_dist
+@pytest.mark.slow
+def test_a_cluster_left_without_workers_fails_the_remaining_groups_within_a_minute(tmp_path, monkeypatch):
+    """Every worker removed mid-run, the scheduler still up: after NO_WORKER_GRACE_S (45 s by default; 3 s here,
+    which changes only the wait) every remaining group reads inconclusive with a message that says so."""
+    import threading
+    import time
+
+    from dask.distributed import LocalCluster
+
+    import verify.run as vr
+
+    monkeypatch.setenv("BMAML_TEST_FLAGS", str(tmp_path))
+    monkeypatch.setattr(vr, "NO_WORKER_GRACE_S", 3.0)
+    assert vr.NO_WORKER_GRACE_S + 5 * vr.POLL_S + vr.POLL_S < 60  # the default's worst case too: grace + probe + poll
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+
+        def remove_workers() -> None:
+            while not list(tmp_path.glob("started-*")):
+                time.sleep(0.05)
+            cluster.scale(0)
+
+        threading.Thread(target=remove_workers, daemon=True).start()
+        t0 = time.monotonic()
+        out = vr.run_claims(FAST, quick=True, dask=cluster.scheduler_address, progress=False, group_fn=stuck_group)
+        took = time.monotonic() - t0
+    assert took < 60, took
+    assert all(r.status == "inconclusive" and "no Dask worker left" in r.error for r in out.results)
+
+
+KILLED_RUN = """
+import os, sys, time
+from pathlib import Path
+from verify.run import run_claims
+
+flags = Path(sys.argv[1])
+
+
+def stuck(ids, quick, seed, deadline_s, kind="local process"):
+    (flags / f"worker-{os.getpid()}").touch()
+    time.sleep(600)
+
+
+run_claims(sys.argv[2:], quick=True, jobs=2, progress=False, group_fn=stuck)
+"""
+
+
+def _gone(pid: int) -> bool:
+    """The process has exited (a zombie waiting for init to reap it counts as exited)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.isdir("/proc") or not os.path.isdir("/dev/shm"), reason="needs Linux /proc, /dev/shm")
+def test_a_sigkilled_run_leaves_no_workers_and_nothing_in_dev_shm(tmp_path):
+    """SIGKILL the run while its two loky workers are busy: both exit within a few seconds (they watch their
+    parent), and loky's resource tracker then unlinks the run's semaphores and memmapping folders."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    ids = [c for c in FAST if c in ("symbolic-a4", "table1")] or FAST[:2]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    p = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(tmp_path), *ids], env=env)
+    try:
+        t0 = time.monotonic()
+        while len(list(tmp_path.glob("worker-*"))) < 2 and time.monotonic() - t0 < 120:
+            time.sleep(0.1)
+        workers = [int(f.name.split("-")[1]) for f in tmp_path.glob("worker-*")]
+        assert len(workers) == 2, "the workers did not start"
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not all(_gone(w) for w in workers):
+        time.sleep(0.2)
+    alive = [w for w in workers if not _gone(w)]
+    for w in alive:  # never leave them running, whatever the verdict
+        os.kill(w, signal.SIGKILL)
+    assert not alive, f"loky workers {alive} outlived the SIGKILLed run"
+    left: list[str] = []
+    while time.monotonic() < deadline + 10:
+        left = [n for n in os.listdir("/dev/shm") if f"-{p.pid}-" in n or f"_{p.pid}_" in n]
+        if not left:
+            break
+        time.sleep(0.2)
+    assert not left, left

@@ -205,3 +205,17 @@ def test_strict_false_allows_small_lam_but_needs_strong_convexity():
     assert t.constants().mu == pytest.approx(1.5)
     with pytest.raises(ValueError, match="not strongly convex"):
         QuadraticTasks(-A, b, lam=1.0, strict=False)
+
+
+@pytest.mark.parametrize(
+    ("A", "lam", "names"),
+    [
+        (np.full((1, 2, 2), 9e307), 1.0, "A_train"),  # eigenvalue 1.8e308 overflows
+        (np.array([[[9e307, 1.0], [1.0, -9e307]]]), 1.7e308, "A_train + lam I"),  # the shifted spectrum overflows
+    ],
+)
+def test_extreme_magnitudes_name_the_argument(A, lam, names):
+    """Entries near the float64 limit: a ValueError naming the argument and the fix, never a bare LinAlgError."""
+    with pytest.raises(ValueError, match=names.replace("+", r"\+")) as e:
+        QuadraticTasks(A, np.ones((1, 2)), lam=lam, strict=False)
+    assert "rescale" in str(e.value)

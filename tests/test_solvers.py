@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, note
+from hypothesis import assume, given, note
 from hypothesis import strategies as st
 from strategies import family_data
 
@@ -25,7 +25,13 @@ def test_certificate_bounds_the_error(cls, data, frac, strict):
     lo, hi = tasks.nu_interval()
     nus = np.array([0.0, frac * min(-lo, hi, 1.0)])
     deltas = (1e-2, 1e-5, 1e-8)
-    path = cls(1.0, max_iter=200_000).solve_path(tasks, theta, nus, deltas)
+    try:
+        path = cls(1.0, max_iter=200_000).solve_path(tasks, theta, nus, deltas)
+    except ValueError as exc:
+        # an ill-conditioned draw (mu_nu ~ 1e-3 with a large theta) whose certificate cannot reach 1e-8 in float64:
+        # the solver refuses up front, naming delta (tested in test_bad_input); no certificate to check here
+        assume("round-off floor" not in str(exc))
+        raise
     exact = tasks.inner_solution(theta, nus)
     for k, d in enumerate(path.deltas):
         err = np.linalg.norm(path.phi[:, :, k, :] - exact, axis=-1)

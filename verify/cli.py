@@ -3,10 +3,12 @@
 Exit codes: 0 the run completed (violated claims are findings, not failures); 1 with ``--check-against LEDGER`` when
 some claim's status or category differs from LEDGER's (a regression gate), or with ``--strict`` when any claim is
 violated or errored (always, for a paper with refuted statements: --strict is not a regression gate); 2 bad usage,
-an unusable ``--out`` or ``--check-against``, or an unreachable ``--dask`` cluster; 3 some claim errored or some
-figure failed (their entries read inconclusive; the rest of the ledger is written); 130 interrupted (Ctrl-C: nothing
-is written, the previous output set is kept). ``replay``: 0 the recomputed numbers agree with the recorded ones, 1
-some differ, 2 nothing to replay or an unknown claim, 3 the replay raised.
+an unusable ``--out`` (or one another run is writing) or ``--check-against``, an unreachable ``--dask`` cluster, or an
+``--update-docs`` that cannot stand as the record; 3 some claim errored or some figure failed (their entries read
+inconclusive; the rest of the ledger is written); 4 an I/O error while writing the outputs (e.g. a full disk: one
+line, the previous set intact); 130 interrupted (Ctrl-C: nothing is written, the previous output set is kept).
+``replay``: 0 the recomputed numbers agree with the recorded ones, 1 some differ, 2 nothing to replay or an unknown
+claim, 3 the replay raised.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ EXAMPLES = """\
 examples:
   bmaml-verify all                      every claim and figure into ./figures (about 2 minutes on 2 cores)
   bmaml-verify all --quick --out /tmp/q small grids: may read inconclusive, never flips a verdict
+  bmaml-verify all --update-docs        maintainers: also refresh README.md's results and docs/claims.md
   bmaml-verify all --dask tcp://HOST:8786 --out /tmp/d
                                         the same run on an existing Dask cluster (pip install -e ".[dist]")
   bmaml-verify run prop2 prop2-explicit two claims; one line each (--json: their ledger entries)
@@ -40,6 +43,7 @@ examples:
 """
 
 REPO = Path(__file__).resolve().parent.parent
+EXIT_IO = 4  # an OS error while writing the output set (the previous set is intact)
 
 
 def _in_checkout() -> bool:
@@ -73,9 +77,10 @@ def _parser() -> argparse.ArgumentParser:
             metavar="ADDRESS",
             default=None,
             help="run the claim groups on the existing Dask cluster whose scheduler is at ADDRESS "
-            "(e.g. tcp://127.0.0.1:8786; needs the dist extra; --jobs is then ignored); the same ledger bit for bit",
+            "(e.g. tcp://127.0.0.1:8786; needs the dist extra; --jobs is then ignored); on the same machine and "
+            "libraries, the same ledger bit for bit (docs/scale-out.md says which rows measure the machine)",
         )
-        sp.add_argument("--seed", type=int, default=0, help="base seed of every random draw (default 0)")
+        sp.add_argument("--seed", type=_seed, default=0, help="base seed of every random draw, 0..2^32-1 (default 0)")
         sp.add_argument(
             "--no-progress", action="store_true", help="no progress bar, heartbeat or per-claim progress lines"
         )
@@ -97,6 +102,18 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="every claim (with what it measures) and figure")
     a = sub.add_parser("all", help="run every claim, draw every figure, write the ledger")
     common(a, "output folder (default: ./figures); written as one set, swapped in at the end")
+    a.add_argument(
+        "--update-docs",
+        action="store_true",
+        help="maintainers: also rewrite README.md's results block and docs/claims.md (the committed record); refused "
+        "unless every claim runs (no extra missing), from a clean checkout, default grids, seed 0, into ./figures",
+    )
+    a.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="with --update-docs: accept modified tracked files (the record then names a -dirty commit); the other "
+        "conditions still apply",
+    )
     r = sub.add_parser("run", help="run some claims and print one line each (--json: their ledger entries)")
     r.add_argument("claims", nargs="+", metavar="CLAIM", help="ids, or the paper's names ('Proposition 3', 'Cor. 2')")
     r.add_argument("--json", action="store_true", help="print the ledger entries as one JSON array on stdout")
@@ -139,6 +156,45 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("rest", nargs=argparse.REMAINDER)
     sub.add_parser("certify", help="re-prove violated ledger rows in exact or interval arithmetic", add_help=False)
     return p
+
+
+def _seed(text: str) -> int:
+    """--seed: an integer NumPy's SeedSequence accepts as one entropy word (0 <= seed < 2^32)."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed must be an integer in [0, 2^32), got {text!r}") from None
+    if not 0 <= v < 2**32:
+        raise argparse.ArgumentTypeError(f"--seed must be in [0, 2^32) (NumPy seeds are non-negative), got {v}")
+    return v
+
+
+def _with_out(out_arg: Path, body) -> int:
+    """``body(out)`` with ``out`` validated and locked against other runs; OutputError -> 2, an OS error -> 4."""
+    from verify._io import OutputError, OutputLock, OutputWriteError, check_out_dir
+
+    try:
+        out = check_out_dir(out_arg)
+        lock = OutputLock(out).acquire()
+    except OutputError as exc:
+        print(f"bmaml-verify: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"bmaml-verify: --out {out_arg}: cannot lock it ({type(exc).__name__}: {exc})", file=sys.stderr)
+        return EXIT_IO
+    try:
+        return body(out)
+    except OutputWriteError as exc:
+        print(f"bmaml-verify: {exc}", file=sys.stderr)
+        return EXIT_IO
+    except OSError as exc:  # anything written outside the staged set (README.md, docs/)
+        print(
+            f"bmaml-verify: could not write {exc.filename or out} ({type(exc).__name__}: {exc.strerror or exc})",
+            file=sys.stderr,
+        )
+        return EXIT_IO
+    finally:
+        lock.release()
 
 
 def _unknown(kind: str, name: str, known: list[str]) -> int:
@@ -251,23 +307,42 @@ def _check_against(args: argparse.Namespace, outcome) -> list[str]:
 
 
 def _all(args: argparse.Namespace) -> int:
-    from verify import ledger
-    from verify._io import OutputError, OutputSet, check_out_dir
+    from bmaml_theory.claims import REGISTRY
+    from verify import record
+
+    out_arg = args.out if args.out is not None else Path.cwd() / "figures"
+    if args.allow_dirty and not args.update_docs:
+        print("bmaml-verify: --allow-dirty goes with --update-docs", file=sys.stderr)
+        return 2
+    if args.update_docs:
+        missing = {c: s.statement.missing() for c, s in REGISTRY.items() if s.statement.missing()}
+        why = record.refusal_before_run(
+            in_checkout=_in_checkout(),
+            repo=REPO,
+            out=Path(out_arg).expanduser().resolve(),
+            quick=args.quick,
+            seed=args.seed,
+            missing=missing,
+            allow_dirty=args.allow_dirty,
+        )
+        if why:
+            print(f"bmaml-verify: {why}", file=sys.stderr)
+            return 2
+    return _with_out(out_arg, lambda out: _all_into(args, out))
+
+
+def _all_into(args: argparse.Namespace, out: Path) -> int:
+    from verify import ledger, record
+    from verify._io import OutputSet
     from verify.figures import FIGURES
     from verify.run import draw_figures, run_claims
 
-    out_arg = args.out if args.out is not None else Path.cwd() / "figures"
-    try:
-        out = check_out_dir(out_arg)
-    except OutputError as exc:
-        print(f"bmaml-verify: {exc}", file=sys.stderr)
-        return 2
     t0 = time.perf_counter()
     outcome = _run_or_usage(run_claims, None, args)
     if outcome is None:
         return 2
     with OutputSet(out) as stage:
-        outcome.figure_errors = draw_figures(outcome.results, stage)
+        outcome.figure_errors = draw_figures(outcome.results, stage, jobs=args.jobs)
         outcome.seconds = time.perf_counter() - t0
         figs = {
             n: outcome.figure_errors.get(n, "ok") for n in FIGURES if n in outcome.figure_errors or (stage / n).exists()
@@ -275,23 +350,30 @@ def _all(args: argparse.Namespace) -> int:
         doc = ledger.write_ledger(
             stage, outcome.results, args.quick, outcome.seconds, outcome.skipped, figs, run=outcome.run_info()
         )
-    default = _in_checkout() and out == (REPO / "figures").resolve() and not args.quick and args.seed == 0
-    if default:
-        ledger.update_readme(REPO / "README.md", outcome.results, outcome.seconds, outcome.skipped)
-        for problem in ledger.update_doc_numbers(REPO, json.loads(json.dumps(doc))):
-            print(f"  docs: {problem}", file=sys.stderr)
-        from verify import cards
-
-        cards.write_docs(json.loads((out / "claims.json").read_text(encoding="utf-8")), REPO / "docs")
     _print_summary(outcome, f"wrote {out}/ (claims.json, claims.md, claims.csv, figures)")
+    if args.update_docs:
+        why = record.refusal_after_run(outcome)
+        if why:
+            print(f"bmaml-verify: --update-docs: README.md and docs/ left as they were: {why}", file=sys.stderr)
+            return max(_exit_code(outcome, args.strict), 2)
+        wrote = record.update_record(REPO, outcome, json.loads(json.dumps(doc)))
+        print(f"updated the record: {', '.join(str(p.relative_to(REPO)) for p in wrote)}", file=sys.stderr)
+    elif _in_checkout() and out == (REPO / "figures").resolve():
+        print("README.md and docs/ left as they are (maintainers refresh them with --update-docs)", file=sys.stderr)
     return _exit_code(outcome, args.strict, _check_against(args, outcome))
+
+
+def _existing_set(out: Path) -> dict | None:
+    """The ledger of the output set already in ``out`` (None when there is none or it cannot be read)."""
+    try:
+        doc = json.loads((out / "claims.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
 
 
 def _run(args: argparse.Namespace) -> int:
     from bmaml_theory.claims import REGISTRY
-    from verify import cards, ledger
-    from verify._io import OutputError, check_out_dir, write_text
-    from verify.run import run_claims
     from verify.show import resolve
 
     ids: list[str] = []
@@ -301,12 +383,25 @@ def _run(args: argparse.Namespace) -> int:
             return _unknown("claim", c, list(REGISTRY))
         ids += [g for g in got if g not in ids]
     args.claims = ids
-    out = None
-    if args.out is not None:
-        try:
-            out = check_out_dir(args.out)
-        except OutputError as exc:
-            print(f"bmaml-verify: {exc}", file=sys.stderr)
+    if args.out is None:
+        return _run_into(args, None)
+    return _with_out(args.out, lambda out: _run_into(args, out))
+
+
+def _run_into(args: argparse.Namespace, out: Path | None) -> int:
+    from verify import cards, ledger
+    from verify._io import OutputSet
+    from verify.run import run_claims
+
+    if out is not None:
+        old = _existing_set(out)
+        ids = [c["id"] for c in (old or {}).get("claims", []) if isinstance(c, dict)]
+        if (out / "claims.json").exists() and sorted(ids) != sorted(set(args.claims)):
+            print(
+                f"bmaml-verify: --out {out} holds another output set ({len(ids)} claims); 'run' writes a set of its "
+                "own claims only and never mixes sets: pass an empty or new folder (or 'all' to refresh the set)",
+                file=sys.stderr,
+            )
             return 2
     outcome = _run_or_usage(run_claims, args.claims, args)
     if outcome is None:
@@ -319,22 +414,17 @@ def _run(args: argparse.Namespace) -> int:
             print(cards.verdict_line(r.to_json(), w))
     wrote = "printed their entries"
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        doc = ledger.ledger_doc(outcome.results, args.quick, outcome.seconds, outcome.skipped, run=outcome.run_info())
-        write_text(out / "claims.json", json.dumps(doc, indent=1, allow_nan=False) + "\n")
-        write_text(
-            out / "claims.md", ledger.ledger_md(outcome.results, args.quick, "", outcome.seconds, outcome.skipped)
-        )
-        write_text(out / "claims.csv", ledger.claims_csv(outcome.results))
+        with OutputSet(out) as stage:  # every file of the set from one staging folder
+            ledger.write_ledger(
+                stage, outcome.results, args.quick, outcome.seconds, outcome.skipped, None, run=outcome.run_info()
+            )
         wrote = f"wrote {out}/claims.json, claims.md, claims.csv"
     _print_summary(outcome, wrote)
     return _exit_code(outcome, args.strict, _check_against(args, outcome))
 
 
 def _figure(args: argparse.Namespace) -> int:
-    from verify._io import OutputError, check_out_dir
     from verify.figures import FIGURES
-    from verify.run import draw_figures, run_claims
 
     names = []
     for f in args.figures:
@@ -342,21 +432,47 @@ def _figure(args: argparse.Namespace) -> int:
         if name not in FIGURES:
             return _unknown("figure", f, [n.removesuffix(".png") for n in FIGURES])
         names.append(name)
-    try:
-        out = check_out_dir(args.out if args.out is not None else Path.cwd() / "figures")
-    except OutputError as exc:
-        print(f"bmaml-verify: {exc}", file=sys.stderr)
+    return _with_out(
+        args.out if args.out is not None else Path.cwd() / "figures", lambda out: _figure_into(args, out, names)
+    )
+
+
+def _figure_into(args: argparse.Namespace, out: Path, names: list[str]) -> int:
+    import shutil
+
+    from verify._io import OutputSet
+    from verify.figures import FIGURES
+    from verify.run import draw_figures, run_claims
+
+    old = _existing_set(out)
+    if old is not None and (bool(old.get("quick")) != args.quick or _set_seed(old) not in (None, args.seed)):
+        print(
+            f"bmaml-verify: --out {out} holds a set from a {'--quick' if old.get('quick') else 'default'} run"
+            f"{'' if _set_seed(old) is None else f' (seed {_set_seed(old)})'}; a figure drawn with other settings "
+            "would not match its ledger: pass the same --quick/--seed, or another --out",
+            file=sys.stderr,
+        )
         return 2
     need = list(dict.fromkeys(c for n in names for c in FIGURES[n].claims))
     outcome = _run_or_usage(run_claims, need, args)
     if outcome is None:
         return 2
-    outcome.figure_errors = draw_figures(outcome.results, out, names)
+    with OutputSet(out) as stage:  # the set's other files carried over, the new figures drawn beside them, one swap
+        if out.exists():
+            shutil.copytree(out, stage, dirs_exist_ok=True)
+        outcome.figure_errors = draw_figures(outcome.results, stage, names)
     for n in names:
         if n not in outcome.figure_errors:
             print(f"wrote {out / n} (and its data, {Path(n).with_suffix('.csv')})")
     _print_summary(outcome, "drew " + ", ".join(names))
     return _exit_code(outcome, args.strict, _check_against(args, outcome))
+
+
+def _set_seed(doc: dict) -> int | None:
+    """The base seed an output set's ledger records (None where it does not say)."""
+    run = (doc.get("provenance") or {}).get("run") or {}
+    seed = run.get("seed") if isinstance(run, dict) else None
+    return seed if isinstance(seed, int) else None
 
 
 def _bench(args: argparse.Namespace) -> int:

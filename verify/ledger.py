@@ -273,7 +273,7 @@ def claims_csv(results: list[ClaimResult]) -> str:
     return buf.getvalue()
 
 
-README_START = "<!-- ledger:start (written by python -m verify all; do not edit) -->"
+README_START = "<!-- ledger:start (written by python -m verify all --update-docs; do not edit) -->"
 README_END = "<!-- ledger:end -->"
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import signal
 import socket
@@ -90,22 +91,34 @@ class RunOutcome:
     figure_errors: dict[str, str] = field(default_factory=dict)
     groups: list[GroupRun] = field(default_factory=list)
     backend: str = "this process"
+    seed: int = 0
+    notes: list[str] = field(default_factory=list)
 
     @property
     def errored(self) -> int:
         return sum(r.error is not None for r in self.results)
 
     def run_info(self) -> dict:
-        """Where the run ran and each group's wall time (for the ledger's top-level provenance)."""
-        return {"backend": self.backend, "groups": [g.to_json() for g in self.groups]}
+        """Where the run ran, its seed, each group's wall time and attempts (for the ledger's top-level provenance)."""
+        info = {"backend": self.backend, "seed": self.seed, "groups": [g.to_json() for g in self.groups]}
+        retried = [g.group for g in self.groups if g.attempts > 1]
+        if retried:
+            info["retried_groups"] = retried
+        if self.notes:
+            info["notes"] = list(self.notes)
+        return info
 
 
-def expected_seconds(ids: Iterable[str], ledger: Path | None = None, quick: bool = False) -> dict[str, float]:
+def expected_seconds(
+    ids: Iterable[str], ledger: Path | None = None, quick: bool = False, notes: list[str] | None = None
+) -> dict[str, float]:
     """Expected seconds per claim: ``provenance.seconds`` in ``ledger``, or by default the committed timings of the
     same kind of run (:mod:`verify.timings`: quick runs are planned with quick timings, never from ./figures).
 
     A claim without a timing (new, or no timings at all) gets the median of the known ones, or
-    :data:`FALLBACK_SECONDS`; an unreadable ledger counts as none.  Used to order groups and estimate time only.
+    :data:`FALLBACK_SECONDS`; an unreadable ledger counts as none.  A ledger is read defensively (it may have been
+    edited by hand): a non-finite, negative or non-numeric ``seconds`` is ignored, and each ignored entry appends a
+    line to ``notes``.  Used to order groups and estimate time only.
     """
     known: dict[str, float] = {}
     if ledger is None:
@@ -113,12 +126,22 @@ def expected_seconds(ids: Iterable[str], ledger: Path | None = None, quick: bool
 
         known = timings.load(quick)[0]
     else:
+        path = Path(ledger)
         try:
-            doc = json.loads(Path(ledger).read_text(encoding="utf-8"))
-            for c in doc.get("claims", []):
-                s = (c.get("provenance") or {}).get("seconds")
-                if isinstance(s, (int, float)) and s >= 0:
-                    known[str(c["id"])] = float(s)
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            entries = doc.get("claims", []) if isinstance(doc, dict) else []
+            for c in entries if isinstance(entries, list) else []:
+                if not isinstance(c, dict) or not isinstance(c.get("id"), str):
+                    continue
+                prov = c.get("provenance")
+                s = prov.get("seconds") if isinstance(prov, dict) else None
+                if isinstance(s, (int, float)) and not isinstance(s, bool) and math.isfinite(s) and s >= 0:
+                    known[c["id"]] = float(s)
+                elif s is not None and notes is not None:
+                    notes.append(
+                        f"{path.name}: claim {c['id']!r} has provenance.seconds = {s!r}, not a finite number >= 0; "
+                        "ignored (it only orders the groups)"
+                    )
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             known = {}
     fallback = statistics.median(known.values()) if known else FALLBACK_SECONDS
@@ -171,8 +194,45 @@ def _ignore_sigint() -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+PARENT_ENV = "BMAML_VERIFY_PARENT_PID"  # set by the run for its worker processes: the process they must not outlive
+PARENT_POLL_S = 1.0
+_watching = False
+
+
+def _exit_with_parent() -> None:
+    """In a worker process: exit at once (``os._exit``) when the run that started it is gone.
+
+    A SIGKILLed run cannot tell its workers to stop, and a busy loky worker checks its queue only between tasks, so
+    without this it computes on (reparented to init) for up to a group's deadline.  A daemon thread compares the
+    parent pid with the run's pid (:data:`PARENT_ENV`) every :data:`PARENT_POLL_S` s; a change means the run died and
+    the worker was reparented.  Its exit also lets loky's resource tracker, which outlives the workers, unlink their
+    semaphores.  Started once per process; a no-op in the run's own process or where the variable is unset.
+    """
+    global _watching
+    run_pid = int(os.environ.get(PARENT_ENV, "0") or 0)
+    if _watching or run_pid in (0, os.getpid()):
+        return
+    _watching = True
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != run_pid:
+                os._exit(70)  # EX_SOFTWARE: the run that wanted this result no longer exists
+            time.sleep(PARENT_POLL_S)
+
+    import threading
+
+    threading.Thread(target=watch, name="bmaml-verify-parent-watch", daemon=True).start()
+
+
 def _keyed(k: int, fn: Callable, *args) -> tuple[int, tuple]:
+    _exit_with_parent()
     return k, fn(*args)
+
+
+def _guarded(fn: Callable, *args) -> tuple:
+    _exit_with_parent()
+    return fn(*args)
 
 
 # Groups that measure their own process (tracemalloc counts the allocations of every thread in it): on a Dask worker
@@ -187,8 +247,9 @@ def _run_isolated(ids: list[str], quick: bool, seed: int, deadline_s: float, fn:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    os.environ[PARENT_ENV] = str(os.getpid())  # inherited by the spawned process: it exits if this one dies
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as ex:
-        return ex.submit(fn, ids, quick, seed, deadline_s, "isolated process").result()
+        return ex.submit(_guarded, fn, ids, quick, seed, deadline_s, "isolated process").result()
 
 
 def _connect(address: str):
@@ -254,6 +315,8 @@ def run_claims(
     ``ledger`` (default: the committed ``figures/claims.json``) gives the expected seconds that order the groups.
     ``group_fn`` runs one group in a worker (the default; tests inject faults through it).
     """
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be an integer in [0, 2^32) (NumPy seeds are non-negative), got {seed!r}")
     t0 = time.perf_counter()
     wanted = list(REGISTRY) if ids is None else list(ids)
     skipped, runnable = [], []
@@ -264,7 +327,11 @@ def run_claims(
         else:
             runnable.append(cid)
     client = _connect(dask) if dask is not None else None  # a usage error before any work
-    tasks = plan(groups(runnable), expected_seconds(runnable, ledger, quick))
+    notes: list[str] = []
+    tasks = plan(groups(runnable), expected_seconds(runnable, ledger, quick, notes))
+    if log:
+        for n in notes:
+            print(f"bmaml-verify: note: {n}", file=sys.stderr)
     deadline_s = GROUP_TIMEOUT_S[quick]
     done: dict[str, ClaimResult] = {}
     bar = Progress(tasks, 1 if dask is None and jobs <= 1 else max(jobs, 1), enabled=progress, log=log)
@@ -301,14 +368,23 @@ def run_claims(
         finally:
             bar.close()
     results = [done[c] for c in runnable]
-    return RunOutcome(results, skipped, time.perf_counter() - t0, groups=tasks, backend=backend)
+    return RunOutcome(results, skipped, time.perf_counter() - t0, groups=tasks, backend=backend, seed=seed, notes=notes)
 
 
 def _on_loky(tasks, jobs, quick, seed, deadline_s, report, group_fn) -> None:
     """Groups on ``jobs`` loky processes, LPT order; after a worker death the unreturned groups run isolated."""
     from joblib import Parallel, delayed
 
-    par = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered", batch_size=1, pre_dispatch="n_jobs")
+    os.environ[PARENT_ENV] = str(os.getpid())  # inherited by the workers: each exits if this process dies
+    # max_nbytes=None: the arguments are claim ids, never large arrays, so no memmapping folder in /dev/shm to leak
+    par = Parallel(
+        n_jobs=jobs,
+        backend="loky",
+        return_as="generator_unordered",
+        batch_size=1,
+        pre_dispatch="n_jobs",
+        max_nbytes=None,
+    )
     pending = dict(enumerate(tasks))
     outputs = None
     try:
@@ -347,6 +423,24 @@ def _on_loky(tasks, jobs, quick, seed, deadline_s, report, group_fn) -> None:
                     report(g, None, msg)
 
 
+NO_WORKER_GRACE_S = 45.0  # a cluster without any worker this long fails its remaining groups (workers may restart)
+POLL_S = 2.0  # how often the Dask loop wakes up to look at the cluster when no group has returned
+
+
+def _dask_attempts(client, key: str) -> int:
+    """How many times the cluster ran the task ``key``: 1 + the workers that died holding it (the scheduler's
+    ``suspicious`` count); 1 when the scheduler cannot say."""
+
+    def count(dask_scheduler, key=key) -> int:
+        ts = dask_scheduler.tasks.get(key)
+        return int(getattr(ts, "suspicious", 0) or 0) if ts is not None else 0
+
+    try:
+        return 1 + int(client.run_on_scheduler(count))
+    except Exception:
+        return 1
+
+
 def _on_dask(client, tasks, quick, seed, deadline_s, report, group_fn) -> None:
     """Groups as one task each on the cluster, in LPT order, never more in flight than the cluster has threads.
 
@@ -357,56 +451,91 @@ def _on_dask(client, tasks, quick, seed, deadline_s, report, group_fn) -> None:
     import uuid
     from concurrent.futures import ThreadPoolExecutor
 
-    from dask.distributed import as_completed
-
     tag = uuid.uuid4().hex[:8]
     own = [g for g in tasks if g.group in OWN_PROCESS_GROUPS]
     queue = [g for g in tasks if g.group not in OWN_PROCESS_GROUPS]
     local_pool = ThreadPoolExecutor(max_workers=1)  # the own-process groups, one at a time, beside the cluster
     local = [(g, local_pool.submit(_run_isolated, g.claims, quick, seed, deadline_s, group_fn)) for g in own]
-    in_flight: dict[str, GroupRun] = {}
+    in_flight: dict[str, object] = {}  # task key -> its Future
+    group_of: dict[str, GroupRun] = {}
 
     def slots() -> int:
         return max(1, sum(client.nthreads().values()))
 
-    def submit(ac) -> None:
+    def submit() -> None:
         while queue and len(in_flight) < slots():
             g = queue.pop(0)
             f = client.submit(
                 group_fn, g.claims, quick, seed, deadline_s, "dask", key=f"bmaml-verify-{g.group}-{tag}", pure=False
             )
-            in_flight[f.key] = g
-            ac.add(f)
+            in_flight[f.key] = f
+            group_of[f.key] = g
 
     def lost(why: str) -> None:
-        for g in [*in_flight.values(), *queue]:
+        for g in [*(group_of[k] for k in in_flight), *queue]:
             report(g, None, f"the group did not come back from the Dask cluster ({why})")
         in_flight.clear()
         queue.clear()
 
-    # every group ends by its cooperative deadline; one that does not, or a cluster that went away, ends the wait
+    # every group ends by its cooperative deadline; one that does not, or a cluster that went away, ends the wait;
+    # a cluster with no worker (all died, none restarted) fails what is left after NO_WORKER_GRACE_S
+    from distributed import wait
+
     limit = deadline_s * len(tasks) + 60.0
+    t_start = time.monotonic()
+    no_worker_since: float | None = None
+    probe = ThreadPoolExecutor(max_workers=1)  # asks the scheduler for its workers, never blocking the loop for long
+
+    def workers_left() -> int:
+        try:
+            return len(probe.submit(client.nthreads).result(timeout=POLL_S * 5))
+        except Exception:  # the scheduler does not answer: as good as no worker
+            return 0
+
     try:
-        with client.as_current():  # as_completed finds the client here (it is not the process default)
-            ac = as_completed(timeout=limit)
-        submit(ac)
-        for f in ac:
-            g = in_flight.pop(f.key)
+        submit()
+        while in_flight:
             try:
-                out = f.result()
-            except Exception as exc:
-                report(
-                    g,
-                    None,
-                    f"the group's Dask task failed ({type(exc).__name__}: {exc}): a worker died running it (more "
-                    "often than distributed.scheduler.allowed-failures allows) or the cluster went away",
-                )
+                with client.as_current():  # wait finds the client here (it is not the process default)
+                    done = wait(list(in_flight.values()), timeout=POLL_S, return_when="FIRST_COMPLETED").done
+            except TimeoutError:
+                done = set()
+            for f in done:
+                in_flight.pop(f.key)
+                g = group_of[f.key]
+                g.attempts = _dask_attempts(client, f.key)
+                try:
+                    out = f.result()
+                except Exception as exc:
+                    report(
+                        g,
+                        None,
+                        f"the group's Dask task failed ({type(exc).__name__}: {exc}): a worker died running it (more "
+                        "often than distributed.scheduler.allowed-failures allows) or the cluster went away",
+                    )
+                else:
+                    report(g, out)
+            submit()
+            if done or not in_flight:
+                no_worker_since = None
+                continue
+            if workers_left() == 0:
+                no_worker_since = no_worker_since or time.monotonic()
+                if time.monotonic() - no_worker_since >= NO_WORKER_GRACE_S:
+                    lost(
+                        f"no Dask worker left for {NO_WORKER_GRACE_S:.0f} s (all died or were removed, and none "
+                        "joined); restart workers with 'dask worker ADDRESS --nthreads 1' and rerun these claims"
+                    )
+                    break
             else:
-                report(g, out)
-            submit(ac)
+                no_worker_since = None
+            if time.monotonic() - t_start > limit:
+                lost(f"no group returned within {limit:.0f} s, past every group's deadline")
+                break
     except Exception as exc:  # the cluster is gone (nothing can be sent) or a group hung past every deadline
         lost(f"{type(exc).__name__}: {exc}")
     finally:
+        probe.shutdown(wait=False)
         for g, fut in local:
             try:
                 report(g, fut.result())
@@ -415,12 +544,36 @@ def _on_dask(client, tasks, quick, seed, deadline_s, report, group_fn) -> None:
         local_pool.shutdown()
 
 
-def draw_figures(results: list[ClaimResult], out: Path, names: Iterable[str] | None = None) -> dict[str, str]:
-    """Draw the figures whose claims all ran without error into ``out``; returns {figure: error} for failures."""
+def _draw_one(name: str, results: dict[str, ClaimResult], path: Path) -> str | None:
+    """Draw one figure from its claims' results into ``path``: None, or the error (a broken figure is never fatal)."""
+    import matplotlib
+
+    if os.environ.get(PARENT_ENV, str(os.getpid())) != str(os.getpid()):  # in a worker process
+        _exit_with_parent()
+        matplotlib.use("Agg")  # no display there; the PNG bytes are the same as the main process's
     import matplotlib.pyplot as plt
 
+    try:
+        FIGURES[name].draw(results, path)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        plt.close("all")
+    return None
+
+
+def draw_figures(
+    results: list[ClaimResult], out: Path, names: Iterable[str] | None = None, jobs: int = 1
+) -> dict[str, str]:
+    """Draw the figures whose claims all ran without error into ``out``; returns {figure: error} for failures.
+
+    With ``jobs > 1`` the figures are drawn on that many local processes (the loky pool the claims used, reused):
+    drawing, text layout and PNG encoding are a third of a quick run's time on one core, and figures share nothing.
+    Each figure is drawn from the same results either way, so the files are the same.
+    """
     by_id = {r.id: r for r in results}
     errors: dict[str, str] = {}
+    todo: list[tuple[str, dict[str, ClaimResult]]] = []
     for name in names if names is not None else FIGURES:
         spec = FIGURES[name]
         missing = [c for c in spec.claims if c not in by_id or by_id[c].error is not None]
@@ -429,10 +582,20 @@ def draw_figures(results: list[ClaimResult], out: Path, names: Iterable[str] | N
                 continue  # its claims were skipped (optional extra absent): so is the figure
             errors[name] = f"not drawn: claims {', '.join(missing)} did not complete"
             continue
+        todo.append((name, {c: by_id[c] for c in spec.claims}))
+    if jobs > 1 and len(todo) > 1:
+        from joblib import Parallel, delayed
+
+        os.environ[PARENT_ENV] = str(os.getpid())
         try:
-            spec.draw({c: by_id[c] for c in spec.claims}, out / name)
-        except Exception as exc:  # a broken figure is reported, never fatal
-            errors[name] = f"{type(exc).__name__}: {exc}"
-        finally:
-            plt.close("all")
+            par = Parallel(n_jobs=min(jobs, len(todo)), backend="loky", max_nbytes=None)
+            done = par(delayed(_draw_one)(name, rs, out / name) for name, rs in todo)
+        except Exception as exc:  # the pool broke (a worker died): draw here instead
+            print(f"bmaml-verify: drawing in worker processes failed ({exc}); drawing here", file=sys.stderr)
+            done = [_draw_one(name, rs, out / name) for name, rs in todo]
+    else:
+        done = [_draw_one(name, rs, out / name) for name, rs in todo]
+    for (name, _), err in zip(todo, done, strict=True):
+        if err is not None:
+            errors[name] = err
     return errors

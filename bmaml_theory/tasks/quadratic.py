@@ -25,7 +25,10 @@ unbounded below), which gives the exact interval returned by :meth:`QuadraticTas
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from bmaml_theory._backend import device_of, eps, namespace, resolve_backend, resolve_device
 from bmaml_theory._validation import (
@@ -66,7 +69,24 @@ def _as_task_batch(
             f"{nA} is not symmetric (max |A - A^T| = {asym:.3g} relative to max |A| = {scale:.3g}); "
             "a Hessian is symmetric: pass (A + A^T)/2."
         )
-    return (A + A.mT) / 2, b
+    return A / 2 + A.mT / 2, b  # halves first: (A + A^T)/2 overflows for entries above 8.9e307
+
+
+def _spectral(fn: Callable[[Any], Any], X: Any, what: str, fix: str, xp: Any) -> Any:
+    """``fn(X)`` (an eigen-decomposition) with a clear error naming the argument when float64 cannot hold it.
+
+    Entries near the largest float (about 1.8e308) make LAPACK's eigenvalues overflow to inf/nan or fail to converge
+    (LinAlgError); neither may leave here unnamed.
+    """
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = fn(X)
+    except (np.linalg.LinAlgError, FloatingPointError, ValueError) as exc:
+        raise ValueError(f"{what} has no float64 eigen-decomposition ({type(exc).__name__}: {exc}); {fix}") from exc
+    vals = out[0] if isinstance(out, tuple) else out
+    if not bool(xp.all(xp.isfinite(vals))):
+        raise ValueError(f"{what} has eigenvalues beyond the float64 range (inf or nan); {fix}")
+    return out
 
 
 def _apply(Mat: Any, v: Any) -> Any:
@@ -169,8 +189,12 @@ class QuadraticTasks(FamilyChecks):
         if self.lam <= 0:
             raise ValueError(f"lam must be > 0 (the proximal weight of eq. (6)), got {self.lam}.")
 
-        ev_train = xp.linalg.eigvalsh(self.A_train)
-        ev_test = xp.linalg.eigvalsh(self.A_test)
+        fix = (
+            "rescale the problem (divide A_train, A_test, b_train, b_test and lam by a common factor: the minimisers "
+            "are unchanged) so that its entries stay well below 1e308"
+        )
+        ev_train = _spectral(xp.linalg.eigvalsh, self.A_train, "A_train", fix, xp)
+        ev_test = _spectral(xp.linalg.eigvalsh, self.A_test, "A_test", fix, xp)
         self._Lhat1_task = xp.max(xp.abs(ev_train), axis=1)
         self._L1_task = xp.max(xp.abs(ev_test), axis=1)
         self._mu_task = self.lam + ev_train[:, 0]
@@ -203,12 +227,15 @@ class QuadraticTasks(FamilyChecks):
     def _factor(self) -> None:
         xp = self.xp
         S = self.A_train + self.lam * xp.eye(self.n, dtype=self.dtype, device=self.device)
-        s, U = xp.linalg.eigh(S)
+        fix = "rescale the problem (divide A_train, A_test, b_train, b_test and lam by a common factor)"
+        s, U = _spectral(xp.linalg.eigh, S, "A_train + lam I (A_train and lam)", fix, xp)
         sig = s[:, -1]  # sigma_i = largest eigenvalue of S_i > 0; S_i = sigma_i Shat_i, eig(Shat_i) in (0, 1]
         sh = s / sig[:, None]
         Sh_mhalf = (U * (1.0 / xp.sqrt(sh))[:, None, :]) @ U.mT
         K = (Sh_mhalf @ self.A_test @ Sh_mhalf) / sig[:, None, None]  # = S^-1/2 A S^-1/2
-        gamma, W = xp.linalg.eigh((K + K.mT) / 2)
+        gamma, W = _spectral(
+            xp.linalg.eigh, K / 2 + K.mT / 2, "S^-1/2 A_test S^-1/2 (A_test against A_train + lam I)", fix, xp
+        )
         self._sig = sig  # (M,)
         self._Vh = Sh_mhalf @ W  # (M, n, n): V = Vh / sqrt(sigma); Vh^T Shat Vh = I
         self.gamma = gamma  # (M, n), ascending

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hst
 
-from bmaml_theory.claims import Context, Measurement, Replay, groups, replayable, run_group, runners
+from bmaml_theory.claims import Context, Measurement, Replay, replayable, run_group, runners
 from bmaml_theory.claims._core import Threshold
 from bmaml_theory.claims.chayti_jaggi.section4 import _discussion as dc
 from bmaml_theory.claims.chayti_jaggi.section4 import discussion_bias, discussion_bias_imaml, imaml_memory
@@ -37,12 +37,8 @@ PIN_DELTA = 1e-3  # the pins' delta and delta' (z = 0)
 
 
 @pytest.fixture(scope="module")
-def quick_results():
-    out = {}
-    for _, g in groups(list(QUICK_STATUS)).items():
-        for r in run_group(g, quick=True):
-            out[r.id] = r
-    return out
+def quick_results(quick_run):
+    return quick_run.pick(QUICK_STATUS)  # the session's one quick run (tests/conftest.py)
 
 
 @pytest.mark.parametrize("cid", sorted(QUICK_STATUS))

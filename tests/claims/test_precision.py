@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from bmaml_theory.claims import Context, Replay, Threshold, run_group, runners
+from bmaml_theory.claims import Context, Replay, Threshold, runners
 from bmaml_theory.claims.chayti_jaggi.precision import _common, mp_eq14_forward, table1_order_n
 from bmaml_theory.studies import precision as study
 
@@ -14,8 +14,8 @@ IDS = ["mp-eq14-forward", "mp-eq14-symmetric", "table1-order-n"]
 
 
 @pytest.fixture(scope="module")
-def results():
-    return {r.id: r for r in run_group(IDS, quick=True)}
+def results(quick_run):
+    return quick_run.pick(IDS)  # the session's one quick run (tests/conftest.py)
 
 
 @pytest.mark.parametrize("cid", IDS)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bmaml_theory.claims import Context, Replay, Threshold, run_group
+from bmaml_theory.claims import Context, Replay, Threshold
 from bmaml_theory.claims.chayti_jaggi.section3 import _common, eq14_forward, inexact_term, prop1, sec3_regularity
 from bmaml_theory.studies import regularity
 from bmaml_theory.studies import section3 as study
@@ -22,8 +22,8 @@ RATE_EXTRA = ("window", "points", "decades")
 
 
 @pytest.fixture(scope="module")
-def results():
-    return {r.id: r for r in run_group(IDS, quick=True)}
+def results(quick_run):
+    return quick_run.pick(IDS)  # the session's one quick run (tests/conftest.py)
 
 
 @pytest.mark.parametrize("cid", IDS)

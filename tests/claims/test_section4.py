@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bmaml_theory import theory
-from bmaml_theory.claims import REGISTRY, Context, groups, run_claim, run_group, runners
+from bmaml_theory.claims import REGISTRY, Context, run_claim, runners
 from bmaml_theory.claims._core import Measurement, Replay, Threshold
 from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
 from bmaml_theory.claims.chayti_jaggi.section4 import (
@@ -54,13 +54,8 @@ def _section4_ids() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def quick_results():
-    ids = _section4_ids()
-    out = {}
-    for _, g in groups(ids).items():
-        for r in run_group(g, quick=True):
-            out[r.id] = r
-    return out
+def quick_results(quick_run):
+    return quick_run.pick(_section4_ids())  # the session's one quick run (tests/conftest.py)
 
 
 def test_every_section4_claim_is_pinned():

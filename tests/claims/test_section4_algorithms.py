@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bmaml_theory.claims import REGISTRY, Context, Measurement, Replay, run_group, runners
+from bmaml_theory.claims import REGISTRY, Context, Measurement, Replay, runners
 from bmaml_theory.claims.chayti_jaggi.section4 import _algorithms as al
 from bmaml_theory.claims.chayti_jaggi.section4 import (
     clipped_normalized,
@@ -37,8 +37,9 @@ QUICK_STATUS = {
 
 
 @pytest.fixture(scope="module")
-def quick_results():
-    return {r.id: r for r in run_group([c for c in REGISTRY if REGISTRY[c].group == al.GROUP], quick=True)}
+def quick_results(quick_run):
+    # the session's one quick run (tests/conftest.py)
+    return quick_run.pick([c for c in REGISTRY if REGISTRY[c].group == al.GROUP])
 
 
 def test_the_group_holds_exactly_these_claims():

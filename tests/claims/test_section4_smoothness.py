@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from bmaml_theory import adversary
-from bmaml_theory.claims import Context, run_group
+from bmaml_theory.claims import Context
 from bmaml_theory.claims._core import Replay, Threshold
 from bmaml_theory.claims.chayti_jaggi.section4 import _smoothness as sm
 from bmaml_theory.claims.chayti_jaggi.section4 import cor2, cor3, cor3_remark, cor3_smoothness, prop3
@@ -27,14 +27,10 @@ QUICK_STATUS = {
 
 
 @pytest.fixture(scope="module")
-def quick_results():
-    from bmaml_theory.claims import REGISTRY, groups
+def quick_results(quick_run):
+    from bmaml_theory.claims import REGISTRY
 
-    out = {}
-    for _, g in groups([c for c in IDS if c in REGISTRY]).items():
-        for r in run_group(g, quick=True):
-            out[r.id] = r
-    return out
+    return quick_run.pick([c for c in IDS if c in REGISTRY])  # the session's one quick run (tests/conftest.py)
 
 
 # ------------------------------------------------------------------ the derivations' exact extremal numbers

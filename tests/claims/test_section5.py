@@ -14,9 +14,8 @@ from bmaml_theory.studies import experiments as ex
 
 
 @pytest.fixture(scope="module")
-def quick():
-    ctx = Context(quick=True)
-    return {cid: run_claim(cid, ctx) for cid in ("fig1-left", "fig1-right", "table1")}
+def quick(quick_run):
+    return quick_run.pick(("fig1-left", "fig1-right", "table1"))  # the session's one quick run (tests/conftest.py)
 
 
 def test_quick_statuses(quick):

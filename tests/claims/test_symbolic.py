@@ -7,7 +7,7 @@ import pytest
 import sympy as sp
 
 from bmaml_theory import symbolic
-from bmaml_theory.claims import Context, Replay, run_group
+from bmaml_theory.claims import Context, Replay
 from bmaml_theory.claims.chayti_jaggi.symbolic import _common, prop1_hypothesis, symbolic_a4
 
 IDS = ["symbolic-prop1", "prop1-hypothesis", "symbolic-appendix-b", "symbolic-bias-series", "symbolic-a4"]
@@ -22,8 +22,8 @@ QUICK = {
 
 
 @pytest.fixture(scope="module")
-def results():
-    return {r.id: r for r in run_group(IDS, quick=True)}
+def results(quick_run):
+    return quick_run.pick(IDS)  # the session's one quick run (tests/conftest.py)
 
 
 @pytest.mark.parametrize("cid", IDS)
