@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import subprocess
 import sys
 import textwrap
@@ -351,6 +352,33 @@ def test_limitations_autodiff_exact_byte_ratio():
     same["evidence"]["bytes_maml"]["w=16 K=20"] = 215591  # 194032 / 215591 = 0.9
     same["counterexample"]["value"] = 194032 / 215591
     assert not certify(same).refuted_certified
+
+
+def test_imaml_memory_as_printed_exact_byte_ratio():
+    # 1667880 / 456664 = 208485/57083 ~ 3.652: more than 0.5 above the printed 2 Mem; 2.4 Mem is within 2 +- 0.5
+    ce = {
+        "instance": {"width": 64, "K": 1, "imaml_bytes": 1667880, "mem_grad_bytes": 456664},
+        "value": 1667880 / 456664,
+    }
+    cert = certify(_entry("imaml-memory-as-printed", ce, 2.0, "within", 0.5))
+    assert cert.refuted_certified and cert.method == "exact" and cert.details["ratio"] == "208485/57083", cert.reason
+    near = copy.deepcopy(ce)
+    near["instance"]["imaml_bytes"], near["value"] = 12, 2.4
+    near["instance"]["mem_grad_bytes"] = 5
+    assert not certify(_entry("imaml-memory-as-printed", near, 2.0, "within", 0.5)).refuted_certified
+
+
+def test_overall_complexity_as_printed_literal_ratio():
+    # 12 calls over M K = 3 at kappa^ = delta = 1e-8: 4 / (1e-4 ln 1e8) = 2171.47..., far above 2; at kappa^ = 1
+    # (lam = Lhat1 < 2 Lhat1) the hypothesis fails exactly and nothing is certified
+    inst = {"kappa": 1e-8, "delta": 1e-8, "calls": 12, "outer_steps": 3, "M": 1}
+    value = 4 / (1e-4 * math.log(1e8))
+    cert = certify(_entry("overall-complexity-as-printed", {"instance": inst, "value": value}, 2.0, "<=", 1e-6))
+    assert cert.refuted_certified and cert.lower <= value <= cert.upper, cert.reason
+    assert cert.upper - cert.lower <= 1e-12 * value
+    bad = {**inst, "kappa": 1.0}
+    v1 = 4 / math.log(1e8)
+    assert not certify(_entry("overall-complexity-as-printed", {"instance": bad, "value": v1}, 2.0)).refuted_certified
 
 
 def test_every_certifiable_violated_row_of_the_committed_ledger_is_certified():

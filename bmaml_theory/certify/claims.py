@@ -13,8 +13,9 @@ data alone.
 * ``thm1``, ``thm1-explicit``, ``thm2``: a 2-cycle of the outer method with :math:`\|\nabla F\|` enclosed on it.
 * ``clipped-normalized-exact``: :math:`\rho^*` of a ClippedGD run enclosed step by step; ``ngd-vs-gd``:
   :math:`T_1/T_2`.
-* ``fallah-smoothness-as-printed``: the one-dimensional instance in intervals; ``limitations-autodiff``: an exact
-  ratio of recorded integer byte counts.
+* ``fallah-smoothness-as-printed``: the one-dimensional instance in intervals; ``limitations-autodiff`` and
+  ``imaml-memory-as-printed``: exact ratios of recorded integer byte counts; ``overall-complexity-as-printed``: the
+  recorded integer call counts over the literal inner factor, in intervals.
 """
 
 from __future__ import annotations
@@ -605,4 +606,46 @@ def limitations_autodiff(ce: dict, entry: dict) -> Enclosure:
             "jvp_flat_in_K": jvp.get(k1) == bj,
             "maml_over_K1": str(Fraction(bm, maml[k1])) if isinstance(maml.get(k1), int) else None,
         },
+    )
+
+
+@certifier("imaml-memory-as-printed")
+def imaml_memory_as_printed(ce: dict) -> Enclosure:
+    r"""iMAML's working memory in units of :math:`\mathrm{Mem}(\nabla f_i)`, the exact rational of the counterexample's
+    recorded integer byte counts (``imaml_bytes`` / ``mem_grad_bytes``, counted by the meter: no round-off to
+    prove), against the printed constant 2."""
+    inst = _instance(ce)
+    b, g = inst.get("imaml_bytes"), inst.get("mem_grad_bytes")
+    if not (isinstance(b, int) and isinstance(g, int) and b > 0 and g > 0):
+        raise CertificationError("the counterexample records no positive integer byte counts")
+    r = Fraction(b, g)
+    return Enclosure(
+        I(r),
+        "M(iMAML) / Mem(grad f_i) at the counterexample's width and K, an exact ratio of byte counts",
+        "exact",
+        True,
+        details={"ratio": f"{r.numerator}/{r.denominator}", "imaml_bytes": b, "mem_grad_bytes": g},
+    )
+
+
+@certifier("overall-complexity-as-printed")
+def overall_complexity_as_printed(ce: dict) -> Enclosure:
+    r"""The literal ratio :math:`\text{calls}/(M K\sqrt{\hat\kappa}\ln(1/\delta))` at the counterexample, from its
+    recorded integer counts (calls, M, outer steps K) and its exact :math:`\hat\kappa`, :math:`\delta` (on E8's
+    convex instance :math:`\lambda=\hat L_1/\hat\kappa` and :math:`\mu=\lambda`, so :math:`\hat L_1/\mu=\hat\kappa`);
+    the hypothesis :math:`\lambda\ge2\hat L_1` is :math:`\hat\kappa\le1/2`, checked exactly."""
+    inst = _instance(ce)
+    calls, outer, M = inst.get("calls"), inst.get("outer_steps"), inst.get("M")
+    if not all(isinstance(x, int) and x > 0 for x in (calls, outer, M)):
+        raise CertificationError("the counterexample records no positive integer call counts (calls, outer_steps, M)")
+    kap, delta = rational(inst["kappa"]), rational(inst["delta"])
+    if not (kap > 0 and 0 < delta < 1):
+        raise CertificationError("kappa^ must be > 0 and delta in (0, 1)")
+    value = I(Fraction(calls, M * outer)) / (iv.sqrt(I(kap)) * iv.log(1 / I(delta)))
+    return Enclosure(
+        value,
+        "gradient calls / (M K sqrt(kappa^) ln(1/delta)) at the counterexample (kappa^ -> 0 family)",
+        "interval",
+        kap <= Fraction(1, 2),
+        details={"calls": calls, "M": M, "outer_steps": outer, "kappa_hat": str(kap), "delta": str(delta)},
     )
