@@ -112,8 +112,21 @@ def test_memory_of_the_sequential_estimator_is_flat_and_the_batched_one_affine_i
     """Derivation: solved in turn, the order-n estimator holds the same arrays for every n; solved at once, it holds
     a fixed set of (M, G, n) arrays, so its count is affine in the number of solves G (equal steps 2 -> 4 -> 6)."""
     seq = table1_memory_n.counts("quadratic", "sequential-gd")
-    assert len({r["vectors"] for r in seq}) == 1
-    assert table1_memory_n.memory_slope("quadratic", "sequential-gd") == pytest.approx(0.0, abs=1e-12)
+    # the count is peak / (8 M n) rounded: the same arrays for every n, plus interpreter objects (the stencil's nodes,
+    # a few hundred bytes to ~2 KB) that can tip the rounding by one vector; flat = within one vector of each other
+    v = min(r["vectors"] for r in seq)
+    assert max(r["vectors"] for r in seq) <= v + 1
+    # so the log-log slope is at most the largest slope of any assignment of {v, v + 1} to the orders (exact bound)
+    from itertools import product
+
+    from bmaml_theory.rates import fit_power_law
+
+    worst = max(
+        abs(fit_power_law(list(table1_memory_n.ORDERS), list(c)).exponent)
+        for c in product((v, v + 1), repeat=len(table1_memory_n.ORDERS))
+        if len(set(c)) > 1
+    )
+    assert abs(table1_memory_n.memory_slope("quadratic", "sequential-gd")) <= worst + 1e-12
     # the compute (gradient calls) of the GD baseline: K per node, 2K for a node with nu != 0
     assert [r["grads"] for r in seq] == [
         sum(memory.K_STEPS * (2 if t else 1) for t in stencil(o).nodes) for o in table1_memory_n.ORDERS
