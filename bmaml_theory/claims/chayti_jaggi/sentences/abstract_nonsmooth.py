@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from bmaml_theory._replay import replayable
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
 from bmaml_theory.claims.chayti_jaggi.section4 import _smoothness as sm
@@ -65,6 +66,7 @@ STATEMENT = Statement(
 EXTREMAL = 1.0  # G = 2 L0 at lam = 2 Lhat1 with mu = lam - Lhat1, attained as x^T phi* -> -infinity (errata E7)
 
 
+@replayable
 def ratio(p: Any) -> float | None:
     """||grad F(theta)|| / (2 L0) at encoding ``p`` of ``_smoothness.SPACE_MEAN_POINT``."""
     inst = sm.decode(sm.SPACE_MEAN_POINT, p)
