@@ -23,6 +23,7 @@ def test_backend_bench_writes_the_device_and_the_ratio(tmp_path):
     assert c["agrees"] and r["device_description"].startswith("CPU") and len(r["load_average_before"]) == 3
 
 
+@pytest.mark.slow  # ~40 s: the whole GPU check script at its tiny size (CI's second pass and its backends step run it)
 def test_gpu_check_script_runs_on_the_cpu(tmp_path):
     """benchmarks/gpu_check.sh --device cpu --size tiny: every step passes or skips cleanly (none fails)."""
     import json

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, note, settings
 from hypothesis import strategies as st
+from test_testing_kit import np_fo_maml, np_maml, np_reptile
 
 from bmaml_theory.tasks.generate import random_family
 from bmaml_theory.testing import (
@@ -33,7 +34,6 @@ from bmaml_theory.testing import (
     tolerance,
     unflatten,
 )
-from tests.test_testing_kit import np_fo_maml, np_maml, np_reptile
 
 
 def _problem(kind: str = "indefinite-both", M: int = 3, n: int = 4, seed: int = 1) -> QuadraticProblem:
