@@ -174,7 +174,7 @@ def corrected_plateau_ratio(instance: str, method: str, eps: float) -> float:
     r"""The delta part with valid constants: :math:`\min_k\|
     abla F(	heta_k)\|/B(\delta)` of Algorithm 1's run
         (errata E6's corrected constants, worst-case :math:`\delta`-errors, run until it settles) at
-        :math:`\delta=` :func:`delta_for_eps` ``(instance, eps)``, :math:`B(\delta)=eta_1\sqrt\delta` Corollary 1's
+        :math:`\delta=` :func:`delta_for_eps` ``(instance, eps)``, :math:`B(\delta)=\beta_1\sqrt\delta` Corollary 1's
         corrected bias bound at its :math:`
     u` (:func:`bmaml_theory.theory.cor1_bias_corrected`); NaN when the run does
         not settle (no measurement)."""
@@ -189,13 +189,12 @@ def corrected_plateau_ratio(instance: str, method: str, eps: float) -> float:
 
 
 def inexact_check(ctx: Context, st, method: str, replay: str):
-    r"""Theorem 1 (``method='NormalizedGD'``) or 2 (``'GD'``): the :math:`arepsilon+O(\sqrt\delta)` part, decided
+    r"""Theorem 1 (``method='NormalizedGD'``) or 2 (``'GD'``): the :math:`\varepsilon+O(\sqrt\delta)` part, decided
         with valid constants (errata E6) so that the outer method converges and the :math:`\delta` part is what is measured:
         the settled plateau over Corollary 1's corrected bias bound, over :math:`\delta` = :func:`delta_for_eps` of
         ``CORRECTED_EPS`` (four decades of :math:`\sqrt\delta`) and the instances; ``runners.big_o``'s growth test in
         :math:`1/\sqrt\delta` on the convex instance.  The printed constants' runs (E8's 2-cycle at
-        :math:`\|
-    abla F\|pprox0.42`-:math:`0.50` for every :math:`\delta`, the finding of ``thm1``/``thm2``) are
+        :math:`\|\nabla F\|\approx0.42`-:math:`0.50` for every :math:`\delta`, the finding of ``thm1``/``thm2``) are
         evidence only: counting them here would count one 2-cycle twice."""
     from bmaml_theory import theory
     from bmaml_theory.claims import runners

@@ -77,7 +77,7 @@ def ratio(instance: str, method: str, constants: str, delta: float, eps: float) 
 
 
 def corrected_ratio(instance: str, method: str, eps: float) -> float:
-    r"""Replay: the settled plateau over Corollary 1's corrected bias bound at :math:`\delta=(arepsilon/eta_1)^2`
+    r"""Replay: the settled plateau over Corollary 1's corrected bias bound at :math:`\delta=(\varepsilon/\beta_1)^2`
     (:func:`bmaml_theory.claims.chayti_jaggi.section4._algorithms.corrected_plateau_ratio`)."""
     return al.corrected_plateau_ratio(instance, method, eps)
 
