@@ -190,12 +190,12 @@ def corrected_plateau_ratio(instance: str, method: str, eps: float) -> float:
 
 def inexact_check(ctx: Context, st, method: str, replay: str):
     r"""Theorem 1 (``method='NormalizedGD'``) or 2 (``'GD'``): the :math:`\varepsilon+O(\sqrt\delta)` part, decided
-        with valid constants (errata E6) so that the outer method converges and the :math:`\delta` part is what is measured:
-        the settled plateau over Corollary 1's corrected bias bound, over :math:`\delta` = :func:`delta_for_eps` of
-        ``CORRECTED_EPS`` (four decades of :math:`\sqrt\delta`) and the instances; ``runners.big_o``'s growth test in
-        :math:`1/\sqrt\delta` on the convex instance.  The printed constants' runs (E8's 2-cycle at
-        :math:`\|\nabla F\|\approx0.42`-:math:`0.50` for every :math:`\delta`, the finding of ``thm1``/``thm2``) are
-        evidence only: counting them here would count one 2-cycle twice."""
+    with valid constants (errata E6) so that the outer method converges and the :math:`\delta` part is what is measured:
+    the settled plateau over Corollary 1's corrected bias bound, over :math:`\delta` = :func:`delta_for_eps` of
+    ``CORRECTED_EPS`` (four decades of :math:`\sqrt\delta`) and the instances; ``runners.big_o``'s growth test in
+    :math:`1/\sqrt\delta` on the convex instance.  The printed constants' runs (E8's 2-cycle at
+    :math:`\|\nabla F\|\approx0.42`-:math:`0.50` for every :math:`\delta`, the finding of ``thm1``/``thm2``) are
+    evidence only: counting them here would count one 2-cycle twice."""
     from bmaml_theory import theory
     from bmaml_theory.claims import runners
 
