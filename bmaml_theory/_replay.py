@@ -11,26 +11,46 @@ claims layer).
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["PACKAGE_TARGET", "REPLAYS", "ReplayRefusedError", "replayable", "resolve_replay"]
+__all__ = ["PACKAGE_TARGET", "REPLAYS", "ReplayRefusedError", "replay_missing", "replayable", "resolve_replay"]
 
 # The replay allow-list: the functions a ledger may name (``module:function``), registered by :func:`replayable`.  A
 # ledger is data from outside (a pull request may edit figures/claims.json), so a target is resolved in this registry
 # and nowhere else: an unregistered name is refused before anything is imported or called.
 REPLAYS: dict[str, Callable[..., Any]] = {}
+# The optional modules a replay function imports when called (e.g. ("torch", "mnist1d") for a network's byte count):
+# a ledger written with the nn extra holds such replays, and a reader without it is told what to install.
+REQUIRES: dict[str, tuple[str, ...]] = {}
 PACKAGE_TARGET = re.compile(r"^bmaml_theory(\.[A-Za-z_][A-Za-z0-9_]*)+:[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def replayable(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Register ``fn`` as a replay target ``'{module}:{name}'`` (the allow-list :data:`REPLAYS`); returns it as is."""
-    name = f"{fn.__module__}:{fn.__qualname__}"
-    if REPLAYS.get(name, fn) is not fn:
-        raise ValueError(f"replay target {name!r} registered twice")
-    REPLAYS[name] = fn
-    return fn
+def replayable(fn: Callable[..., Any] | None = None, *, requires: tuple[str, ...] = ()) -> Any:
+    """Register ``fn`` as a replay target ``'{module}:{name}'`` (the allow-list :data:`REPLAYS`); returns it as is.
+
+    ``@replayable`` or ``@replayable(requires=("torch", "mnist1d"))``: ``requires`` names the optional modules the
+    function imports when called, so that :func:`replay_missing` can say what a reader must install."""
+
+    def register(f: Callable[..., Any]) -> Callable[..., Any]:
+        name = f"{f.__module__}:{f.__qualname__}"
+        if REPLAYS.get(name, f) is not f:
+            raise ValueError(f"replay target {name!r} registered twice")
+        REPLAYS[name] = f
+        REQUIRES[name] = tuple(requires)
+        return f
+
+    return register if fn is None else register(fn)
+
+
+def replay_missing(target: str) -> list[str]:
+    """The optional modules the registered replay ``target`` needs that are not installed (empty: it can run here).
+
+    Resolves ``target`` first (:func:`resolve_replay`), so an unregistered name is refused as in a replay."""
+    resolve_replay(target)
+    return [m for m in REQUIRES.get(target, ()) if importlib.util.find_spec(m) is None]
 
 
 class ReplayRefusedError(PermissionError):

@@ -224,6 +224,12 @@ def replay(name: str, ledger: Path | None = None) -> int:
     for cid in with_ce:
         e = entries[cid]
         missing = REGISTRY[cid].statement.missing() if cid in REGISTRY else []
+        for _, rep, _, _ in _replays(e):
+            try:
+                missing += Replay(rep["target"], rep.get("kwargs") or {}).missing()
+            except Exception:  # an unregistered or malformed target: the replay below reports it
+                pass
+        missing = sorted(set(missing))
         if missing:
             print(f"bmaml-verify: replaying {cid} needs {', '.join(missing)}: pip install -e '.[nn]'", file=sys.stderr)
             return 2

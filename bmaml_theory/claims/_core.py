@@ -53,7 +53,7 @@ from typing import Any
 
 import numpy as np
 
-from bmaml_theory._replay import REPLAYS, ReplayRefusedError, replayable, resolve_replay
+from bmaml_theory._replay import REPLAYS, ReplayRefusedError, replay_missing, replayable, resolve_replay
 
 __all__ = [
     "CATEGORIES",
@@ -232,6 +232,10 @@ class Replay:
                 f"replay {self.target}: kwargs {sorted(self.kwargs)} do not fit its signature ({exc})"
             ) from exc
         return float(fn(**dict(self.kwargs)))
+
+    def missing(self) -> list[str]:
+        """The optional modules (e.g. ``torch``) this replay needs that are not installed; empty: it can run here."""
+        return replay_missing(self.target)
 
     def to_json(self) -> dict:
         return {"target": self.target, "kwargs": to_jsonable(dict(self.kwargs))}

@@ -110,7 +110,7 @@ def flops(model: str, method: str) -> int:
     return int(counter.get_total_flops())
 
 
-@replayable
+@replayable(requires=("torch",))
 def flop_ratio(model: str) -> float:
     """Replay: FLOPs(HF-MAML's two gradients) / FLOPs(MAML's HVP) on ``model``."""
     return flops(model, "hf") / flops(model, "hvp")

@@ -59,7 +59,7 @@ STATEMENT = Statement(
 )
 
 
-@replayable
+@replayable(requires=_study.REQUIRES)
 def autodiff_ratio(width: int, K: int) -> float:
     """Replay: bytes of forward-mode d phi~/d nu over bytes of MAML at (width, K), recomputed with the meter."""
     from bmaml_theory.nn.study import memory_bytes

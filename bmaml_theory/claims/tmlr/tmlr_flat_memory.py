@@ -67,7 +67,7 @@ def index(a_K: int, a_1: int, a_fomaml: int, param_bytes: int) -> float:
     return max(a_K / (a_1 + COPIES * param_bytes), a_K / (WIDTH_LIMIT * a_fomaml))
 
 
-@replayable
+@replayable(requires=_study.REQUIRES)
 def flatness(method: str, width: int, K: int, depth: int) -> float:
     """Replay: the flatness index of ``method`` at (width, K, depth), recomputed on the CPU allocator."""
     from bmaml_theory.nn.study import allocator_point

@@ -93,13 +93,13 @@ def mem_grad_bytes(width: int) -> int:
     return autodiff_bytes("fomaml", width, 1)
 
 
-@replayable
+@replayable(requires=("torch", "mnist1d"))
 def mem_units(method: str, width: int, K: int) -> float:
     r"""Replay: :math:`M(K)/\mathrm{Mem}(\nabla f_i)` of ``method`` on the CNN of ``width`` (exact byte counts)."""
     return autodiff_bytes(method, width, K) / mem_grad_bytes(width)
 
 
-@replayable
+@replayable(requires=("torch", "mnist1d"))
 def bound_fraction(method: str, width: int) -> float:
     r"""Replay: :math:`\max(M(20)/(2M(1)),\ \max_K M(K)/(4\,\mathrm{Mem}(\nabla f_i)))` of ``method`` at ``width``."""
     m = {K: autodiff_bytes(method, width, K) for K in KS}
@@ -107,7 +107,7 @@ def bound_fraction(method: str, width: int) -> float:
     return max(m[KS[-1]] / (GROWTH_BOUND * m[KS[0]]), max(m.values()) / (MEM_BOUND * g))
 
 
-@replayable
+@replayable(requires=("torch", "mnist1d"))
 def log2_autodiff_ratio(width: int, K: int) -> float:
     """Replay: log2(working memory of iMAML / of FO-B-MAML) on the CNN of ``width`` with ``K`` inner steps."""
     return math.log2(autodiff_bytes("imaml", width, K) / autodiff_bytes("fobmaml", width, K))

@@ -62,7 +62,7 @@ def working_memory(method: str, width: int, K: int) -> int:
     return int(memory_point(method, width, K, depth=DEPTH)["saved_and_state_bytes"])
 
 
-@replayable
+@replayable(requires=_study.REQUIRES)
 def growth(width: int) -> float:
     """Replay: M_MAML(width, 20) / M_MAML(width, 1)."""
     return working_memory("maml", width, K_LARGE) / working_memory("maml", width, K_SMALL)

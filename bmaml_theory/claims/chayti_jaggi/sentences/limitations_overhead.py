@@ -56,7 +56,7 @@ STATEMENT = Statement(
 )
 
 
-@replayable
+@replayable(requires=_study.REQUIRES)
 def overhead(width: int, K: int) -> float:
     """Replay: M_FOB(width, K) / M_FOMAML(width, 1)."""
     return working_memory("fobmaml", width, K) / working_memory("fomaml", width, 1)
