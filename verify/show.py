@@ -11,6 +11,7 @@ nothing to replay (a claim that holds has no counterexample); 3 the replay raise
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
@@ -225,10 +226,8 @@ def replay(name: str, ledger: Path | None = None) -> int:
         e = entries[cid]
         missing = REGISTRY[cid].statement.missing() if cid in REGISTRY else []
         for _, rep, _, _ in _replays(e):
-            try:
+            with contextlib.suppress(Exception):  # an unregistered or malformed target: the replay below reports it
                 missing += Replay(rep["target"], rep.get("kwargs") or {}).missing()
-            except Exception:  # an unregistered or malformed target: the replay below reports it
-                pass
         missing = sorted(set(missing))
         if missing:
             print(f"bmaml-verify: replaying {cid} needs {', '.join(missing)}: pip install -e '.[nn]'", file=sys.stderr)
