@@ -6,8 +6,9 @@
     python benchmarks/speed.py --skip-tests      # only the two quick runs (a minute, not minutes)
 
 "Without the nn extra" is measured in this environment by hiding ``torch`` and ``mnist1d`` (an import finder that
-refuses them, and ``importlib.util.find_spec`` reporting them missing, as in a venv without the extra), so one
-machine measures both.  Every row records the machine's load average before and after: on a
+refuses them, and ``importlib.util.find_spec`` reporting them missing, as in a venv without the extra), installed as a
+``sitecustomize`` module on ``PYTHONPATH`` so that every Python process of the run hides them: the parent, its loky
+workers and a Dask cluster's workers alike.  So one machine measures both.  Every row records the machine's load average before and after: on a
 shared machine the times are inflated by the others' work, and the README block prints the load beside them.
 """
 
@@ -62,19 +63,18 @@ def readme_test_command(readme: Path = ROOT / "README.md") -> list[str]:
 
 
 def _timed(argv: list[str], hide_nn: bool) -> tuple[float, int]:
-    """Wall seconds and exit code of ``python argv`` (run in the checkout); with ``hide_nn``, torch is hidden."""
-    if hide_nn:
-        code = HIDE_NN + "import runpy\nsys.argv = " + repr(["x", *argv[2:]]) + "\n"
-        if argv[:2] == ["-m", "pytest"]:
-            code += "import pytest\nsys.exit(pytest.main(sys.argv[1:]))\n"
-        else:
-            code += f"runpy.run_module({argv[1]!r}, run_name='__main__', alter_sys=True)\n"
-        argv = ["-c", code]
-    t0 = time.perf_counter()
-    rc = subprocess.run(
-        [sys.executable, *argv], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    ).returncode
-    return time.perf_counter() - t0, rc
+    """Wall seconds and exit code of ``python argv`` (run in the checkout); with ``hide_nn``, torch is hidden in
+    every process the run starts (a ``sitecustomize`` on ``PYTHONPATH``, inherited by the workers)."""
+    env = dict(os.environ)
+    with tempfile.TemporaryDirectory() as hide:
+        if hide_nn:
+            Path(hide, "sitecustomize.py").write_text(HIDE_NN, encoding="utf-8")
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (hide, env.get("PYTHONPATH", "")) if p)
+        t0 = time.perf_counter()
+        rc = subprocess.run(
+            [sys.executable, *argv], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        ).returncode
+        return time.perf_counter() - t0, rc
 
 
 def _row(name: str, what: str, argv: list[str], hide_nn: bool) -> dict:

@@ -28,6 +28,8 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
+_NUMPY = array_api_compat.array_namespace(np.empty(0))  # the namespace of NumPy arrays (array_api_compat.numpy)
+
 __all__ = [
     "AccuracyWarning",
     "check_bool",
@@ -149,8 +151,12 @@ def real_array(
     of another namespace is copied through the host (NumPy) first.
     """
     if xp is None:
-        xp = array_api_compat.array_namespace(np.empty(0))
+        xp = _NUMPY
     dt = xp.float64 if dtype is None else dtype
+    if type(x) is np.ndarray and xp is _NUMPY and device is None and x.dtype == dt:
+        # already a NumPy array of the dtype: xp.asarray would return it as is, so only the checks below remain
+        # (the same checks, without the conversions: this path runs in every inner step of every method)
+        return _checked(x, name, xp, dt, ndim, allow_empty)
     if x is None:
         raise TypeError(f"{name} is None; pass a real array.")
     if isinstance(x, (str, bytes)):
@@ -190,6 +196,11 @@ def real_array(
             f"{name}: the backend returned {arr.dtype} for the requested {dt}; for JAX turn on 64-bit mode "
             "(jax.config.update('jax_enable_x64', True), which backend='jax' does) or pass dtype=float32."
         )
+    return _checked(arr, name, xp, dt, ndim, allow_empty)
+
+
+def _checked(arr: Any, name: str, xp: Any, dt: Any, ndim: int | Sequence[int] | None, allow_empty: bool) -> Any:
+    """``arr`` (already of namespace ``xp`` and dtype ``dt``) after the dimension, emptiness and finiteness checks."""
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:
@@ -198,7 +209,8 @@ def real_array(
             )
     if not allow_empty and math.prod(arr.shape) == 0 and arr.ndim > 0:
         raise ValueError(f"{name} is empty (shape {tuple(arr.shape)}); pass at least one value.")
-    if not bool(xp.all(xp.isfinite(arr))):
+    finite = bool(np.isfinite(arr).all()) if type(arr) is np.ndarray else bool(xp.all(xp.isfinite(arr)))
+    if not finite:
         raise ValueError(
             f"{name} has non-finite entries (NaN or inf) after conversion to {dt}; pass finite values"
             + (" (float32 overflows above 3.4e38)." if dt == getattr(xp, "float32", None) else ".")
@@ -276,9 +288,12 @@ def check_dtype(dtype: Any, xp: Any) -> Any:
 
 def check_finite_result(x: Any, what: str, xp: Any = None) -> Any:
     """``x`` unchanged if every entry is finite, else ``FloatingPointError`` naming the result."""
-    if xp is None:
-        xp = array_api_compat.array_namespace(x) if array_api_compat.is_array_api_obj(x) else None
-    ok = bool(xp.all(xp.isfinite(x))) if xp is not None else math.isfinite(float(x))
+    if type(x) is np.ndarray:  # the common case, without the namespace's wrappers
+        ok = bool(np.isfinite(x).all())
+    else:
+        if xp is None:
+            xp = array_api_compat.array_namespace(x) if array_api_compat.is_array_api_obj(x) else None
+        ok = bool(xp.all(xp.isfinite(x))) if xp is not None else math.isfinite(float(x))
     if not ok:
         raise FloatingPointError(
             f"{what} overflowed or is undefined (non-finite) although a finite value was expected; "

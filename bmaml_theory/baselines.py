@@ -69,6 +69,11 @@ def _check(tasks: Any, theta: Any, steps: Any, lr: Any, per_task: Any, counter: 
     return tasks, tasks.check_theta(theta), K, lr, per_task, (counter if counter is not None else Oracle())
 
 
+def _all_finite(x: Any, xp: Any) -> bool:
+    """Whether every entry of ``x`` is finite (NumPy directly: this runs in every inner step)."""
+    return bool(np.isfinite(x).all()) if type(x) is np.ndarray else bool(xp.all(xp.isfinite(x)))
+
+
 def _inner(tasks: Any, theta: Any, K: int, lr: float, c: Oracle, store: bool = False, nu: float = 0.0):
     """K GD steps on h_nu = fhat + nu f + lam/2||.-theta||^2 from theta; the trajectory if store."""
     xp = tasks.xp
@@ -89,7 +94,7 @@ def _inner(tasks: Any, theta: Any, K: int, lr: float, c: Oracle, store: bool = F
             raise FloatingPointError(f"GD on the inner problem diverged (gradient overflow): lower lr={lr:g}.") from exc
         with np.errstate(over="ignore", invalid="ignore"):
             phi = phi - lr * g
-        if not bool(xp.all(xp.isfinite(phi))):
+        if not _all_finite(phi, xp):
             raise FloatingPointError(f"GD on the inner problem diverged (non-finite iterate): lower lr={lr:g}.")
         if store:
             traj.append(phi)

@@ -37,6 +37,21 @@ def test_hiding_the_nn_extra_makes_its_claims_skipped():
     assert "hvp-cost" in skipped and "prop1" not in skipped
 
 
+def test_the_nn_extra_is_hidden_in_the_runs_worker_processes_too(monkeypatch):
+    """The run's workers (loky, Dask) are new Python processes: the hiding must reach them, not only the parent."""
+    speed = _speed()
+    seen, real_run = {}, subprocess.run
+
+    def fake_run(argv, cwd, env, stdout, stderr):
+        child = "import subprocess, sys\nsys.exit(subprocess.run([sys.executable, '-c', 'import torch']).returncode)"
+        seen["rc"] = real_run([argv[0], "-c", child], cwd=cwd, env=env, capture_output=True).returncode
+        return subprocess.CompletedProcess(argv, seen["rc"])
+
+    monkeypatch.setattr(speed.subprocess, "run", fake_run)
+    _, rc = speed._timed(["-c", "pass"], hide_nn=True)
+    assert rc == seen["rc"] == 1  # the grandchild's 'import torch' failed: hidden there as well
+
+
 def test_the_readme_block_comes_from_the_measurement(tmp_path):
     speed = _speed()
     result = {
