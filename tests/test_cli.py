@@ -394,6 +394,9 @@ def test_ctrl_c_exits_130_with_one_line_and_keeps_the_previous_output(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # as from a terminal: SIGINT at its default disposition (a CI runner or `cmd &` in a non-interactive shell
+        # starts the test with SIGINT ignored, which the child would inherit, and Python then installs no handler)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     # Ctrl-C once both workers run a group (a worker still importing, in its first second or so, gets the terminal's
     # SIGINT before it can ignore it and prints its own KeyboardInterrupt: only the steady state is pinned here)
