@@ -159,3 +159,24 @@ def test_supervised_reference_beats_chance_and_is_deterministic():
     assert supervised_accuracy(data, 8, 2, 0, tasks, epochs=2) == a
     with pytest.raises(ValueError, match="epochs"):
         supervised_accuracy(data, 8, 2, 0, tasks, epochs=0)
+
+
+def test_flatness_replay_measures_on_one_thread():
+    """The CPU allocator's peak includes per-thread buffers: the same extra bytes at every point on two intra-op
+    threads, which moves a ratio of totals.  The claim measures on one thread, so its replay pins one thread
+    whatever the caller set, and restores the caller's setting (byte counts are integers: exact)."""
+    from bmaml_theory.nn.study import allocator_point
+
+    one = {m: allocator_point(m, 16, K, depth=2)["allocator_peak_bytes"] for m, K in (("fobmaml", 5), ("fomaml", 1))}
+    torch.set_num_threads(2)
+    try:
+        two = {
+            m: allocator_point(m, 16, K, depth=2)["allocator_peak_bytes"] for m, K in (("fobmaml", 5), ("fomaml", 1))
+        }
+        got = tmlr_flat_memory.flatness(method="fobmaml", width=16, K=5, depth=2)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(1)
+    if two != one:  # where the build keeps per-thread buffers: one offset, the same at every point
+        assert two["fobmaml"] - one["fobmaml"] == two["fomaml"] - one["fomaml"]
+    assert got == tmlr_flat_memory.flatness(method="fobmaml", width=16, K=5, depth=2)
