@@ -345,6 +345,10 @@ def estimate(p: Protocol, steps: int = 50, progress: Callable[[str], None] = pri
         evals = 2 * short.val_tasks + 3 * short.test_tasks  # two validation checkpoints, three test scorings
         per_task[(m, k)] = max(total - steps * r["seconds_per_step"], 0.0) / evals
     ck = p.max_steps // p.checkpoint_every + 1
+    progress("estimate supervised reference (one epoch)")
+    t0 = time.perf_counter()
+    supervised_reference(p, p.deciding_split, p.shots, p.pilot_seed, epochs=1)
+    per_epoch = time.perf_counter() - t0  # one epoch and one scoring of every shot count's test tasks (an overestimate)
 
     def cost(m: str, k: int, o: str, n_steps: int, test: bool) -> float:
         evals = (n_steps // p.checkpoint_every + 1) * p.val_tasks + (3 * p.test_tasks if test else 0)
@@ -361,6 +365,7 @@ def estimate(p: Protocol, steps: int = 50, progress: Callable[[str], None] = pri
         * len(p.splits)
         * len(p.seeds),
         "sngdm": sum(cost("fobmaml", k5, o, p.max_steps, True) for o in p.outer_grid) * len(p.seeds),
+        "supervised": per_epoch * p.supervised_epochs * len(p.seeds),
     }
     cells = {
         "grid": len(p.shots) * len(p.lam_grid) * len(p.nu_grid),
@@ -368,6 +373,7 @@ def estimate(p: Protocol, steps: int = 50, progress: Callable[[str], None] = pri
         "outer-grid": sum(len(e) for e in p.outer_grid.values()),
         "main": len(p.splits) * len(p.methods) * len(p.shots) * len(p.seeds),
         "sngdm": len(p.outer_grid) * len(p.seeds),
+        "supervised": len(p.seeds),
     }
     return {
         "measured_steps": steps,

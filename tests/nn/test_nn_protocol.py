@@ -89,3 +89,15 @@ def test_full_only_options_are_usage_errors_elsewhere(argv, tmp_path, capsys):
 
     assert main([*argv, "--out", str(tmp_path / "o"), "--no-progress"]) == 2
     assert "bmaml-verify mnist1d" in capsys.readouterr().err
+
+
+def test_estimate_counts_every_phase_including_the_supervised_references():
+    from bmaml_theory.nn.protocol import estimate
+
+    p = Protocol.smoke()
+    est = estimate(p, steps=2, progress=lambda m: None)
+    phases = est["projected_seconds_one_core"]
+    assert set(phases) == {"grid", "pilot", "outer-grid", "main", "sngdm", "supervised"}
+    assert all(v > 0 for v in phases.values())
+    assert est["cells"]["supervised"] == len(p.seeds)
+    assert est["projected_total_seconds_one_core"] == pytest.approx(sum(phases.values()), rel=1e-12)  # one sum
