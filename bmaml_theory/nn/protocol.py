@@ -40,7 +40,7 @@ from bmaml_theory.nn.data import MNIST1D, TaskSampler, load_mnist1d
 from bmaml_theory.nn.methods import Inner, check_method, meta_gradient
 from bmaml_theory.nn.model import CNN1d
 from bmaml_theory.nn.outer import make_outer
-from bmaml_theory.nn.study import _evaluate, nearest_centre
+from bmaml_theory.nn.study import _evaluate, nearest_centre, supervised_accuracy
 
 __all__ = [
     "SPLITS",
@@ -50,6 +50,7 @@ __all__ = [
     "run_cell",
     "run_cells",
     "split_samplers",
+    "supervised_reference",
     "theory_reading",
 ]
 
@@ -344,6 +345,10 @@ def estimate(p: Protocol, steps: int = 50, progress: Callable[[str], None] = pri
         evals = 2 * short.val_tasks + 3 * short.test_tasks  # two validation checkpoints, three test scorings
         per_task[(m, k)] = max(total - steps * r["seconds_per_step"], 0.0) / evals
     ck = p.max_steps // p.checkpoint_every + 1
+    progress("estimate supervised reference (one epoch)")
+    t0 = time.perf_counter()
+    supervised_reference(p, p.deciding_split, p.shots, p.pilot_seed, epochs=1)
+    per_epoch = time.perf_counter() - t0  # one epoch and one scoring of every shot count's test tasks (an overestimate)
 
     def cost(m: str, k: int, o: str, n_steps: int, test: bool) -> float:
         evals = (n_steps // p.checkpoint_every + 1) * p.val_tasks + (3 * p.test_tasks if test else 0)
@@ -360,6 +365,7 @@ def estimate(p: Protocol, steps: int = 50, progress: Callable[[str], None] = pri
         * len(p.splits)
         * len(p.seeds),
         "sngdm": sum(cost("fobmaml", k5, o, p.max_steps, True) for o in p.outer_grid) * len(p.seeds),
+        "supervised": per_epoch * p.supervised_epochs * len(p.seeds),
     }
     cells = {
         "grid": len(p.shots) * len(p.lam_grid) * len(p.nu_grid),
@@ -367,6 +373,7 @@ def estimate(p: Protocol, steps: int = 50, progress: Callable[[str], None] = pri
         "outer-grid": sum(len(e) for e in p.outer_grid.values()),
         "main": len(p.splits) * len(p.methods) * len(p.shots) * len(p.seeds),
         "sngdm": len(p.outer_grid) * len(p.seeds),
+        "supervised": len(p.seeds),
     }
     return {
         "measured_steps": steps,
@@ -427,29 +434,15 @@ def with_device(p: Protocol, device: str) -> Protocol:
     return replace(p, device=device)
 
 
-def supervised_reference(p: Protocol, split: str, shots: int, seed: int, epochs: int = 30) -> list[float]:
-    r"""Accuracy per meta-test task of a supervised reference: ``CNN1d(width, depth, 10)`` trained on every signal of
-    MNIST-1D's training split (all ten classes, labels given), Adam 1e-3, batches of 100, ``epochs`` epochs; on a
-    task it predicts the arg-max of its logits restricted to the task's classes.  It sees labelled signals of the
-    meta-test classes that no meta-learner sees: an upper reference of what the architecture reaches, not a rival."""
+def supervised_reference(
+    p: Protocol, split: str, shots: Sequence[int], seed: int, epochs: int | None = None
+) -> dict[int, list[float]]:
+    r"""Accuracy per meta-test task of the supervised reference on ``split`` (per shot count in ``shots``; the same
+    tasks as the main cells of ``seed``): :func:`~bmaml_theory.nn.study.supervised_accuracy` with the protocol's
+    width and depth, trained once per seed for ``epochs`` (default ``p.supervised_epochs``) epochs on every labelled
+    signal of MNIST-1D's training split.  It sees labels no meta-learner sees: the architecture's ceiling."""
     torch.set_num_threads(1)
     data = load_mnist1d(num_samples=p.num_samples, seed=42)
-    g = torch.Generator().manual_seed(seed)
-    model = CNN1d(p.width, p.depth, 10).to(p.device)
-    theta = {k: v.to(p.device).requires_grad_() for k, v in model.init_params(seed).items()}
-    opt = torch.optim.Adam(list(theta.values()), lr=1e-3)
-    x = torch.as_tensor(data.x)[:, None, :].to(p.device)
-    y = torch.as_tensor(data.y).to(p.device)
-    for _ in range(epochs):
-        for idx in torch.randperm(len(y), generator=g).split(100):
-            loss = torch.nn.functional.cross_entropy(model.logits(theta, x[idx]), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    _, _, test = split_samplers(data, split, p, shots, seed)
-    out = []
-    with torch.no_grad():
-        for t in test.batch(p.test_tasks):
-            logits = model.logits(theta, torch.as_tensor(t.xq).to(p.device))[:, list(t.classes)]
-            out.append(float((logits.argmax(1).cpu().numpy() == t.yq).mean()))
-    return out
+    tasks = {k: split_samplers(data, split, p, k, seed)[2].batch(p.test_tasks) for k in shots}
+    n = p.supervised_epochs if epochs is None else epochs
+    return supervised_accuracy(data, p.width, p.depth, seed, tasks, epochs=n, device=p.device)

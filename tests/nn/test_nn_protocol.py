@@ -48,8 +48,14 @@ def test_full_run_at_smoke_scale(tmp_path):
     main = doc["cells"]["main"]
     assert len(main) == 2 * 2 * 1 * 2  # splits x methods x shots x seeds
     # the arms did not learn in 4 steps at width 8: both comparison rows are inconclusive, never a verdict
-    for cid in ("tmlr-mnist1d-accuracy", "tmlr-sngdm"):
+    for cid in ("tmlr-mnist1d-accuracy", "tmlr-high-accuracy", "tmlr-sngdm"):
         assert doc["claims"][cid]["status"] == "inconclusive"
+    # 2 seeds < 5: inconclusive by construction, and the decision says so
+    assert "2 training seeds < 5" in doc["claims"]["tmlr-mnist1d-accuracy"]["decision"]
+    # one supervised reference per training seed and shot count, on the same tasks as the main cells
+    sup = doc["supervised_reference"]
+    assert sorted((r["seed"], r["shots"]) for r in sup) == [(0, 5), (1, 5)]
+    assert all(len(r["supervised"]) == Protocol.smoke().test_tasks for r in sup)
     # methods are paired on the same test tasks: nearest-centre is a function of the tasks only
     by = {(r["split"], r["seed"], r["method"]): r["ncc"] for r in main}
     assert by[("unseen-classes", 0, "maml")] == by[("unseen-classes", 0, "fobmaml")]
@@ -83,3 +89,15 @@ def test_full_only_options_are_usage_errors_elsewhere(argv, tmp_path, capsys):
 
     assert main([*argv, "--out", str(tmp_path / "o"), "--no-progress"]) == 2
     assert "bmaml-verify mnist1d" in capsys.readouterr().err
+
+
+def test_estimate_counts_every_phase_including_the_supervised_references():
+    from bmaml_theory.nn.protocol import estimate
+
+    p = Protocol.smoke()
+    est = estimate(p, steps=2, progress=lambda m: None)
+    phases = est["projected_seconds_one_core"]
+    assert set(phases) == {"grid", "pilot", "outer-grid", "main", "sngdm", "supervised"}
+    assert all(v > 0 for v in phases.values())
+    assert est["cells"]["supervised"] == len(p.seeds)
+    assert est["projected_total_seconds_one_core"] == pytest.approx(sum(phases.values()), rel=1e-12)  # one sum

@@ -38,6 +38,7 @@ from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.tmlr import _study
+from bmaml_theory.nn import tmlr_study
 
 WIDTHS, DEPTHS, REPS = (16, 64, 250), (2, 4), 12  # timing grid (evidence); REPS: see the module docstring
 WIDTHS_QUICK, DEPTHS_QUICK, REPS_QUICK = (16, 64), (2,), 3
@@ -114,7 +115,7 @@ def flops(ctx: Context) -> list[dict]:
     def run() -> list[dict]:
         from bmaml_theory.nn.study import hvp_flops_study
 
-        _study.single_thread()
+        tmlr_study.single_thread()
         if ctx.quick:
             return hvp_flops_study(FLOP_WIDTHS_QUICK, FLOP_DEPTHS_QUICK, progress=ctx.progress)
         return hvp_flops_study(FLOP_WIDTHS, FLOP_DEPTHS, progress=ctx.progress)
@@ -128,7 +129,7 @@ def timings(ctx: Context) -> list[dict]:
     def run() -> list[dict]:
         from bmaml_theory.nn.study import hvp_cost_study
 
-        _study.single_thread()
+        tmlr_study.single_thread()
         if ctx.quick:
             return hvp_cost_study(WIDTHS_QUICK, DEPTHS_QUICK, reps=REPS_QUICK, progress=ctx.progress)
         return hvp_cost_study(WIDTHS, DEPTHS, reps=REPS, progress=ctx.progress)

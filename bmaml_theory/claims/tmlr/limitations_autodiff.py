@@ -25,6 +25,7 @@ from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.tmlr import _study
+from bmaml_theory.nn import tmlr_study
 
 STATEMENT = Statement(
     id="limitations-autodiff",
@@ -64,27 +65,33 @@ def autodiff_ratio(width: int, K: int) -> float:
     """Replay: bytes of forward-mode d phi~/d nu over bytes of MAML at (width, K), recomputed with the meter."""
     from bmaml_theory.nn.study import memory_bytes
 
-    return memory_bytes("fobmaml-jvp", width, K, _study.MEM_DEPTH) / memory_bytes("maml", width, K, _study.MEM_DEPTH)
+    return memory_bytes("fobmaml-jvp", width, K, tmlr_study.MEM_DEPTH) / memory_bytes(
+        "maml", width, K, tmlr_study.MEM_DEPTH
+    )
 
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
-    rows = _study.memory_rows(ctx)
-    mem = _study.mem
-    K = max(_study.MEM_KS)
+    rows = tmlr_study.memory_rows(ctx)
+    mem = tmlr_study.mem
+    K = max(tmlr_study.MEM_KS)
     ms = [
         Measurement(
             mem(rows, "fobmaml-jvp", w, K) / mem(rows, "maml", w, K),
             {"width": w, "K": K},
             Replay(f"{__name__}:autodiff_ratio", {"width": w, "K": K}),
         )
-        for w in _study.MEM_WIDTHS
+        for w in tmlr_study.MEM_WIDTHS
     ]
     evidence = {
-        "bytes_jvp": {f"w={w} K={k}": mem(rows, "fobmaml-jvp", w, k) for w in _study.MEM_WIDTHS for k in _study.MEM_KS},
-        "bytes_maml": {f"w={w} K={k}": mem(rows, "maml", w, k) for w in _study.MEM_WIDTHS for k in _study.MEM_KS},
+        "bytes_jvp": {
+            f"w={w} K={k}": mem(rows, "fobmaml-jvp", w, k) for w in tmlr_study.MEM_WIDTHS for k in tmlr_study.MEM_KS
+        },
+        "bytes_maml": {
+            f"w={w} K={k}": mem(rows, "maml", w, k) for w in tmlr_study.MEM_WIDTHS for k in tmlr_study.MEM_KS
+        },
         "jvp_growth_K20_over_K1": {
-            w: mem(rows, "fobmaml-jvp", w, K) / mem(rows, "fobmaml-jvp", w, 1) for w in _study.MEM_WIDTHS
+            w: mem(rows, "fobmaml-jvp", w, K) / mem(rows, "fobmaml-jvp", w, 1) for w in tmlr_study.MEM_WIDTHS
         },
         "reading": "forward mode carries (phi_k, dphi_k/dnu) and one step's graph; MAML keeps all K steps' graphs",
     }

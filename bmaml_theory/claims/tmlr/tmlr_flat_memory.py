@@ -20,8 +20,21 @@ which decides, and M = the saved-tensor meter (:class:`~bmaml_theory.nn.memory.M
 
 The measured number is the flatness index, the maximum over (variant, d, w, K) of the worse of
 :math:`A(w,d,K)/(A(w,d,1)+C|\theta|)` and :math:`A(w,d,K)/(2A_{FOMAML}(w,d,1))`: flat iff <= 1.  Both FO-B-MAML
-variants (forward, symmetric) are measured.  Power: the allocator must see MAML's bottleneck,
-:math:`A_{MAML}(w,d,20)>A_{MAML}(w,d,1)+C|\theta|` at every (w, d) (the rule can fail), else inconclusive.
+variants (forward, symmetric) are measured.
+
+**Activation-heavy points.**  On the main grid's task (10 signals) a conv layer's activations (:math:`40nw` floats on
+n signals) are at most a few times its parameters (:math:`3w^2`), and at width 250 half of them: a method that kept
+one inner step's activations per step would stay inside the 2-copy allowance up to K = 5, so the main grid's power
+comes from MAML at K = 20 only.  Two points where activations dominate are added, at K = 1 and 5
+(``FLAT_HEAVY`` of :mod:`bmaml_theory.nn.tmlr_study`): depth 16, width 16 on the same 1-shot task
+(:math:`40n/3w` = 8.3 activations per parameter) and depth 8, width 64 on the accuracy runs' 5-way 5-shot task with
+5 queries per class (50 signals, 10.4 per parameter).  There one inner step's saved activations exceed the whole
+allowance, so the rule sees a method that keeps them already at K = 5.
+
+**Power** (the rule can fail), else inconclusive: the allocator must see MAML's bottleneck beyond the allowance,
+:math:`A_{MAML}(w,d,20)>A_{MAML}(w,d,1)+C|\theta|` at every (w, d) of the main grid, and at each activation-heavy
+point MAML's growth per inner step, :math:`(A_{MAML}(5)-A_{MAML}(1))/4`, must exceed the whole allowance
+:math:`C|\theta|`.
 """
 
 from __future__ import annotations
@@ -30,6 +43,7 @@ from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.tmlr import _study
+from bmaml_theory.nn import tmlr_study
 
 COPIES, WIDTH_LIMIT = 2, 2.0  # C (derived in the module docstring) and the "2 Mem(grad f)" factor
 
@@ -43,8 +57,9 @@ STATEMENT = Statement(
     form="a sentence of the abstract about an experiment: FO-B-MAML's memory against inner steps K, CNN width and depth",
     assumptions=(
         "our settings (the paper gives none): 1-D CNN of depths 2, 4, 8, kernel 3, widths 16, 64, 250, one 5-way "
-        "1-shot task with 5 query signals, K = 1, 5, 20 inner GD steps, float32; bytes from the CPU allocator "
-        "(torch.profiler), the saved-tensor meter beside them"
+        "1-shot task with 1 query per class, K = 1, 5, 20 inner GD steps; activation-heavy points depth 16 width 16 "
+        "(same task) and depth 8 width 64 (5-way 5-shot, 5 queries per class), K = 1, 5; float32; bytes from the "
+        "CPU allocator (torch.profiler), the saved-tensor meter beside them"
     ),
     kind="empirical",
     measure="flatness index: max over variants, depths, widths, K of the worse of A(w,d,K)/(A(w,d,1) + 2|theta|) and "
@@ -64,72 +79,115 @@ STATEMENT = Statement(
 
 def index(a_K: int, a_1: int, a_fomaml: int, param_bytes: int) -> float:
     r"""The flatness index of one point: max(A(K) / (A(1) + C|theta|), A(K) / (2 A_FOMAML(1)))."""
-    return max(a_K / (a_1 + COPIES * param_bytes), a_K / (WIDTH_LIMIT * a_fomaml))
+    return tmlr_study.flatness_index(a_K, a_1, a_fomaml, param_bytes, COPIES, WIDTH_LIMIT)
 
 
 @replayable(requires=_study.REQUIRES)
-def flatness(method: str, width: int, K: int, depth: int) -> float:
-    """Replay: the flatness index of ``method`` at (width, K, depth), recomputed on the CPU allocator."""
+def flatness(method: str, width: int, K: int, depth: int, shots: int = 1, queries: int = 1) -> float:
+    """Replay: the flatness index of ``method`` at (width, K, depth) on the 5-way ``shots``-shot task, recomputed on
+    the CPU allocator on one intra-op thread, as the claim measures it (per-thread buffers add the same bytes to
+    every point on more threads, which moves a ratio of totals)."""
+    import torch
+
     from bmaml_theory.nn.study import allocator_point
 
-    r = allocator_point(method, width, K, depth=depth)
-    a1 = allocator_point(method, width, 1, depth=depth)["allocator_peak_bytes"]
-    fo = allocator_point("fomaml", width, 1, depth=depth)["allocator_peak_bytes"]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        task = {"shots": shots, "queries": queries}
+        r = allocator_point(method, width, K, depth=depth, **task)
+        a1 = allocator_point(method, width, 1, depth=depth, **task)["allocator_peak_bytes"]
+        fo = allocator_point("fomaml", width, 1, depth=depth, **task)["allocator_peak_bytes"]
+    finally:
+        torch.set_num_threads(threads)
     return index(r["allocator_peak_bytes"], a1, fo, r["param_bytes"])
 
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
-    rows, meter = _study.allocator_rows(ctx), _study.meter_rows(ctx)
-    ds, ws, Ks = _study.flat_axes(ctx.quick)
+    rows, meter = tmlr_study.allocator_rows(ctx), tmlr_study.meter_rows(ctx)
+    ds, ws, Ks = tmlr_study.flat_axes(ctx.quick)
+    heavy = tmlr_study.FLAT_HEAVY_QUICK if ctx.quick else tmlr_study.FLAT_HEAVY
+    # (depth, width, shots, queries, Ks) of every point: the main grid on the 1-shot task, then the heavy points
+    points = [(d, w, 1, 1, Ks) for d in ds for w in ws] + [
+        (d, w, s, q, tmlr_study.FLAT_HEAVY_KS) for d, w, s, q in heavy
+    ]
 
-    def a(m: str, w: int, K: int, d: int) -> int:
-        return _study.mem(rows, m, w, K, d, key="allocator_peak_bytes")
+    def tag(m: str, d: int, w: int, s: int, K: int | None = None) -> str:
+        return f"{m} d={d} w={w}" + (f" shots={s}" if s != 1 else "") + ("" if K is None else f" K={K}")
 
-    def p(w: int, d: int) -> int:
-        return _study.mem(rows, "fomaml", w, 1, d, key="param_bytes")
+    ms, copies, meter_copies, meter_index, params, clauses = [], {}, {}, {}, {}, {}
+    for d, w, s, q, ks in points:
+        task = {"shots": s, "queries": q}
 
-    ms, copies, meter_copies, meter_index = [], {}, {}, {}
-    for method in ("fobmaml", "fobmaml-sym", "maml"):
-        for d in ds:
-            for w in ws:
-                base, fo = a(method, w, 1, d), a("fomaml", w, 1, d)
-                mbase = _study.mem(meter, method, w, 1, d)
-                for K in Ks:
-                    v = index(a(method, w, K, d), base, fo, p(w, d))
-                    inst = {"method": method, "width": w, "K": K, "depth": d, "bytes": a(method, w, K, d)}
-                    if method != "maml":
-                        replay = Replay(f"{__name__}:flatness", {"method": method, "width": w, "K": K, "depth": d})
-                        ms.append(Measurement(v, inst, replay))
-                    tag = f"{method} d={d} w={w} K={K}"
-                    copies[tag] = (a(method, w, K, d) - base) / p(w, d)
-                    meter_copies[tag] = (_study.mem(meter, method, w, K, d) - mbase) / p(w, d)
-                    meter_index[tag] = index(
-                        _study.mem(meter, method, w, K, d), mbase, _study.mem(meter, "fomaml", w, 1, d), p(w, d)
-                    )
-    maml_extra = {f"d={d} w={w}": copies[f"maml d={d} w={w} K={max(Ks)}"] for d in ds for w in ws}
-    power = all(c > COPIES for c in maml_extra.values())
+        def a(m: str, K: int, d: int = d, w: int = w, task: dict = task) -> int:
+            return tmlr_study.mem(rows, m, w, K, d, key="allocator_peak_bytes", **task)
+
+        def mt(m: str, K: int, d: int = d, w: int = w, task: dict = task) -> int:
+            return tmlr_study.mem(meter, m, w, K, d, **task)
+
+        p = tmlr_study.mem(rows, "fomaml", w, 1, d, key="param_bytes", **task)
+        params[tag("", d, w, s).strip()] = p
+        for method in tmlr_study.FLAT_METHODS:
+            base, fo = a(method, 1), a("fomaml", 1)
+            for K in ks:
+                v = index(a(method, K), base, fo, p)
+                inst = {"method": method, "width": w, "K": K, "depth": d}
+                if s != 1 or q != 1:
+                    inst |= task
+                if method != "maml":
+                    replay = Replay(f"{__name__}:flatness", dict(inst))
+                    ms.append(Measurement(v, inst | {"bytes": a(method, K)}, replay))
+                copies[tag(method, d, w, s, K)] = (a(method, K) - base) / p
+                if method != "maml":
+                    clauses[tag(method, d, w, s, K)] = {
+                        "against_K": a(method, K) / (base + COPIES * p),
+                        "against_width_depth": a(method, K) / (WIDTH_LIMIT * fo),
+                    }
+                meter_copies[tag(method, d, w, s, K)] = (mt(method, K) - mt(method, 1)) / p
+                meter_index[tag(method, d, w, s, K)] = index(mt(method, K), mt(method, 1), mt("fomaml", 1), p)
+    maml_extra = {f"d={d} w={w}": copies[tag("maml", d, w, 1, max(Ks))] for d in ds for w in ws}
+    kh = max(tmlr_study.FLAT_HEAVY_KS)
+    maml_per_step = {tag("", d, w, s).strip(): copies[tag("maml", d, w, s, kh)] / (kh - 1) for d, w, s, _ in heavy}
+    power = all(c > COPIES for c in maml_extra.values()) and all(c > COPIES for c in maml_per_step.values())
     evidence = {
         "definition": f"flat iff A(w,d,K) <= A(w,d,1) + {COPIES}|theta| for every K and A(w,d,K) <= "
         f"{WIDTH_LIMIT:g} A_FOMAML(w,d,1) for every width and depth; A = allocator peak bytes",
         "allocator_bytes": {
-            f"{r['method']} d={r['depth']} w={r['width']} K={r['K']}": r["allocator_peak_bytes"] for r in rows
+            tag(r["method"], r["depth"], r["width"], r.get("shots", 1), r["K"]): r["allocator_peak_bytes"] for r in rows
         },
-        "meter_bytes": {f"{r['method']} d={r['depth']} w={r['width']} K={r['K']}": r["total_bytes"] for r in meter},
-        "param_bytes": {f"d={d} w={w}": p(w, d) for d in ds for w in ws},
+        "meter_bytes": {
+            tag(r["method"], r["depth"], r["width"], r.get("shots", 1), r["K"]): r["total_bytes"] for r in meter
+        },
+        "param_bytes": params,
+        "worst_by_clause": {
+            c: max(((v[c], k) for k, v in clauses.items()), default=None) for c in ("against_K", "against_width_depth")
+        },
+        "width_clause_factor": "the factor 2 of the width-and-depth clause is Sec. 4.3's printed '2 Mem(grad f_i)'; "
+        "imaml-memory reads that sentence as an order statement (within 4 Mem) and imaml-memory-as-printed checks "
+        "the literal 2 (a slip); this row keeps the literal 2 fixed before its runs",
         "allocator_copies_over_K1": copies,
         "meter_copies_over_K1": meter_copies,
         "meter_flatness_index": meter_index,
         "maml_extra_copies_at_K20": maml_extra,
+        "maml_copies_per_inner_step_activation_heavy": maml_per_step,
         "fobmaml_over_fomaml_K20": {
-            f"d={d} w={w}": a("fobmaml", w, max(Ks), d) / a("fomaml", w, 1, d) for d in ds for w in ws
+            f"d={d} w={w}": tmlr_study.mem(rows, "fobmaml", w, max(Ks), d, key="allocator_peak_bytes")
+            / tmlr_study.mem(rows, "fomaml", w, 1, d, key="allocator_peak_bytes")
+            for d in ds
+            for w in ws
         },
         "settings": {
             "depths": ds,
             "widths": ws,
             "Ks": Ks,
             "task": "5-way 1-shot, 1 query per class",
-            "allocator": "CPU allocator events from torch.profiler (profile_memory=True), peak above the parameters",
+            "activation_heavy": [
+                {"depth": d, "width": w, "shots": s, "queries": q, "Ks": tmlr_study.FLAT_HEAVY_KS}
+                for d, w, s, q in heavy
+            ],
+            "allocator": "CPU allocator events from torch.profiler (profile_memory=True), peak above the parameters, "
+            "on one intra-op thread (more threads add per-thread buffers, the same bytes at every point)",
             "meter": "peak saved-for-backward + inner-loop state, + parameters, + Adam state (2x); meta device above "
             "width 64 (exact)",
         },
@@ -139,7 +197,8 @@ def check(ctx: Context) -> ClaimResult:
         STATEMENT,
         ms,
         power_ok=power,
-        power_note="the allocator does not see MAML's growth with K beyond the allowance at every width and depth",
+        power_note="the allocator does not see MAML's growth with K beyond the allowance at every width and depth, or "
+        "not one step's growth beyond it at an activation-heavy point",
         evidence=evidence,
         data={"allocator_rows": rows, "meter_rows": meter},
     )
