@@ -311,3 +311,76 @@ def test_jax_mlp_maml_passes():
     for seed in range(6):
         p = _problem("tanh" if seed % 2 else "softplus", lam=0.0 if seed < 3 else 0.8, seed=seed)
         assert_maml_gradient(fn, p, steps=3, backend="jax")
+
+
+# ============================================================================ Meta-SGD: the learned steps' gradient
+def torch_meta_sgd(problem, steps, lr, *, wrt="alpha", first_order=False):
+    """Meta-SGD on the kit's network: per-coordinate steps alpha (a leaf), the query loss differentiated w.r.t.
+    alpha (``wrt="theta"``: w.r.t. theta, a bug here)."""
+    act = torch.tanh if problem.activation == "tanh" else torch.nn.functional.softplus
+    h, d = problem.hidden, problem.d
+    theta = problem.theta.clone().requires_grad_(True)
+    alpha = lr.clone().requires_grad_(True)
+
+    def loss(th, X, y):
+        W1, b1, W2, b2 = th[: h * d].reshape(h, d), th[h * d : h * d + h], th[h * d + h : -1], th[-1]
+        return 0.5 * torch.mean((act(X @ W1.T + b1) @ W2 + b2 - y) ** 2)
+
+    total = 0.0
+    for i in range(problem.M):
+        phi = theta
+        for _ in range(steps):
+            hh = loss(phi, problem.X_train[i], problem.y_train[i]) + 0.5 * problem.lam * torch.sum((phi - theta) ** 2)
+            (g,) = torch.autograd.grad(hh, phi, create_graph=not first_order)
+            phi = phi - alpha * g
+        total = total + loss(phi, problem.X_test[i], problem.y_test[i]) / problem.M
+    return torch.autograd.grad(total, alpha if wrt == "alpha" else theta)[0]
+
+
+def test_meta_sgd_reference_matches_50_digit_differences():
+    """d/dalpha of the meta-objective: the kit's forward mode vs 50-digit central differences in alpha."""
+    p = _problem("tanh", lam=0.3, seed=11, h=2, d=1)
+    rng = np.random.default_rng(0)
+    a = exact.stable_lr(p) * (0.5 + rng.random(p.n))
+    K = 2
+    ref = exact.meta_sgd_lr_gradient(p, K, a)
+    with mpmath.workdps(50):
+        X, Xq = p.X_train.tolist(), p.X_test.tolist()
+        th = [mpmath.mpf(float(v)) for v in p.theta]
+
+        def F(al):
+            tot = mpmath.mpf(0)
+            for i in range(p.M):
+                phi = list(th)
+                for _ in range(K):
+                    g = _mp_loss_grad(X[i], p.y_train[i].tolist(), p.hidden, p.activation, phi)
+                    phi = [x - ak * (gi + p.lam * (x - t0)) for x, ak, gi, t0 in zip(phi, al, g, th, strict=True)]
+                tot += _mp_loss(Xq[i], p.y_test[i].tolist(), p.hidden, p.activation, phi)
+            return tot / p.M
+
+        al = [mpmath.mpf(float(v)) for v in a]
+        e = mpmath.mpf(10) ** -20
+        fd = []
+        for j in range(p.n):
+            up, dn = list(al), list(al)
+            up[j] += e
+            dn[j] -= e
+            fd.append(float((F(up) - F(dn)) / (2 * e)))
+    assert np.linalg.norm(ref.value - np.array(fd)) <= tolerance(ref, n=p.n, K=K)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_correct_meta_sgd_lr_gradient_passes_and_bugs_are_named(seed):
+    from bmaml_theory.testing import assert_meta_sgd_lr_gradient
+
+    p = _problem("softplus" if seed % 2 else "tanh", lam=0.0 if seed < 4 else 0.5, seed=20 + seed)
+    a = exact.stable_lr(p) * (0.5 + np.random.default_rng(seed).random(p.n))
+    assert_meta_sgd_lr_gradient(torch_meta_sgd, p, steps=3, lr=a, backend="torch")
+    assert_maml_gradient(lambda q, K, lr: torch_meta_sgd(q, K, lr, wrt="theta"), p, steps=3, lr=a, backend="torch")
+    for bug, name in (
+        (lambda q, K, lr: torch_meta_sgd(q, K, lr, wrt="theta"), "the gradient with respect to theta"),
+        (lambda q, K, lr: torch_meta_sgd(q, K, lr, first_order=True), "the Hessian term dropped"),
+        (lambda q, K, lr: torch.zeros(q.n, dtype=q.theta.dtype), "no gradient reached theta"),
+    ):
+        with pytest.raises(MetaGradientMismatchError, match=name):
+            assert_meta_sgd_lr_gradient(bug, p, steps=3, lr=a, backend="torch")

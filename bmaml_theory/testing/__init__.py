@@ -38,6 +38,7 @@ from bmaml_theory.testing.assertions import (
     assert_imaml_gradient,
     assert_maml_gradient,
     assert_meta_gradient,
+    assert_meta_sgd_lr_gradient,
     assert_reptile,
     tolerance,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "assert_maml_gradient",
     "assert_memory_flat",
     "assert_meta_gradient",
+    "assert_meta_sgd_lr_gradient",
     "assert_reptile",
     "exact",
     "flatten",

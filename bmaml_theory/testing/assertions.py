@@ -70,6 +70,7 @@ __all__ = [
     "assert_imaml_gradient",
     "assert_maml_gradient",
     "assert_meta_gradient",
+    "assert_meta_sgd_lr_gradient",
     "assert_reptile",
     "tolerance",
 ]
@@ -1000,4 +1001,59 @@ def assert_fo_bmaml(
         f"The FO-B-MAML {st.name} estimate", f"assert_fo_bmaml(fn, problem, nu={nu!r}, stencil={stname})", cr, fn,
         (nu,), p, K=0, backend=backend, dtype=dtype, atol=atol, device=device, extra_tol=extra,
         extra_why="inexact inner solutions (inner_tol, eq. 13)", variants=variants, note=note, why=why,
+    )  # fmt: skip
+
+
+def assert_meta_sgd_lr_gradient(
+    fn: Callable,
+    problem: Any,
+    *,
+    steps: int = 5,
+    lr: Any = None,
+    backend: str = "numpy",
+    dtype: str = "float64",
+    device: Any = None,
+    atol: float | None = None,
+) -> None:
+    r"""``fn(problem, steps, lr)`` must return Meta-SGD's gradient with respect to its learned inner steps
+    :math:`\alpha\in\mathbb R^n` (Li et al. 2017), averaged over tasks, shape (n,):
+
+    .. math::  \partial_\alpha\frac1M\sum_if_i(\phi_{i,K}(\theta,\alpha)),\qquad
+               \phi_{k+1}=\phi_k-\alpha\odot\big(\nabla\hat f_i(\phi_k)+\lambda(\phi_k-\theta)\big),\ \phi_0=\theta.
+
+    ``lr`` (a vector of shape (n,), or a number for :math:`\alpha=\mathrm{lr}\cdot\mathbf 1`; default
+    :func:`~bmaml_theory.testing.exact.stable_lr`) is handed to ``fn`` as a ``backend`` vector of shape (n,): make it a
+    leaf that requires grad and differentiate the query loss with respect to it.  The gradient with respect to
+    theta is :func:`assert_maml_gradient` with the same vector ``lr``.  Plain GD inner loops only.
+    Tolerance: module docstring, with the scale of :func:`~bmaml_theory.testing.exact.meta_sgd_lr_gradient`.
+    """
+    atol = _common(fn, backend, dtype, atol, device)
+    p = _valid(problem)
+    K, a = _steps_lr(p, steps, lr)
+    a = np.broadcast_to(np.asarray(a, dtype=float), (p.n,)).copy()
+
+    def cr(ts):
+        return exact._maml_lr(ts, p.theta, p.lam, K, a)
+
+    def variants(yours):
+        ts = exact._tasks(p)
+        ref = exact._finish(*cr(ts), "Meta-SGD learned-step gradient")
+        vs: list = [
+            ("the gradient with respect to theta, not to the learned steps alpha",
+             _mean(exact._maml(ts, p.theta, p.lam, K, a))),
+            ("the Hessian term dropped (the steps differentiated first-order: create_graph=False in the inner loop)",
+             _mean(exact._maml_lr(ts, p.theta, p.lam, K, a, first_order=True))),
+            ("the sign flipped", -ref.value),
+        ]  # fmt: skip
+        if K > 1:
+            _add(vs, f"K-1 = {K - 1} inner steps (off-by-one in K)", lambda: _mean(cr_k(ts, K - 1)))
+        _add(vs, f"K+1 = {K + 1} inner steps (off-by-one in K)", lambda: _mean(cr_k(ts, K + 1)))
+        return vs + _tasks_variants(ref.per_task)
+
+    def cr_k(ts, k):
+        return exact._maml_lr(ts, p.theta, p.lam, k, a)
+
+    _compare(
+        "Meta-SGD's learned-step gradient", f"assert_meta_sgd_lr_gradient(fn, problem, steps={K}, lr={_code(a)})", cr,
+        fn, (K, a), p, K=K, backend=backend, dtype=dtype, atol=atol, device=device, variants=variants,
     )  # fmt: skip

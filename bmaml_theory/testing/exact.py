@@ -56,6 +56,7 @@ __all__ = [
     "inner_solution",
     "maml_gradient",
     "meta_gradient",
+    "meta_sgd_lr_gradient",
     "reptile_direction",
     "softplus_slack",
     "stable_lr",
@@ -743,6 +744,54 @@ def maml_gradient(problem: Any, steps: int, lr: Any, inner: Inner = GD) -> Refer
     p = problem.validate()
     K, a = _check_steps(p, steps, lr)
     return _finish(*_maml(_tasks(p), p.theta, p.lam, K, a, inner=inner), "MAML gradient")
+
+
+def _maml_lr(ts, theta, lam, K, a, closed=True, inner=GD, first_order=False):
+    r"""Meta-SGD's learned steps: :math:`\partial_\alpha f_i(\phi_K)=D_K^\top\nabla f_i(\phi_K)`, forward mode
+    :math:`D_{k+1}=D_k-\mathrm{diag}(g_k)-\mathrm{diag}(\alpha)(\nabla^2\hat f_i(\phi_k)+\lambda I)D_k`, :math:`D_0=0`,
+    :math:`g_k=\nabla\hat f_i(\phi_k)+\lambda(\phi_k-\theta)` (``first_order``: the Hessian term dropped, a bug)."""
+    if not inner.plain:
+        raise ValueError("the learned-step gradient is defined for a plain GD inner loop (momentum=0).")
+    n = theta.shape[0]
+    av = np.broadcast_to(np.asarray(a, dtype=float), (n,))
+    amax = float(np.max(av))
+    vals, scales = [], []
+    for t in ts:
+        phi, D = theta.copy(), np.zeros((n, n))
+        beta, Rg, R, L, nDmax = 0.0, 0.0, 0.0, 0.0, 0.0
+        for _ in range(K):
+            H = t.hess_tr(phi)
+            g = t.grad_tr(phi) + lam * (phi - theta)
+            B = np.eye(n) - av[:, None] * (H + lam * np.eye(n))
+            Rg = max(Rg, t.terms_tr(phi) + abs(lam) * (_norm2(phi) + _norm2(theta)))
+            R = max(R, _norm2(phi) + amax * Rg)
+            beta, L = max(beta, _norm2(B)), max(L, _norm2(H))
+            D = (D if first_order else B @ D) - np.diag(g)
+            nDmax = max(nDmax, _norm2(D))
+            phi = phi - av * g
+        P = float(sum(beta**j for j in range(K)))
+        err = P * R  # phi_K's error scale, as in _trajectory
+        gt = t.grad_te(phi)
+        nD, ng = _norm2(D), _norm2(gt)
+        vals.append(D.T @ gt)
+        # D_K adds diag(g_k) (terms of size Rg) each step, carried by P; the Hessian products add alpha (L + 2 lam)
+        # relative; phi_k's error moves the Hessians by L2 err, which alpha carries into D (as maml_gradient's scale)
+        scales.append(
+            nD * (t.terms_te(phi) + _norm2(t.hess_te(phi)) * err)
+            + P * Rg * (1 + amax * (L + 2 * abs(lam))) * ng
+            + amax * P * t.L2 * err * nDmax * ng
+        )
+    return vals, scales
+
+
+def meta_sgd_lr_gradient(problem: Any, steps: int, lr: Any) -> Reference:
+    r"""Meta-SGD's gradient with respect to its learned per-coordinate inner steps :math:`\alpha\in\mathbb R^n`:
+    :math:`\partial_\alpha\frac1M\sum_if_i(\phi_{i,K}(\theta,\alpha))`, :math:`\phi_{k+1}=\phi_k-\alpha\odot g_k`
+    (Li et al., Meta-SGD), by forward mode along the trajectory.  Scale: that of :func:`maml_gradient` with
+    :math:`D_K=\partial\phi_K/\partial\alpha` for :math:`J_K` and the gradient's terms for the identity."""
+    p = problem.validate()
+    K, a = _check_steps(p, steps, lr)
+    return _finish(*_maml_lr(_tasks(p), p.theta, p.lam, K, a), "Meta-SGD learned-step gradient")
 
 
 def fo_maml_gradient(problem: Any, steps: int, lr: Any, inner: Inner = GD) -> Reference:
