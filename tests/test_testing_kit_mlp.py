@@ -23,7 +23,9 @@ from bmaml_theory.testing import (
     assert_meta_gradient,
     assert_reptile,
     exact,
+    maml_problems,
     mlp_problems,
+    quadratic_problems,
     tolerance,
 )
 
@@ -418,3 +420,28 @@ def test_all_zero_never_passes_on_a_drawn_network(p, K, dtype):
         assert "no gradient reached theta" in str(err)
         return
     raise AssertionError("an all-zero answer passed")
+
+
+@needs_torch
+@settings(max_examples=40, deadline=None)
+@given(st.one_of(quadratic_problems(max_n=4), maml_problems(max_n=4)), st.integers(1, 4))
+def test_meta_sgd_lr_gradient_on_quadratics_scalar_lr(p, K):
+    """The learned-step gradient on the quadratic family (proximal and standard), lr given as a number: handed to fn
+    as the vector lr * 1."""
+    from bmaml_theory.testing import assert_meta_sgd_lr_gradient
+
+    def fn(q, k, lr):
+        assert lr.shape == (q.n,)
+        theta, alpha = q.theta.clone().requires_grad_(True), lr.clone().requires_grad_(True)
+        total = 0.0
+        for i in range(q.M):
+            phi = theta
+            for _ in range(k):
+                phi = phi - alpha * (q.A_train[i] @ phi + q.b_train[i] + q.lam * (phi - theta))
+            total = total + (0.5 * phi @ q.A_test[i] @ phi + q.b_test[i] @ phi) / q.M
+        return torch.autograd.grad(total, alpha)[0]
+
+    try:
+        assert_meta_sgd_lr_gradient(fn, p, steps=K, lr=exact.stable_lr(p), backend="torch")
+    except NotJudgeableError as err:
+        note(str(err).splitlines()[1])
