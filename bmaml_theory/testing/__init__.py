@@ -3,8 +3,9 @@ r"""A testing kit for meta-learning code: problems with exact answers, and asser
 Chayti & Jaggi's setting (eqs. (5)-(11)): M tasks, inner problem :math:`\hat f_i(\phi)+\frac\lambda2\|\phi-\theta\|^2`,
 meta-objective :math:`F(\theta)=\frac1M\sum_if_i(\phi^*_i(\theta))`.  The kit gives
 
-* problems (:class:`QuadraticProblem`, :class:`LogisticProblem`: plain NumPy float64 arrays) and Hypothesis
-  strategies drawing them (:func:`quadratic_problems`, :func:`logistic_problems`);
+* problems (:class:`QuadraticProblem`, :class:`LogisticProblem`, the non-convex network :class:`MLPProblem`: plain
+  NumPy float64 arrays) and Hypothesis strategies drawing them (:func:`quadratic_problems`, :func:`logistic_problems`,
+  :func:`mlp_problems`);
 * exact answers computed from those arrays (:mod:`bmaml_theory.testing.exact`): eq. (7)'s meta-gradient, MAML
   through K GD steps, FO-MAML, Reptile, iMAML, FO-B-MAML at exact solutions;
 * assertions comparing the user's callable with them (NumPy, PyTorch or JAX arrays in and out), with a tolerance
@@ -37,17 +38,19 @@ from bmaml_theory.testing.assertions import (
     assert_imaml_gradient,
     assert_maml_gradient,
     assert_meta_gradient,
+    assert_meta_sgd_lr_gradient,
     assert_reptile,
     tolerance,
 )
 from bmaml_theory.testing.memory import MemoryGrowthError, assert_memory_flat, memory_profile
-from bmaml_theory.testing.problems import LogisticProblem, QuadraticProblem
+from bmaml_theory.testing.problems import LogisticProblem, MLPProblem, QuadraticProblem
 
 __all__ = [
     "C_TOL",
     "JUDGE_FRACTION",
     "ImplementationError",
     "LogisticProblem",
+    "MLPProblem",
     "MemoryGrowthError",
     "MetaGradientMismatchError",
     "NotJudgeableError",
@@ -59,6 +62,7 @@ __all__ = [
     "assert_maml_gradient",
     "assert_memory_flat",
     "assert_meta_gradient",
+    "assert_meta_sgd_lr_gradient",
     "assert_reptile",
     "exact",
     "flatten",
@@ -72,6 +76,7 @@ try:  # the strategies need Hypothesis (the `test` extra); everything else works
         family_data,
         logistic_problems,
         maml_problems,
+        mlp_problems,
         quadratic_problems,
         spectra,
     )
@@ -83,6 +88,6 @@ except ImportError as _exc:  # pragma: no cover - depends on the environment
             "bmaml_theory.testing's strategies need Hypothesis: pip install 'bmaml-theory[test]'"
         ) from _missing
 
-    family_data = logistic_problems = maml_problems = quadratic_problems = spectra = _needs_hypothesis
+    family_data = logistic_problems = maml_problems = mlp_problems = quadratic_problems = spectra = _needs_hypothesis
 else:
-    __all__ += ["family_data", "logistic_problems", "maml_problems", "quadratic_problems", "spectra"]
+    __all__ += ["family_data", "logistic_problems", "maml_problems", "mlp_problems", "quadratic_problems", "spectra"]

@@ -57,7 +57,7 @@ import numpy as np
 from bmaml_theory.testing import exact
 from bmaml_theory.testing.adapters import _check as _check_backend
 from bmaml_theory.testing.adapters import _convert, from_user, to_backend
-from bmaml_theory.testing.problems import LogisticProblem, QuadraticProblem
+from bmaml_theory.testing.problems import LogisticProblem, MLPProblem, QuadraticProblem
 
 __all__ = [
     "C_TOL",
@@ -70,6 +70,7 @@ __all__ = [
     "assert_imaml_gradient",
     "assert_maml_gradient",
     "assert_meta_gradient",
+    "assert_meta_sgd_lr_gradient",
     "assert_reptile",
     "tolerance",
 ]
@@ -127,6 +128,8 @@ def _instance(problem: Any) -> str:
         thr = "yes" if p.at_threshold else "no"
         head = f"{kind} with M={p.M} tasks, n={p.n}, lam={p.lam:.6g} (lam >= 2*Lhat1: {thr}, Lhat1={p.Lhat1:.6g})"
     extra = ""
+    if isinstance(p, MLPProblem):
+        extra = f", a {p.d}-{p.hidden}-1 {p.activation} network (theta = W1 {p.shapes[0]}, b1, W2, b2)"
     if isinstance(p, QuadraticProblem):
         if p.lam > 0:
             extra = f", cond(A_train + lam I) <= {_cond(p):.3g}"
@@ -170,9 +173,10 @@ def _inner(momentum: Any, nesterov: Any) -> exact.Inner:
 
 
 def _valid(problem: Any) -> Any:
-    if not isinstance(problem, QuadraticProblem | LogisticProblem):
+    if not isinstance(problem, QuadraticProblem | LogisticProblem | MLPProblem):
         raise TypeError(
-            f"problem must be a QuadraticProblem or LogisticProblem (bmaml_theory.testing), got {type(problem).__name__}."
+            "problem must be a QuadraticProblem, LogisticProblem or MLPProblem (bmaml_theory.testing), got "
+            f"{type(problem).__name__}."
         )
     return problem.validate()
 
@@ -410,6 +414,44 @@ def _diagnose(yours, want, tol, tol32, dtype, variants, problem) -> list[str]:
     if not matches and not out:
         out.append("  diagnosis: the answer matches none of the known bugs the kit checks for.")
     return out
+
+
+_MLP_NAMES = ("W1", "b1", "W2", "b2")
+
+
+def _mlp_variants(p: MLPProblem, value: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """A network's parameter tensors misaligned: one tensor's gradient missing, the tensors in another order."""
+    import itertools
+
+    sizes = [int(np.prod(s)) for s in p.shapes]
+    cuts = np.cumsum([0, *sizes])
+    blocks = [value[cuts[k] : cuts[k + 1]] for k in range(4)]
+    vs: list[tuple[str, np.ndarray]] = []
+    for k, name in enumerate(_MLP_NAMES):
+        v = value.copy()
+        v[cuts[k] : cuts[k + 1]] = 0.0
+        vs.append(
+            (
+                f"no gradient reached {name} (that tensor detached, built without requires_grad, or missing from the "
+                "parameters differentiated)",
+                v,
+            )
+        )
+    for perm in itertools.permutations(range(4)):
+        if perm != (0, 1, 2, 3):
+            order = ", ".join(_MLP_NAMES[k] for k in perm)
+            vs.append(
+                (
+                    f"the tensors' gradients concatenated in the order ({order}), not theta's (W1, b1, W2, b2) "
+                    "(return them as a list in problem.shapes' order, or flatten(...) of the same)",
+                    np.concatenate([blocks[k] for k in perm]),
+                )
+            )
+    if p.hidden > 1 and p.d > 1:
+        v = value.copy()
+        v[: sizes[0]] = blocks[0].reshape(p.shapes[0]).T.reshape(-1)
+        vs.append(("W1's gradient transposed ((d, h) where theta holds W1 as (h, d), row-major)", v))
+    return vs
 
 
 def _tasks_variants(per_task: np.ndarray) -> list[tuple[str, np.ndarray]]:
@@ -695,6 +737,8 @@ def _kstep(
         ref = exact._finish(*cr(exact._tasks(p)), quantity)
         vs = list(more(p, K, a, inner, ref) if more else [])
         vs += _k_variants(p, K, a, core, ref, inner)
+        if isinstance(p, MLPProblem):
+            vs += _mlp_variants(p, ref.value)
         return vs + _lr_variant(p, K, a, core, inner, yours, 0.0)
 
     opt = "" if inner.plain else f", momentum={inner.momentum!r}" + (", nesterov=True" if inner.nesterov else "")
@@ -957,4 +1001,59 @@ def assert_fo_bmaml(
         f"The FO-B-MAML {st.name} estimate", f"assert_fo_bmaml(fn, problem, nu={nu!r}, stencil={stname})", cr, fn,
         (nu,), p, K=0, backend=backend, dtype=dtype, atol=atol, device=device, extra_tol=extra,
         extra_why="inexact inner solutions (inner_tol, eq. 13)", variants=variants, note=note, why=why,
+    )  # fmt: skip
+
+
+def assert_meta_sgd_lr_gradient(
+    fn: Callable,
+    problem: Any,
+    *,
+    steps: int = 5,
+    lr: Any = None,
+    backend: str = "numpy",
+    dtype: str = "float64",
+    device: Any = None,
+    atol: float | None = None,
+) -> None:
+    r"""``fn(problem, steps, lr)`` must return Meta-SGD's gradient with respect to its learned inner steps
+    :math:`\alpha\in\mathbb R^n` (Li et al. 2017), averaged over tasks, shape (n,):
+
+    .. math::  \partial_\alpha\frac1M\sum_if_i(\phi_{i,K}(\theta,\alpha)),\qquad
+               \phi_{k+1}=\phi_k-\alpha\odot\big(\nabla\hat f_i(\phi_k)+\lambda(\phi_k-\theta)\big),\ \phi_0=\theta.
+
+    ``lr`` (a vector of shape (n,), or a number for :math:`\alpha=\mathrm{lr}\cdot\mathbf 1`; default
+    :func:`~bmaml_theory.testing.exact.stable_lr`) is handed to ``fn`` as a ``backend`` vector of shape (n,): make it a
+    leaf that requires grad and differentiate the query loss with respect to it.  The gradient with respect to
+    theta is :func:`assert_maml_gradient` with the same vector ``lr``.  Plain GD inner loops only.
+    Tolerance: module docstring, with the scale of :func:`~bmaml_theory.testing.exact.meta_sgd_lr_gradient`.
+    """
+    atol = _common(fn, backend, dtype, atol, device)
+    p = _valid(problem)
+    K, a = _steps_lr(p, steps, lr)
+    a = np.broadcast_to(np.asarray(a, dtype=float), (p.n,)).copy()
+
+    def cr(ts):
+        return exact._maml_lr(ts, p.theta, p.lam, K, a)
+
+    def variants(yours):
+        ts = exact._tasks(p)
+        ref = exact._finish(*cr(ts), "Meta-SGD learned-step gradient")
+        vs: list = [
+            ("the gradient with respect to theta, not to the learned steps alpha",
+             _mean(exact._maml(ts, p.theta, p.lam, K, a))),
+            ("the Hessian term dropped (the steps differentiated first-order: create_graph=False in the inner loop)",
+             _mean(exact._maml_lr(ts, p.theta, p.lam, K, a, first_order=True))),
+            ("the sign flipped", -ref.value),
+        ]  # fmt: skip
+        if K > 1:
+            _add(vs, f"K-1 = {K - 1} inner steps (off-by-one in K)", lambda: _mean(cr_k(ts, K - 1)))
+        _add(vs, f"K+1 = {K + 1} inner steps (off-by-one in K)", lambda: _mean(cr_k(ts, K + 1)))
+        return vs + _tasks_variants(ref.per_task)
+
+    def cr_k(ts, k):
+        return exact._maml_lr(ts, p.theta, p.lam, k, a)
+
+    _compare(
+        "Meta-SGD's learned-step gradient", f"assert_meta_sgd_lr_gradient(fn, problem, steps={K}, lr={_code(a)})", cr,
+        fn, (K, a), p, K=K, backend=backend, dtype=dtype, atol=atol, device=device, variants=variants,
     )  # fmt: skip

@@ -38,7 +38,7 @@ import numpy as np
 from scipy.special import expit
 
 from bmaml_theory.stencils import FORWARD, SYMMETRIC, Stencil, stencil
-from bmaml_theory.testing.problems import ELL2_MAX, ELL3_MAX, LogisticProblem, QuadraticProblem
+from bmaml_theory.testing.problems import ELL2_MAX, ELL3_MAX, LogisticProblem, MLPProblem, QuadraticProblem
 
 __all__ = [
     "GD",
@@ -56,6 +56,7 @@ __all__ = [
     "inner_solution",
     "maml_gradient",
     "meta_gradient",
+    "meta_sgd_lr_gradient",
     "reptile_direction",
     "softplus_slack",
     "stable_lr",
@@ -189,7 +190,123 @@ class _LogTask(_Task):
         return self.mz + _norm2(self.r)
 
 
+# activation: sigma, sigma', sigma'', and bounds on |sigma''| and |sigma'''| over the real line
+_ACT = {
+    "tanh": (
+        np.tanh,
+        lambda z: 1.0 - np.tanh(z) ** 2,
+        lambda z: -2.0 * np.tanh(z) * (1.0 - np.tanh(z) ** 2),
+        4.0 / (3.0 * math.sqrt(3.0)),
+        2.0,
+    ),
+    "softplus": (lambda z: np.logaddexp(0.0, z), expit, lambda z: expit(z) * expit(-z), ELL2_MAX, ELL3_MAX),
+}
+
+
+class _MLPSide:
+    r"""One loss :math:`\frac1{2m}\sum_j(u(x_j;\phi)-y_j)^2` of a one-hidden-layer network, differentiated exactly.
+
+    Per point, with :math:`z=W_1x+b_1`, :math:`a=\sigma(z)`, :math:`r=u-y` and :math:`g=(x,1)`: the gradient is
+    :math:`rJ`, :math:`J=\partial u/\partial\phi` (:math:`W_{2k}\sigma'(z_k)g` on unit k's row of :math:`(W_1,b_1)`,
+    :math:`a` on :math:`W_2`, 1 on :math:`b_2`); the Hessian is :math:`JJ^\top+r\,\partial^2u/\partial\phi^2`, with
+    :math:`\partial^2u` block-diagonal over units: :math:`W_{2k}\sigma''(z_k)gg^\top` on unit k's row and
+    :math:`\sigma'(z_k)g` between that row and :math:`W_{2k}`.
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, h: int, act: str):
+        self.X, self.y, self.h = X, y, h
+        self.m, self.d = X.shape
+        self.s0, self.s1, self.s2, self.b2max, self.b3max = _ACT[act]
+        self.n = h * self.d + 2 * h + 1
+        self.L2 = 0.0  # the largest local bound on the third derivative met (see hess)
+
+    def _point(self, phi: np.ndarray, j: int):
+        h, d = self.h, self.d
+        W1, b1, W2, b2 = phi[: h * d].reshape(h, d), phi[h * d : h * d + h], phi[h * d + h : -1], phi[-1]
+        x = self.X[j]
+        z = W1 @ x + b1
+        a = self.s0(z)
+        r = W2 @ a + b2 - self.y[j]
+        g = np.append(x, 1.0)
+        J = np.empty(self.n)
+        J[: h * d] = ((W2 * self.s1(z))[:, None] * x[None, :]).reshape(-1)
+        J[h * d : h * d + h] = W2 * self.s1(z)
+        J[h * d + h : -1] = a
+        J[-1] = 1.0
+        terms = float(np.sum(np.abs(W2 * a)) + abs(b2) + abs(self.y[j]))  # u - y is added up from these
+        return z, r, g, J, terms, W2
+
+    def grad(self, phi: np.ndarray) -> np.ndarray:
+        out = np.zeros(self.n)
+        for j in range(self.m):
+            _, r, _, J, _, _ = self._point(phi, j)
+            out += r * J
+        return out / self.m
+
+    def hess(self, phi: np.ndarray) -> np.ndarray:
+        h, d = self.h, self.d
+        H = np.zeros((self.n, self.n))
+        third = 0.0
+        for j in range(self.m):
+            z, r, g, J, _, W2 = self._point(phi, j)
+            D2 = np.zeros((self.n, self.n))
+            s1, s2 = self.s1(z), self.s2(z)
+            for k in range(h):
+                idx = [k * d + c for c in range(d)] + [h * d + k]
+                D2[np.ix_(idx, idx)] = W2[k] * s2[k] * np.outer(g, g)
+                D2[idx, h * d + h + k] = s1[k] * g
+                D2[h * d + h + k, idx] = s1[k] * g
+            H += np.outer(J, J) + r * D2
+            # |d^3 (r^2/2)| <= 3 |J| |d^2 u| + |r| |d^3 u|, |d^2 u| <= w s2 G^2 + 2 G, |d^3 u| <= w s3 G^3 + 3 s2 G^2
+            G, w = float(np.linalg.norm(g)), max(1.0, float(np.max(np.abs(W2))))
+            third += 3 * float(np.linalg.norm(J)) * (w * self.b2max * G * G + 2 * G) + abs(r) * (
+                w * self.b3max * G**3 + 3 * self.b2max * G * G
+            )
+        self.L2 = max(self.L2, third / self.m)
+        return H / self.m
+
+    def terms(self, phi: np.ndarray) -> float:
+        r""":math:`\frac1m\sum_j(\sum_k|W_{2k}a_k|+|b_2|+|y_j|)\|J_j\|`: the size of the terms of the gradient."""
+        tot = 0.0
+        for j in range(self.m):
+            _, _, _, J, terms, _ = self._point(phi, j)
+            tot += terms * float(np.linalg.norm(J))
+        return tot / self.m
+
+
+class _MLPTask(_Task):
+    def __init__(self, Xh, yh, X, y, h, act):
+        self.tr, self.te = _MLPSide(Xh, yh, h, act), _MLPSide(X, y, h, act)
+
+    @property  # type: ignore[override]
+    def L2(self) -> float:
+        return max(self.tr.L2, 1e-300)
+
+    def grad_tr(self, phi):
+        return self.tr.grad(phi)
+
+    def hess_tr(self, phi):
+        return self.tr.hess(phi)
+
+    def grad_te(self, phi):
+        return self.te.grad(phi)
+
+    def hess_te(self, phi):
+        return self.te.hess(phi)
+
+    def terms_tr(self, phi):
+        return self.tr.terms(phi)
+
+    def terms_te(self, phi):
+        return self.te.terms(phi)
+
+
 def _tasks(problem: Any) -> list[_Task]:
+    if isinstance(problem, MLPProblem):
+        p = problem.validate()
+        return [
+            _MLPTask(p.X_train[i], p.y_train[i], p.X_test[i], p.y_test[i], p.hidden, p.activation) for i in range(p.M)
+        ]
     if isinstance(problem, QuadraticProblem):
         p = problem.validate()
         return [_QuadTask(p.A_train[i], p.b_train[i], p.A_test[i], p.b_test[i]) for i in range(p.M)]
@@ -199,7 +316,8 @@ def _tasks(problem: Any) -> list[_Task]:
         Z = p.y_test[..., None] * p.X_test
         return [_LogTask(Zh[i], Z[i], p.Q[i], p.q[i], p.r[i]) for i in range(p.M)]
     raise TypeError(
-        f"problem must be a QuadraticProblem or a LogisticProblem (bmaml_theory.testing), got {type(problem).__name__}."
+        "problem must be a QuadraticProblem, LogisticProblem or MLPProblem (bmaml_theory.testing), got "
+        f"{type(problem).__name__}."
     )
 
 
@@ -363,6 +481,12 @@ MAX_STEPS = 10_000
 
 
 def _need_prox(p: Any, what: str) -> None:
+    if isinstance(p, MLPProblem):
+        raise ValueError(
+            f"{what} is not defined on an MLPProblem: the network's inner problem is non-convex, so it has no unique "
+            "solution phi*(theta) and eq. (7)/(8)/(9) are undefined; check the K-step quantities (assert_maml_gradient, "
+            "assert_fo_maml, assert_reptile)."
+        )
     if float(p.lam) == 0.0:
         raise ValueError(
             f"{what} needs a proximal term (lam > 0): with lam = 0 (standard MAML) the inner problem has no "
@@ -620,6 +744,54 @@ def maml_gradient(problem: Any, steps: int, lr: Any, inner: Inner = GD) -> Refer
     p = problem.validate()
     K, a = _check_steps(p, steps, lr)
     return _finish(*_maml(_tasks(p), p.theta, p.lam, K, a, inner=inner), "MAML gradient")
+
+
+def _maml_lr(ts, theta, lam, K, a, closed=True, inner=GD, first_order=False):
+    r"""Meta-SGD's learned steps: :math:`\partial_\alpha f_i(\phi_K)=D_K^\top\nabla f_i(\phi_K)`, forward mode
+    :math:`D_{k+1}=D_k-\mathrm{diag}(g_k)-\mathrm{diag}(\alpha)(\nabla^2\hat f_i(\phi_k)+\lambda I)D_k`, :math:`D_0=0`,
+    :math:`g_k=\nabla\hat f_i(\phi_k)+\lambda(\phi_k-\theta)` (``first_order``: the Hessian term dropped, a bug)."""
+    if not inner.plain:
+        raise ValueError("the learned-step gradient is defined for a plain GD inner loop (momentum=0).")
+    n = theta.shape[0]
+    av = np.broadcast_to(np.asarray(a, dtype=float), (n,))
+    amax = float(np.max(av))
+    vals, scales = [], []
+    for t in ts:
+        phi, D = theta.copy(), np.zeros((n, n))
+        beta, Rg, R, L, nDmax = 0.0, 0.0, 0.0, 0.0, 0.0
+        for _ in range(K):
+            H = t.hess_tr(phi)
+            g = t.grad_tr(phi) + lam * (phi - theta)
+            B = np.eye(n) - av[:, None] * (H + lam * np.eye(n))
+            Rg = max(Rg, t.terms_tr(phi) + abs(lam) * (_norm2(phi) + _norm2(theta)))
+            R = max(R, _norm2(phi) + amax * Rg)
+            beta, L = max(beta, _norm2(B)), max(L, _norm2(H))
+            D = (D if first_order else B @ D) - np.diag(g)
+            nDmax = max(nDmax, _norm2(D))
+            phi = phi - av * g
+        P = float(sum(beta**j for j in range(K)))
+        err = P * R  # phi_K's error scale, as in _trajectory
+        gt = t.grad_te(phi)
+        nD, ng = _norm2(D), _norm2(gt)
+        vals.append(D.T @ gt)
+        # D_K adds diag(g_k) (terms of size Rg) each step, carried by P; the Hessian products add alpha (L + 2 lam)
+        # relative; phi_k's error moves the Hessians by L2 err, which alpha carries into D (as maml_gradient's scale)
+        scales.append(
+            nD * (t.terms_te(phi) + _norm2(t.hess_te(phi)) * err)
+            + P * Rg * (1 + amax * (L + 2 * abs(lam))) * ng
+            + amax * P * t.L2 * err * nDmax * ng
+        )
+    return vals, scales
+
+
+def meta_sgd_lr_gradient(problem: Any, steps: int, lr: Any) -> Reference:
+    r"""Meta-SGD's gradient with respect to its learned per-coordinate inner steps :math:`\alpha\in\mathbb R^n`:
+    :math:`\partial_\alpha\frac1M\sum_if_i(\phi_{i,K}(\theta,\alpha))`, :math:`\phi_{k+1}=\phi_k-\alpha\odot g_k`
+    (Li et al., Meta-SGD), by forward mode along the trajectory.  Scale: that of :func:`maml_gradient` with
+    :math:`D_K=\partial\phi_K/\partial\alpha` for :math:`J_K` and the gradient's terms for the identity."""
+    p = problem.validate()
+    K, a = _check_steps(p, steps, lr)
+    return _finish(*_maml_lr(_tasks(p), p.theta, p.lam, K, a), "Meta-SGD learned-step gradient")
 
 
 def fo_maml_gradient(problem: Any, steps: int, lr: Any, inner: Inner = GD) -> Reference:

@@ -13,6 +13,12 @@ meta-parameter :math:`\theta\in\mathbb R^n`:
 In both, the inner problem of task i is :math:`\min_\phi\hat f_i(\phi)+\frac\lambda2\|\phi-\theta\|^2` (eq. 6), its
 solution :math:`\phi^*_i(\theta)`, and the meta-objective :math:`F(\theta)=\frac1M\sum_if_i(\phi^*_i(\theta))` (eq. 5).
 
+* :class:`MLPProblem`: a non-convex network, one hidden layer
+  :math:`u(x;\theta)=W_2^\top\sigma(W_1x+b_1)+b_2` (``tanh`` or ``softplus``), squared loss
+  :math:`\hat f_i(\phi)=\frac1{2\hat m}\sum_j(u(\hat x_{ij};\phi)-\hat y_{ij})^2`, :math:`f_i` likewise on the test
+  points; theta is the flat vector of :math:`(W_1,b_1,W_2,b_2)` (:attr:`MLPProblem.shapes`).  Only the K-step
+  quantities (MAML, FO-MAML, Reptile) are defined: the inner problem need not have a unique solution.
+
 ``lam = 0`` is **standard MAML** (Finn et al.; Fallah et al.'s one-step MAML at K = 1): no proximal term, the inner
 loop is GD on :math:`\hat f_i` alone, and only the K-step quantities (MAML, FO-MAML, Reptile) are defined; eq. (7),
 iMAML and FO-B-MAML need ``lam > 0``.  :meth:`QuadraticProblem.standard` and :func:`maml_problems` build such problems.
@@ -29,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ELL2_MAX", "ELL3_MAX", "LogisticProblem", "QuadraticProblem"]
+__all__ = ["ACTIVATIONS", "ELL2_MAX", "ELL3_MAX", "LogisticProblem", "MLPProblem", "QuadraticProblem"]
 
 ELL2_MAX = 0.25
 r""":math:`\max_s\ell''(s)` for :math:`\ell(s)=\log(1+e^{-s})` (at s = 0)."""
@@ -58,6 +64,8 @@ def _arr(x: Any, name: str, ndim: int) -> np.ndarray:
 def _code(x: Any) -> str:
     if isinstance(x, np.ndarray):
         return f"np.array({x.tolist()!r})"
+    if isinstance(x, str | int) and not isinstance(x, bool):
+        return repr(x)
     return repr(float(x))
 
 
@@ -284,3 +292,109 @@ class LogisticProblem(_Problem):
         return LogisticTasks(
             self.X_train, self.y_train, self.lam, self.X_test, self.y_test, Q=self.Q, q=self.q, r=self.r, strict=strict
         )
+
+
+ACTIVATIONS = ("tanh", "softplus")
+r"""The hidden activations of :class:`MLPProblem`: :math:`\tanh` and :math:`\log(1+e^z)`."""
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class MLPProblem(_Problem):
+    r"""M regression tasks on a one-hidden-layer network (a frozen record of NumPy float64 arrays): non-convex.
+
+    With :math:`\theta=(W_1,b_1,W_2,b_2)`, :math:`W_1` (h, d), :math:`b_1` (h,), :math:`W_2` (h,), :math:`b_2` a
+    scalar, flattened in that order (``W1`` row-major) into ``theta`` of length :math:`n=hd+2h+1`,
+
+    .. math::  u(x;\theta)=W_2^\top\sigma(W_1x+b_1)+b_2,\qquad
+               \hat f_i(\phi)=\frac1{2\hat m}\sum_j\big(u(\hat x_{ij};\phi)-\hat y_{ij}\big)^2,
+
+    :math:`f_i` likewise on ``X_test[i]``, ``y_test[i]``; :math:`\sigma` is ``activation`` (:data:`ACTIVATIONS`).
+    ``X_train`` (M, mh, d), ``y_train`` (M, mh), ``X_test`` (M, m, d), ``y_test`` (M, m), ``hidden`` = h,
+    ``lam`` >= 0 (0: standard MAML; > 0: GD on :math:`\hat f_i+\frac\lambda2\|\phi-\theta\|^2`).  The inner problem is
+    non-convex, so only K-step quantities are defined (MAML, FO-MAML, Reptile).  :attr:`Lhat1` is
+    :math:`\max_i\|\nabla^2\hat f_i(\theta)\|_2` at theta (a local value: no global bound exists), which sets
+    the default inner step.  ``problem.params`` cuts ``theta`` (of any backend) into the four tensors.
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    hidden: int
+    activation: str
+    lam: float
+    theta: np.ndarray
+
+    @property
+    def M(self) -> int:
+        """Number of tasks."""
+        return int(np.shape(self.X_train)[0])
+
+    @property
+    def d(self) -> int:
+        """Input dimension."""
+        return int(np.shape(self.X_train)[2])
+
+    @property
+    def n(self) -> int:
+        """Dimension of theta: h d + 2 h + 1."""
+        return int(np.shape(self.theta)[0])
+
+    @property
+    def shapes(self) -> list[tuple[int, ...]]:
+        """The shapes of ``W1``, ``b1``, ``W2``, ``b2`` in theta's order: ``[(h, d), (h,), (h,), ()]``."""
+        h = int(self.hidden)
+        return [(h, self.d), (h,), (h,), ()]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """``{"W1", "b1", "W2", "b2"}``: views of ``theta`` (NumPy, torch or JAX, as handed to your function)."""
+        from bmaml_theory.testing.adapters import unflatten
+
+        return dict(zip(("W1", "b1", "W2", "b2"), unflatten(self.theta, self.shapes), strict=True))
+
+    def validate(self) -> MLPProblem:
+        """This problem with float64 NumPy arrays, or a ValueError naming the field that is wrong."""
+        Xh = _arr(self.X_train, "X_train", 3)
+        M, mh, d = Xh.shape
+        X = _arr(self.X_test, "X_test", 3)
+        yh = _arr(self.y_train, "y_train", 2)
+        y = _arr(self.y_test, "y_test", 2)
+        th = _arr(self.theta, "theta", 1)
+        h = self.hidden
+        if isinstance(h, bool | np.bool_) or not isinstance(h, int | np.integer) or h < 1:
+            raise TypeError(f"hidden must be an integer >= 1 (the number of hidden units), got {h!r}.")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}.")
+        if X.shape[0] != M or X.shape[2] != d:
+            raise ValueError(f"X_test must have shape ({M}, m, {d}) to match X_train {Xh.shape}, got {X.shape}.")
+        n = int(h) * d + 2 * int(h) + 1
+        for name, a, shape in (("y_train", yh, (M, mh)), ("y_test", y, X.shape[:2]), ("theta", th, (n,))):
+            if a.shape != shape:
+                raise ValueError(
+                    f"{name} must have shape {shape}, got {a.shape}"
+                    + (
+                        " (theta holds W1 (h, d), b1 (h,), W2 (h,), b2: h d + 2 h + 1 numbers)."
+                        if name == "theta"
+                        else "."
+                    )
+                )
+        return MLPProblem(Xh, yh, X, y, int(h), str(self.activation), _lam(self.lam), th)
+
+    @property
+    def standard_maml(self) -> bool:
+        """Whether this is a standard-MAML problem (``lam == 0``: no proximal term)."""
+        return float(self.lam) == 0.0
+
+    @property
+    def Lhat1(self) -> float:
+        r""":math:`\max_i\|\nabla^2\hat f_i(\theta)\|_2` at theta (local: a network has no global smoothness bound)."""
+        from bmaml_theory.testing.exact import _tasks
+
+        th = np.asarray(self.validate().theta)
+        return float(max(np.linalg.norm(t.hess_tr(th), 2) for t in _tasks(self)))
+
+    @property
+    def at_threshold(self) -> bool:
+        r"""Whether :math:`\lambda\ge2\hat L_1` with the local :math:`\hat L_1` at theta."""
+        return float(self.lam) >= 2 * self.Lhat1 * (1 - 1e-12)

@@ -17,9 +17,9 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from bmaml_theory.tasks.generate import random_symmetric
-from bmaml_theory.testing.problems import ELL2_MAX, LogisticProblem, QuadraticProblem
+from bmaml_theory.testing.problems import ACTIVATIONS, ELL2_MAX, LogisticProblem, MLPProblem, QuadraticProblem
 
-__all__ = ["family_data", "logistic_problems", "maml_problems", "quadratic_problems", "spectra"]
+__all__ = ["family_data", "logistic_problems", "maml_problems", "mlp_problems", "quadratic_problems", "spectra"]
 
 
 @st.composite
@@ -226,3 +226,75 @@ def maml_problems(
             min_n=min_n, max_n=min(max_n, 4), min_M=min_M, max_M=max_M, standard=True, **logistic_kw
         )
     raise ValueError(f"family must be 'quadratic' or 'logistic', got {family!r}.")
+
+
+@st.composite
+def mlp_problems(
+    draw,
+    *,
+    min_d: int = 1,
+    max_d: int = 3,
+    min_hidden: int = 1,
+    max_hidden: int = 4,
+    min_M: int = 1,
+    max_M: int = 3,
+    max_points: int = 5,
+    activations: Sequence[str] = ACTIVATIONS,
+    data_scales: Sequence[float] = (0.5, 1.0, 2.0),
+    theta_scales: Sequence[float] = (0.3, 1.0),
+    proximal: bool = False,
+    lam_factors: Sequence[float] = (0.5, 2.0),
+) -> MLPProblem:
+    r"""Strategy for :class:`MLPProblem`: one-hidden-layer networks (non-convex), squared loss, few points per task.
+
+    d in [min_d, max_d] inputs, h in [min_hidden, max_hidden] hidden units, 1..``max_points`` training and test
+    points per task, inputs Gaussian times one of ``data_scales``, targets standard Gaussian, the activation from
+    ``activations``, every entry of theta Gaussian times one of ``theta_scales``.  ``proximal=False`` (default):
+    ``lam = 0`` (standard MAML); ``proximal=True``: :math:`\lambda` = a factor from ``lam_factors`` times the local
+    :math:`\hat L_1` at theta.  One filter: the pre-activations :math:`|W_1x+b_1|` stay below 15 along the first 20
+    inner steps at the default lr (``F.softplus`` returns its input beyond 20, see
+    :data:`~bmaml_theory.testing.exact.SOFTPLUS_THRESHOLD`; a filter, not a transformation: every kept draw is legal).
+    Check them with :func:`~bmaml_theory.testing.assert_maml_gradient`, ``assert_fo_maml`` or ``assert_reptile``.
+    """
+    _check_range(min_d, max_d, "d")
+    _check_range(min_hidden, max_hidden, "hidden")
+    _check_range(min_M, max_M, "M")
+    bad = [a for a in activations if a not in ACTIVATIONS]
+    if bad or not activations:
+        raise ValueError(f"activations must be a non-empty subset of {ACTIVATIONS}, got {list(activations)!r}.")
+    d = draw(st.integers(min_d, max_d))
+    h = draw(st.integers(min_hidden, max_hidden))
+    M = draw(st.integers(min_M, max_M))
+    mh = draw(st.integers(1, max_points))
+    m = draw(st.integers(1, max_points))
+    act = draw(st.sampled_from(list(activations)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    sx = draw(st.sampled_from(list(data_scales)))
+    st_ = draw(st.sampled_from(list(theta_scales)))
+    X_train, X_test = sx * rng.standard_normal((M, mh, d)), sx * rng.standard_normal((M, m, d))
+    y_train, y_test = rng.standard_normal((M, mh)), rng.standard_normal((M, m))
+    theta = st_ * rng.standard_normal(h * d + 2 * h + 1)
+    p = MLPProblem(X_train, y_train, X_test, y_test, h, act, 0.0, theta)
+    if proximal:
+        p = p.replace(lam=float(draw(st.sampled_from(list(lam_factors))) * p.Lhat1))
+    assume(_max_preactivation(p, 20) < 15.0)
+    return p
+
+
+def _max_preactivation(p: MLPProblem, K: int) -> float:
+    from bmaml_theory.testing import exact
+
+    ts = exact._tasks(p)
+    a = exact.stable_lr(p)
+    h, d = p.hidden, p.d
+    top = 0.0
+    for t in ts:
+        phi = p.theta.copy()
+        for _ in range(K + 1):
+            W1, b1 = phi[: h * d].reshape(h, d), phi[h * d : h * d + h]
+            for X in (t.tr.X, t.te.X):
+                top = max(top, float(np.max(np.abs(X @ W1.T + b1))))
+            if not np.isfinite(top):
+                return np.inf
+            phi = phi - a * (t.grad_tr(phi) + p.lam * (phi - p.theta))
+    return top
