@@ -28,6 +28,8 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
+from bmaml_theory._backend import to_numpy
+
 __all__ = [
     "AccuracyWarning",
     "check_bool",
@@ -158,8 +160,6 @@ def real_array(
     if array_api_compat.is_array_api_obj(x) and not isinstance(x, np.generic):
         kind = _dtype_kind(x)
         if kind in "fiu" and not isinstance(x, np.ndarray) and array_api_compat.array_namespace(x) is not xp:
-            from bmaml_theory._backend import to_numpy
-
             x = to_numpy(x)
     else:
         try:

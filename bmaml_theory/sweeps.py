@@ -26,9 +26,9 @@ import numpy as np
 
 from bmaml_theory._backend import on_device, safe_norm, to_numpy
 from bmaml_theory._validation import check_finite_result, check_int, check_nu_values, check_positive, real_array
-from bmaml_theory.estimators import check_tasks, roundoff_estimate
 from bmaml_theory.rates import RateFit, fit_order
-from bmaml_theory.stencils import Stencil
+from bmaml_theory.stencils import Stencil, roundoff_estimate
+from bmaml_theory.tasks._protocol import check_tasks
 
 __all__ = [
     "ASYMPTOTIC_NU_RHO",
