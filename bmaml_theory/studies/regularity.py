@@ -28,7 +28,7 @@ import numpy as np
 from bmaml_theory import sweeps
 from bmaml_theory.rates import fit_power_law
 from bmaml_theory.stencils import FORWARD, SYMMETRIC, Stencil
-from bmaml_theory.studies.section3 import NU_DECADES, _deltas
+from bmaml_theory.studies.section3 import NU_DECADES
 from bmaml_theory.tasks.kinked import KINDS, KinkedTasks, placed_family
 
 __all__ = [
@@ -83,7 +83,7 @@ def corrected_slope(tasks: KinkedTasks) -> float:
 
 def _grid(tasks: Any, theta: Any, st: Stencil, s: dict):
     nus = sweeps.nu_grid(tasks, st, decades=float(s["nu_decades"]), per_decade=int(s["nu_per_decade"]))
-    adv = sweeps.bias_grid(tasks, theta, nus, st, _deltas(tuple(s["delta_range"])), model="adversarial")
+    adv = sweeps.bias_grid(tasks, theta, nus, st, sweeps.delta_grid(tuple(s["delta_range"])), model="adversarial")
     return adv, sweeps.best_nu(adv)
 
 

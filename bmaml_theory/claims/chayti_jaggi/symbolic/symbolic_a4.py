@@ -36,9 +36,9 @@ from bmaml_theory.claims.chayti_jaggi.symbolic._common import (
     GROUP,
     MEASURE,
     SOURCE,
-    combine,
     symbolic_check,
 )
+from bmaml_theory.symbolic import combine
 
 # the library sub-check that only shows positivity of the min (not the inequality it is labelled with)
 VACUOUS_PREFIX = "Delta/min(a, b) <="
