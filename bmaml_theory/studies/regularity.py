@@ -9,7 +9,7 @@ differentiable; Assumptions 1-2 give :math:`\hat f_i\in C^{2,1}` and :math:`f_i\
 (:mod:`bmaml_theory.studies.section3`): the order in :math:`\nu` at exact solutions and the order in :math:`\delta` at
 the best :math:`\nu`.
 
-It also measures the corrected explicit bounds (errata, issue 13): with :math:`A'=(\lambda L_0/\mu^2)(L_1+\hat L_2L_0/
+It also measures the corrected explicit bounds (docs/errata.md, E2): with :math:`A'=(\lambda L_0/\mu^2)(L_1+\hat L_2L_0/
 (2\mu))`, :math:`\|\nabla F_i-g_\nu\|\le A'|\nu|` for both estimators and :math:`\min_\nu` worst-case bias
 :math:`\le\min_\nu(A'\nu+\|w\|_1\lambda\delta/\nu)`.
 
