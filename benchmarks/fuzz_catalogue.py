@@ -1,7 +1,8 @@
-"""Run the fuzz catalogue of :mod:`bmaml_theory.testing.fuzz` and write its outcome counts.
+"""Run the package's fuzz catalogue (``tests/api_fuzz/``) and write its outcome counts.
 
-``python benchmarks/fuzz_catalogue.py OUT.json [-v]``: every case's outcome and the counts per item of issue 16
-(clean error / finite result / anything else, with the reasons behind "anything else").
+``python benchmarks/fuzz_catalogue.py OUT.json [-v]``: every case's outcome and the counts per item (1 validation
+of inputs, 2 non-finite results, 3 warnings on untrustworthy results, 4 the task protocol, 5 names): clean error /
+finite result / anything else, with the reasons behind "anything else".
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import platform
 import sys
 from pathlib import Path
 
-from bmaml_theory.testing.fuzz import TIME_LIMIT_S, run_catalogue, summarise
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the fuzzer lives with the tests
+
+from api_fuzz import TIME_LIMIT_S, run_catalogue, summarise
 
 
 def main() -> None:

@@ -9,6 +9,23 @@ from bmaml_theory._validation import AccuracyWarning
 from bmaml_theory.tasks import Constants, LogisticTasks, QuadraticTasks, TaskFamily
 
 
+def __getattr__(name: str):
+    """``bmaml_theory.testing`` on first use (PEP 562).
+
+    The testing kit imports Hypothesis where it is installed (the ``test`` extra) for its strategies; importing it
+    lazily keeps ``import bmaml_theory`` free of every extra.
+    """
+    if name == "testing":
+        import importlib
+
+        return importlib.import_module("bmaml_theory.testing")
+    raise AttributeError(f"module 'bmaml_theory' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {"testing"})
+
+
 def _version() -> str:
     """The installed distribution's version; pyproject.toml is its one source.
 
@@ -49,5 +66,6 @@ __all__ = [
     "solvers",
     "stencils",
     "sweeps",
+    "testing",
     "theory",
 ]

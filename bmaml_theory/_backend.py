@@ -22,7 +22,6 @@ import numpy as np
 
 __all__ = [
     "BACKENDS",
-    "as_array",
     "backend_name",
     "device_of",
     "eps",
@@ -204,17 +203,6 @@ def device_of(x: Any) -> Any:
     if isinstance(x, np.ndarray) or not array_api_compat.is_array_api_obj(x):
         return None
     return array_api_compat.device(x)
-
-
-def as_array(x: Any, *, xp: Any, dtype: Any = None, name: str = "array") -> Any:
-    """``x`` as a finite real array of ``xp`` with floating ``dtype`` (float64 by default).
-
-    The rules of :func:`bmaml_theory._validation.real_array` apply (integers cast; bool, complex, object,
-    strings, None and non-finite entries rejected with an error naming ``name``).
-    """
-    from bmaml_theory._validation import real_array
-
-    return real_array(x, name, xp=xp, dtype=dtype, allow_empty=True)
 
 
 def safe_norm(x: Any, *, xp: Any = None, axis: int = -1) -> Any:

@@ -28,6 +28,8 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
+from bmaml_theory._backend import to_numpy
+
 _NUMPY = array_api_compat.array_namespace(np.empty(0))  # the namespace of NumPy arrays (array_api_compat.numpy)
 
 __all__ = [
@@ -164,8 +166,6 @@ def real_array(
     if array_api_compat.is_array_api_obj(x) and not isinstance(x, np.generic):
         kind = _dtype_kind(x)
         if kind in "fiu" and not isinstance(x, np.ndarray) and array_api_compat.array_namespace(x) is not xp:
-            from bmaml_theory._backend import to_numpy
-
             x = to_numpy(x)
     else:
         try:

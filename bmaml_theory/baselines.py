@@ -35,7 +35,8 @@ from bmaml_theory._validation import (
     warn_accuracy,
     warn_near_edge,
 )
-from bmaml_theory.stencils import FORWARD, Stencil
+from bmaml_theory.stencils import FORWARD, Stencil, roundoff_estimate
+from bmaml_theory.tasks._protocol import check_tasks
 
 __all__ = ["Oracle", "fo_bmaml", "fo_maml", "hf_maml", "imaml", "maml", "reptile"]
 
@@ -58,8 +59,6 @@ MAX_STEPS = 10**6  # inner GD steps; MAML stores all of them
 
 def _check(tasks: Any, theta: Any, steps: Any, lr: Any, per_task: Any, counter: Any) -> tuple:
     """The common arguments, validated: (tasks, theta, K, lr, per_task, counter)."""
-    from bmaml_theory.estimators import check_tasks
-
     tasks = check_tasks(tasks)
     K = check_int(steps, "steps", lo=1, hi=MAX_STEPS)
     lr = check_positive(lr, "lr")
@@ -271,8 +270,6 @@ def fo_bmaml(
     node_nus = [t * nu for t, w in zip(st.nodes, st.weights, strict=True) if w != 0]
     check_nu_values(node_nus, tasks.nu_interval(), what="nu * stencil node")
     warn_near_edge(node_nus, tasks.nu_interval(), what="nu * stencil node")
-    from bmaml_theory.estimators import roundoff_estimate
-
     xp = tasks.xp
     g = 0.0
     phin = 1.0

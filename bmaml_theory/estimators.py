@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from bmaml_theory._backend import eps, on_device, safe_norm
+from bmaml_theory._backend import on_device, safe_norm
 from bmaml_theory._validation import (
     ACCURACY_WARN_REL,
     check_bool,
@@ -43,11 +43,28 @@ from bmaml_theory._validation import (
     warn_accuracy,
     warn_near_edge,
 )
+from bmaml_theory.baselines import fo_bmaml, fo_maml, hf_maml, imaml, maml, reptile
 from bmaml_theory.inexact import Exact
-from bmaml_theory.stencils import FORWARD, MAX_ORDER, SYMMETRIC, Stencil, stencil
-from bmaml_theory.tasks._protocol import TaskFamily
+from bmaml_theory.stencils import FORWARD, MAX_ORDER, SYMMETRIC, Stencil, roundoff_estimate, stencil
+from bmaml_theory.tasks._protocol import check_tasks
 
-__all__ = ["Estimate", "check_tasks", "estimate", "forward", "order_n", "roundoff_estimate", "symmetric"]
+# check_tasks (bmaml_theory.tasks) and roundoff_estimate (bmaml_theory.stencils) are importable from here too, and
+# so are the baselines of Section 2 and Fallah et al. (bmaml_theory.baselines): estimators.maml, estimators.imaml, ...
+__all__ = [
+    "Estimate",
+    "check_tasks",
+    "estimate",
+    "fo_bmaml",
+    "fo_maml",
+    "forward",
+    "hf_maml",
+    "imaml",
+    "maml",
+    "order_n",
+    "reptile",
+    "roundoff_estimate",
+    "symmetric",
+]
 
 
 class Estimate(NamedTuple):
@@ -59,24 +76,6 @@ class Estimate(NamedTuple):
     stencil: Stencil
     nu: float
     info: dict
-
-
-def check_tasks(tasks: Any, name: str = "tasks") -> Any:
-    """``tasks`` if it implements :class:`~bmaml_theory.tasks.TaskFamily`, else a ``TypeError`` naming it."""
-    if not isinstance(tasks, TaskFamily):
-        raise TypeError(
-            f"{name} must be a task family (QuadraticTasks, LogisticTasks or any TaskFamily), got {type(tasks).__name__}."
-        )
-    return tasks
-
-
-def roundoff_estimate(tasks: Any, st: Stencil, nu: float, phi_norm: Any) -> Any:
-    r"""A-priori round-off of the difference quotient: :math:`\lambda\|w\|_1\,\varepsilon\,\mathrm{cond}(S)\,\|\phi\|/\nu`.
-
-    Each solution carries a relative error of about :math:`\varepsilon\,\mathrm{cond}(S)`; the stencil sums them
-    with weights :math:`\lambda w_k/\nu`.  ``phi_norm`` is the largest solution norm (any shape).
-    """
-    return tasks.lam * st.w_l1 * eps(tasks.xp, tasks.dtype) * tasks.cond_S * phi_norm / nu
 
 
 def _warn_roundoff(tasks: Any, st: Stencil, nu: float, phis: Any, g: Any) -> None:
@@ -146,9 +145,3 @@ def order_n(tasks: Any, theta: Any, nu: float, order: int, *, inner: Any = None,
     order = check_int(order, "order", lo=1, hi=MAX_ORDER)
     e = estimate(tasks, theta, nu, stencil(order), inner=inner)
     return e.per_task if per_task else e.value
-
-
-# the baselines of Section 2 and Fallah et al., importable from here too: estimators.maml, estimators.imaml, ...
-from bmaml_theory.baselines import fo_bmaml, fo_maml, hf_maml, imaml, maml, reptile  # noqa: E402
-
-__all__ += ["fo_bmaml", "fo_maml", "hf_maml", "imaml", "maml", "reptile"]

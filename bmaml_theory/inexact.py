@@ -65,7 +65,7 @@ class Adversarial:
     The direction is the exact estimator's bias :math:`b_i=\nabla F_i-g_i` made unit only where it is
     *trusted*: :math:`\|b_i\|>` ``TRUST_FACTOR`` :math:`\cdot r_i` with the a-priori round-off bound
     :math:`r_i=\lambda\sum_k|c_k|\,\varepsilon\,\mathrm{cond}(S)\max_k\|\phi_k\|` of the difference quotient
-    (:func:`bmaml_theory.estimators.roundoff_estimate`).  Below that floor the computed direction is round-off and
+    (:func:`bmaml_theory.stencils.roundoff_estimate`).  Below that floor the computed direction is round-off and
     differs between BLAS libraries and backends, so the rule takes the fixed unit vector :math:`e_1` instead: any
     unit vector attains the worst case :math:`\|b_i\|+\lambda\delta\sum_k|c_k|` to within :math:`2\|b_i\|`, i.e.
     to within the floor.  ``info["trusted"]`` lists per task (one entry with ``align="mean"``) which rule was used,

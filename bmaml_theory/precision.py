@@ -74,7 +74,7 @@ class MPQuadraticTask:
         The family (any backend; its float64 data are converted exactly).
     i : int
         Which task.
-    theta : array (n,)
+    theta : array ``(n,)``
         The meta-parameter.
     dps : int
         Working precision in significant decimal digits (>= 20).

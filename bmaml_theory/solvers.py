@@ -70,7 +70,7 @@ class Solver:
 
     def solve(self, tasks: Any, theta: Any, nu: Any) -> Any:
         """Certified solution(s) of (9): (M, n) for a float nu, (M, G, n) for a 1-D array or list of G values."""
-        from bmaml_theory.estimators import check_tasks
+        from bmaml_theory.tasks._protocol import check_tasks
 
         tasks = check_tasks(tasks)
         nus = real_array(nu, "nu", xp=tasks.xp, dtype=tasks.dtype, ndim=(0, 1), device=getattr(tasks, "device", None))
@@ -85,7 +85,7 @@ class Solver:
         ``nus`` is a non-empty 1-D array of perturbations inside the uniqueness interval; ``deltas`` a
         non-empty sequence of certified precisions > 0 above the certificate's round-off floor.
         """
-        from bmaml_theory.estimators import check_tasks
+        from bmaml_theory.tasks._protocol import check_tasks
 
         tasks = check_tasks(tasks)
         if isinstance(deltas, (str, bytes)) or not hasattr(deltas, "__iter__"):

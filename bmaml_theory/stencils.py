@@ -27,9 +27,10 @@ from fractions import Fraction
 from math import factorial
 from typing import Any, NamedTuple
 
+from bmaml_theory._backend import eps
 from bmaml_theory._validation import check_int
 
-__all__ = ["FORWARD", "MAX_NODE", "MAX_ORDER", "SYMMETRIC", "Stencil", "make_stencil", "stencil"]
+__all__ = ["FORWARD", "MAX_NODE", "MAX_ORDER", "SYMMETRIC", "Stencil", "make_stencil", "roundoff_estimate", "stencil"]
 
 # Bounds that keep the exact rational solve fast (O(K^3) Fraction operations) and the weights meaningful in
 # float64 (the weights of an order-n central stencil grow like 2^n / n; at n = 24 the sum |w| is ~ 1e1 but the
@@ -120,3 +121,12 @@ def stencil(order: int) -> Stencil:
 
 FORWARD = stencil(1)
 SYMMETRIC = stencil(2)
+
+
+def roundoff_estimate(tasks: Any, st: Stencil, nu: float, phi_norm: Any) -> Any:
+    r"""A-priori round-off of the difference quotient: :math:`\lambda\|w\|_1\,\varepsilon\,\mathrm{cond}(S)\,\|\phi\|/\nu`.
+
+    Each solution carries a relative error of about :math:`\varepsilon\,\mathrm{cond}(S)`; the stencil sums them
+    with weights :math:`\lambda w_k/\nu`.  ``phi_norm`` is the largest solution norm (any shape).
+    """
+    return tasks.lam * st.w_l1 * eps(tasks.xp, tasks.dtype) * tasks.cond_S * phi_norm / nu

@@ -26,9 +26,9 @@ import numpy as np
 
 from bmaml_theory._backend import on_device, safe_norm, to_numpy
 from bmaml_theory._validation import check_finite_result, check_int, check_nu_values, check_positive, real_array
-from bmaml_theory.estimators import check_tasks, roundoff_estimate
 from bmaml_theory.rates import RateFit, fit_order
-from bmaml_theory.stencils import Stencil
+from bmaml_theory.stencils import Stencil, roundoff_estimate
+from bmaml_theory.tasks._protocol import check_tasks
 
 __all__ = [
     "ASYMPTOTIC_NU_RHO",
@@ -36,6 +36,7 @@ __all__ = [
     "BiasGrid",
     "best_nu",
     "bias_grid",
+    "delta_grid",
     "fit_delta_order",
     "fit_nu_order",
     "nu_grid",
@@ -67,6 +68,21 @@ class BiasGrid(NamedTuple):
     roundoff: np.ndarray
     total: np.ndarray
     rho: np.ndarray
+
+
+def delta_grid(delta_range: Any) -> np.ndarray:
+    r"""The inexactness levels :math:`\delta` of a study: ``count`` points log-spaced from :math:`10^{hi}` down to
+    :math:`10^{lo}`, ``delta_range = (hi, lo, count)`` (log10 of the largest delta, log10 of the smallest, number of
+    points), as ``np.logspace(hi, lo, count)``; a malformed range is a ``ValueError`` naming ``delta_range``."""
+    try:
+        hi, lo, count = (float(v) for v in delta_range)
+    except (TypeError, ValueError):
+        raise ValueError(f"delta_range must be (log10 largest, log10 smallest, count), got {delta_range!r}.") from None
+    if not (np.isfinite(hi) and np.isfinite(lo) and hi > lo and count >= 2 and count == int(count)):
+        raise ValueError(
+            f"delta_range must be (log10 largest > log10 smallest, integer count >= 2), got {delta_range!r}."
+        )
+    return np.logspace(float(hi), float(lo), int(count))
 
 
 def nu_grid(tasks: Any, st: Stencil, *, decades: float = 10.0, per_decade: int = 20) -> np.ndarray:

@@ -1,5 +1,5 @@
 """Fail closed, end to end: with every function of ``bmaml_theory.theory`` raising, every claim still completes,
-and no claim that reached one of them reads ``holds`` (issue 12's acceptance test)."""
+and no claim that reached one of them reads ``holds``."""
 
 from __future__ import annotations
 

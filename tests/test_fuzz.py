@@ -1,8 +1,8 @@
-"""Fuzz test (issue 16, item 6): every public entry point, one argument replaced by an arbitrary value.
+"""Fuzz test: every public entry point, one argument replaced by an arbitrary value.
 
-The values are drawn by :func:`bmaml_theory.testing.fuzz.garbage` (arrays of any shape and dtype with NaN/inf
+The values are drawn by :func:`api_fuzz.garbage` (``tests/api_fuzz/``) (arrays of any shape and dtype with NaN/inf
 and extremes, scalars, None, strings, lists, complex numbers, booleans); the oracle
-:func:`bmaml_theory.testing.fuzz.check_call` accepts only a library error whose message names an argument or a
+:func:`api_fuzz.check_call` accepts only a library error whose message names an argument or a
 finite result of a documented shape (an AccuracyWarning is allowed; a NumPy RuntimeWarning is not).
 """
 
@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from api_fuzz import check_call, garbage, targets
 from hypothesis import given
 from hypothesis import strategies as st
-
-from bmaml_theory.testing.fuzz import check_call, garbage, targets
 
 TARGETS = {t.name: t for t in targets()}
 

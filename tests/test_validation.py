@@ -1,4 +1,4 @@
-"""Issue 16: validation rules, AccuracyWarning, the complete task protocol, the dense path, the one rate fit."""
+"""Validation rules, AccuracyWarning, the complete task protocol, the dense path, the one rate fit."""
 
 from __future__ import annotations
 

@@ -26,7 +26,6 @@ reads "no certificate".
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -34,6 +33,7 @@ from mpmath import mp
 from mpmath.libmp import round_ceiling, round_floor, to_float
 
 from bmaml_theory.certify._interval import DIGITS, CertificationError, I, hi, lo, precision
+from bmaml_theory.certify._registry import CERTIFIERS, Enclosure, certifier
 
 __all__ = [
     "AGREEMENT",
@@ -51,23 +51,6 @@ __all__ = [
 # every certified row's float value is Newton to machine precision or a few float operations on exact data (a-priori
 # relative error <= 1e-12, the finite-difference rows 1e-9); 1e-9 was fixed before any certificate was computed.
 AGREEMENT = 1e-9
-
-
-@dataclass
-class Enclosure:
-    """What a certifier proves: ``value`` (an mpmath interval) of ``quantity``; ``hypotheses`` whether the
-    statement's hypotheses hold exactly on the instance; optional overrides of the entry's threshold (a certifier
-    of an unbounded row compares another quantity), the float value to compare with, and details."""
-
-    value: Any
-    quantity: str
-    method: str
-    hypotheses: bool = True
-    threshold: float | None = None
-    comparison: str | None = None
-    tolerance: float | None = None
-    float_value: float | None = None
-    details: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -91,24 +74,6 @@ class Certificate:
 
     def to_json(self) -> dict:
         return asdict(self)
-
-
-CERTIFIERS: dict[str, Callable[[dict], Enclosure]] = {}
-
-
-def certifier(*ids: str, entry: bool = False) -> Callable:
-    """Register ``fn(counterexample) -> Enclosure`` as the certifier of the claims ``ids`` (``entry=True``:
-    ``fn(counterexample, entry)``, for a certifier that reads the entry's recorded exact data, e.g. byte counts)."""
-
-    def deco(fn: Callable[..., Enclosure]) -> Callable[..., Enclosure]:
-        fn.wants_entry = entry  # type: ignore[attr-defined]
-        for cid in ids:
-            if cid in CERTIFIERS:
-                raise ValueError(f"claim {cid!r} has two certifiers")
-            CERTIFIERS[cid] = fn
-        return fn
-
-    return deco
 
 
 def _load() -> None:

@@ -25,7 +25,6 @@ from typing import Any
 
 from mpmath import iv, mp
 
-from bmaml_theory.certify import Enclosure, certifier
 from bmaml_theory.certify._interval import (
     CertificationError,
     I,
@@ -38,6 +37,7 @@ from bmaml_theory.certify._interval import (
     precision,
     rational,
 )
+from bmaml_theory.certify._registry import Enclosure, certifier
 from bmaml_theory.certify.logistic import Family, axpy, imax, imin, sig, sub, vec
 
 __all__ = ["convergence_family", "cor1_ratio", "pair_gradients", "phi_bound", "worst_bias"]

@@ -52,22 +52,9 @@ def settings(quick: bool) -> dict:
     }
 
 
-def _deltas(delta_range: Any) -> np.ndarray:
-    """delta grid from ``delta_range`` = (log10 of the largest delta, log10 of the smallest, number of points)."""
-    try:
-        hi, lo, count = (float(v) for v in delta_range)
-    except (TypeError, ValueError):
-        raise ValueError(f"delta_range must be (log10 largest, log10 smallest, count), got {delta_range!r}.") from None
-    if not (np.isfinite(hi) and np.isfinite(lo) and hi > lo and count >= 2 and count == int(count)):
-        raise ValueError(
-            f"delta_range must be (log10 largest > log10 smallest, integer count >= 2), got {delta_range!r}."
-        )
-    return np.logspace(float(hi), float(lo), int(count))
-
-
 def _tasks(kind: str, n: int, seed: int, delta_range: Any) -> dict:
     tasks, theta = random_family(kind, M_FAMILY, int(n), int(seed))
-    deltas = _deltas(delta_range)
+    deltas = sweeps.delta_grid(delta_range)
     probe = precision.MPQuadraticTask(tasks, 0, theta, dps=30)
     nu_min = probe.nu_max(stencil(max(ORDERS))) * 10.0 ** (-NU_DECADES)
     dps_delta = precision.dps_for(float(deltas.min()))
@@ -101,7 +88,7 @@ def _float64(tasks: Any, theta: Any, order: int) -> dict:
 def order_study(order: int, insts: list[dict], s: dict, progress: Any = None) -> dict:
     """For every instance: best-nu bias vs delta and exact bias vs nu at high precision, and float64's view."""
     st = stencil(order)
-    deltas = _deltas(s["delta_range"])
+    deltas = sweeps.delta_grid(s["delta_range"])
     rows = []
     for j, inst in enumerate(insts):
         if progress is not None:
@@ -127,7 +114,9 @@ def order_study(order: int, insts: list[dict], s: dict, progress: Any = None) ->
 def delta_order(*, kind: str, n: int, seed: int, order: int, delta_range: Any) -> float:
     """Replay: the fitted order in delta of instance (kind, n, seed) for the order-``order`` stencil (NaN: no window)."""
     t = _tasks(kind, n, seed, delta_range)
-    f = precision.delta_study(t["mp_delta"], stencil(int(order)), _deltas(delta_range), min_decades=MIN_DECADES).fit
+    f = precision.delta_study(
+        t["mp_delta"], stencil(int(order)), sweeps.delta_grid(delta_range), min_decades=MIN_DECADES
+    ).fit
     return float(f.order) if f.ok else float("nan")
 
 
@@ -160,6 +149,8 @@ def nu_exponent(*, kind: str, n: int, seed: int, order: int, delta_range: Any) -
     no window)."""
     t = _tasks(kind, n, seed, delta_range)
     r = best_nu_exponent(
-        precision.delta_study(t["mp_delta"], stencil(int(order)), _deltas(delta_range), min_decades=MIN_DECADES)
+        precision.delta_study(
+            t["mp_delta"], stencil(int(order)), sweeps.delta_grid(delta_range), min_decades=MIN_DECADES
+        )
     )
     return float("nan") if r is None else r[0]

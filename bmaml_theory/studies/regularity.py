@@ -9,7 +9,7 @@ differentiable; Assumptions 1-2 give :math:`\hat f_i\in C^{2,1}` and :math:`f_i\
 (:mod:`bmaml_theory.studies.section3`): the order in :math:`\nu` at exact solutions and the order in :math:`\delta` at
 the best :math:`\nu`.
 
-It also measures the corrected explicit bounds (errata, issue 13): with :math:`A'=(\lambda L_0/\mu^2)(L_1+\hat L_2L_0/
+It also measures the corrected explicit bounds (docs/errata.md, E2): with :math:`A'=(\lambda L_0/\mu^2)(L_1+\hat L_2L_0/
 (2\mu))`, :math:`\|\nabla F_i-g_\nu\|\le A'|\nu|` for both estimators and :math:`\min_\nu` worst-case bias
 :math:`\le\min_\nu(A'\nu+\|w\|_1\lambda\delta/\nu)`.
 
@@ -28,7 +28,7 @@ import numpy as np
 from bmaml_theory import sweeps
 from bmaml_theory.rates import fit_power_law
 from bmaml_theory.stencils import FORWARD, SYMMETRIC, Stencil
-from bmaml_theory.studies.section3 import NU_DECADES, _deltas
+from bmaml_theory.studies.section3 import NU_DECADES
 from bmaml_theory.tasks.kinked import KINDS, KinkedTasks, placed_family
 
 __all__ = [
@@ -83,7 +83,7 @@ def corrected_slope(tasks: KinkedTasks) -> float:
 
 def _grid(tasks: Any, theta: Any, st: Stencil, s: dict):
     nus = sweeps.nu_grid(tasks, st, decades=float(s["nu_decades"]), per_decade=int(s["nu_per_decade"]))
-    adv = sweeps.bias_grid(tasks, theta, nus, st, _deltas(tuple(s["delta_range"])), model="adversarial")
+    adv = sweeps.bias_grid(tasks, theta, nus, st, sweeps.delta_grid(tuple(s["delta_range"])), model="adversarial")
     return adv, sweeps.best_nu(adv)
 
 

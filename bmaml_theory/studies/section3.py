@@ -52,19 +52,6 @@ def settings(quick: bool) -> dict:
     }
 
 
-def _deltas(delta_range: tuple[float, float, int]) -> np.ndarray:
-    """delta grid from ``delta_range`` = (log10 of the largest delta, log10 of the smallest, number of points)."""
-    try:
-        hi, lo, count = (float(v) for v in delta_range)
-    except (TypeError, ValueError):
-        raise ValueError(f"delta_range must be (log10 largest, log10 smallest, count), got {delta_range!r}.") from None
-    if not (np.isfinite(hi) and np.isfinite(lo) and hi > lo and count >= 2 and count == int(count)):
-        raise ValueError(
-            f"delta_range must be (log10 largest > log10 smallest, integer count >= 2), got {delta_range!r}."
-        )
-    return np.logspace(float(hi), float(lo), int(count))
-
-
 def families(s: dict) -> list[dict]:
     """Every (kind, n) family of settings ``s``: ``{"kind", "n", "M", "seed", "tasks", "theta"}``."""
     out = []
@@ -95,7 +82,7 @@ def bias_study(stencil_name: str, s: dict, progress: Any = None) -> dict:
     "task", "fit_nu", "fit_delta": {"adversarial", "random"}}`` with :class:`~bmaml_theory.rates.RateFit` values.
     """
     st = _stencil(stencil_name)
-    deltas = _deltas(s["delta_range"])
+    deltas = sweeps.delta_grid(s["delta_range"])
     rows, grids = [], {}
     fams = families(s)
     for j, fam in enumerate(fams):
@@ -150,7 +137,7 @@ def fitted_order(
     if not 0 <= int(task) < tasks.M:
         raise ValueError(f"task must index a task of the family, 0 <= task < {tasks.M}, got {task!r}.")
     adv, b_adv, rnd, b_rnd = _grids(
-        tasks, theta, st, float(nu_decades), int(nu_per_decade), _deltas(tuple(delta_range)), int(family)
+        tasks, theta, st, float(nu_decades), int(nu_per_decade), sweeps.delta_grid(tuple(delta_range)), int(family)
     )
     if which == "nu":
         f = sweeps.fit_nu_order(adv, int(task))

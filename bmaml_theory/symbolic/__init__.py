@@ -32,7 +32,17 @@ product/quotient of factors that sympy's assumption system certifies non-negativ
 
 from __future__ import annotations
 
-from bmaml_theory.symbolic._core import Derivation, check_dimension, decide_zero, lam, nu, sign_proof, sym_matrix, vec
+from bmaml_theory.symbolic._core import (
+    Derivation,
+    check_dimension,
+    combine,
+    decide_zero,
+    lam,
+    nu,
+    sign_proof,
+    sym_matrix,
+    vec,
+)
 from bmaml_theory.symbolic.a4 import a4_algebra
 from bmaml_theory.symbolic.appendix_b import appendix_b
 from bmaml_theory.symbolic.bias_series import bias_series, moments
@@ -44,6 +54,7 @@ __all__ = [
     "appendix_b",
     "bias_series",
     "check_dimension",
+    "combine",
     "decide_zero",
     "lam",
     "moments",

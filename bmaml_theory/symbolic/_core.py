@@ -119,8 +119,12 @@ def decide_zero(residual: Any, *, trials: int = 40, seed: int = 0) -> tuple[bool
     return None, str(nonzero[0]), None
 
 
-def _combine(name: str, statement: str, checks: dict, expression: str, extra: dict | None = None) -> Derivation:
-    """Fold named sub-checks {label: (proved, residual, counterexample)} into one Derivation."""
+def combine(name: str, statement: str, checks: dict, expression: str, extra: dict | None = None) -> Derivation:
+    """Fold named sub-checks ``{label: (proved, residual, counterexample)}`` into one :class:`Derivation`.
+
+    Proved iff every sub-check is; refuted (False) iff one is refuted; undecided (None) otherwise. The residual and
+    counterexample are the first sub-check's that is not proved; ``extra`` adds entries to ``details``.
+    """
     verdicts = [c[0] for c in checks.values()]
     proved: bool | None
     if all(v is True for v in verdicts):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from bmaml_theory.symbolic._core import Derivation, _combine, decide_zero, sign_proof
+from bmaml_theory.symbolic._core import Derivation, combine, decide_zero, sign_proof
 
 __all__ = ["a4_algebra"]
 
@@ -43,7 +43,7 @@ def a4_algebra() -> Derivation:
         Delta / a + Delta / b - bound
     )
     checks["Delta/min(a, b) <= Delta/a + Delta/b (a, b > 0)"] = sign_proof(sp.Min(Delta / a, Delta / b), "positive")
-    return _combine(
+    return combine(
         "a4-algebra",
         "Appendix A.4: K <= Delta/min(eps^2/(4 calL0), calL0/(4 calL1^2)) <= 4 calL0 Delta/eps^2 + 4 calL1^2 Delta/calL0.",
         checks,

@@ -6,11 +6,11 @@ import sympy as sp
 
 from bmaml_theory.symbolic._core import (
     Derivation,
-    _combine,
     _quadratic,
     _solve,
     _suffix,
     check_dimension,
+    combine,
     decide_zero,
     lam,
     nu,
@@ -53,7 +53,7 @@ def appendix_b(n: int = 2, seed: int | None = None) -> Derivation:
     a, bb, t = sp.symbols("a b theta", real=True)
     phi_1d = sp.factor(((1 + nu) * a + lam) ** -1 * (lam * t - (1 + nu) * bb))
     grad_1d = sp.factor(lam / (a + lam) * (a * (lam * t - bb) / (a + lam) + bb))
-    return _combine(
+    return combine(
         f"appendix-b{_suffix(n, seed)}",
         f"Appendix B's closed forms for phi*_nu and grad F_i (f = fhat quadratic, general symmetric {n}x{n} A).",
         checks,

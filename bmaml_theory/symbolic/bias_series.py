@@ -9,7 +9,7 @@ import sympy as sp
 
 from bmaml_theory._validation import check_int
 from bmaml_theory.stencils import FORWARD, SYMMETRIC, Stencil
-from bmaml_theory.symbolic._core import Derivation, _combine, _quadratic, check_dimension, decide_zero, lam, nu, vec
+from bmaml_theory.symbolic._core import Derivation, _quadratic, check_dimension, combine, decide_zero, lam, nu, vec
 
 __all__ = ["bias_series", "moments"]
 
@@ -99,7 +99,7 @@ def bias_series(stencils: Sequence[Stencil] = (FORWARD, SYMMETRIC), *, n_matrix:
             "next_nonzero_order": nxt,
             "exact_bias_one_component": str(sp.factor(sp.cancel(g1 - grad_eig))),
         }
-    return _combine(
+    return combine(
         "bias-series",
         "Exact bias of the stencil estimators on quadratic tasks, its order in nu and its leading coefficient.",
         checks,

@@ -17,12 +17,12 @@ import sympy as sp
 
 from bmaml_theory.symbolic._core import (
     Derivation,
-    _combine,
     _quadratic,
     _rational_matrix,
     _solve,
     _suffix,
     check_dimension,
+    combine,
     decide_zero,
     lam,
     nu,
@@ -83,7 +83,7 @@ def prop1_general(n: int = 2) -> Derivation:
         "grad F (IFT on eq. 6 + chain rule) = -lam d phi/d nu (eq. 17)": decide_zero(L - R),
         "eq. (7) = -lam d phi/d nu (eq. 17)": decide_zero(E7 - R),
     }
-    return _combine(
+    return combine(
         f"prop1-general-n{n}",
         f"Proposition 1 for arbitrary smooth f, fhat in dimension {n}: grad F = -lam d phi*_nu/d nu at 0.",
         checks,
@@ -152,7 +152,7 @@ def prop1_hypothesis_gap() -> Derivation:
     hstep = 1e-6
     gradF_fd = ((phi_star(hstep)) ** 3 - (phi_star(-hstep)) ** 3) / (2 * hstep)
     fwd = {f"{v:g}": -lam_v * (phi_nu(v) - phi_nu(0.0)) / v for v in (1e-2, 1e-4, 1e-6)}
-    return _combine(
+    return combine(
         "prop1-hypothesis-gap",
         "Proposition 1 with only 'if grad F_i(theta) exists': fhat = phi^4 - lam phi^2/2, f = phi^3, theta = 0.",
         checks,
@@ -198,7 +198,7 @@ def prop1_quadratic(n: int = 2, seed: int | None = None) -> Derivation:
         "eq. (7) = -lam d phi/d nu (implicit, eq. 17)": decide_zero(g7 + lam * dphi_implicit),
         "closed-form derivative = implicit derivative": decide_zero(dphi_closed - dphi_implicit),
     }
-    return _combine(
+    return combine(
         f"prop1-quadratic{_suffix(n, seed)}",
         f"Proposition 1 for quadratic tasks with {'rational' if seed is not None else 'general'} symmetric {n}x{n} Ahat != A.",
         checks,
@@ -247,7 +247,7 @@ def prop1_eigenbasis(n: int = 2, seed: int | None = None) -> Derivation:
         "Hessian of F = lam^2 V Gamma V^T": decide_zero(grad_theta - lam**2 * V * Gam * V.T),
         "det(S + nu A) = det S prod(1 + nu gamma_k)": decide_zero(det_res),
     }
-    return _combine(
+    return combine(
         f"prop1-eigenbasis{_suffix(n, seed)}",
         f"The simultaneous-diagonalisation formulas of QuadraticTasks, general invertible V ({n}x{n}).",
         checks,

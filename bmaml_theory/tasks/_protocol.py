@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
-__all__ = ["Constants", "TaskFamily"]
+__all__ = ["Constants", "TaskFamily", "check_tasks"]
 
 
 class Constants(NamedTuple):
@@ -100,3 +100,12 @@ class TaskFamily(Protocol):
     def L_nu(self, nu: Any) -> Any: ...
 
     def constants(self) -> Constants: ...
+
+
+def check_tasks(tasks: Any, name: str = "tasks") -> Any:
+    """``tasks`` if it implements :class:`~bmaml_theory.tasks.TaskFamily`, else a ``TypeError`` naming it."""
+    if not isinstance(tasks, TaskFamily):
+        raise TypeError(
+            f"{name} must be a task family (QuadraticTasks, LogisticTasks or any TaskFamily), got {type(tasks).__name__}."
+        )
+    return tasks

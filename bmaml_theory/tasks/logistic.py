@@ -107,15 +107,15 @@ class LogisticTasks(FamilyChecks):
 
     Parameters
     ----------
-    X_train, y_train : (M, mh, n), (M, mh)
+    X_train, y_train : ``(M, mh, n)``, ``(M, mh)``
         Training points and labels in {-1, +1} (``y_train=None``: all +1).
     lam : float
         Proximal weight; ``strict=True`` (default) requires :math:`\lambda\ge2\hat L_1` (Propositions 2, 3).
-    X_test, y_test : (M, m, n), (M, m)
+    X_test, y_test : ``(M, m, n)``, ``(M, m)``
         Test points and labels.
-    Q, q : optional (M, n, n), (M, n)
+    Q, q : optional ``(M, n, n)``, ``(M, n)``
         Quadratic and linear part of the training objective (Q symmetric, may be indefinite).
-    r : optional (M, n)
+    r : optional ``(M, n)``
         Linear part of the test objective (keeps it globally Lipschitz).
 
     Examples

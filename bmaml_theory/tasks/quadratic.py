@@ -101,7 +101,7 @@ class QuadraticTasks(FamilyChecks):
 
     Parameters
     ----------
-    A_train, b_train : (M, n, n), (M, n)
+    A_train, b_train : ``(M, n, n)``, ``(M, n)``
         Training Hessians :math:`\hat A_i` (symmetric, possibly indefinite) and linear terms.
     lam : float
         Proximal weight :math:`\lambda` of eq. (6).

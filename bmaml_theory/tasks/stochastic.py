@@ -229,15 +229,15 @@ class StochasticTasks:
 
     Parameters
     ----------
-    A, b : (M, n, n), (M, n)
+    A, b : ``(M, n, n)``, ``(M, n)``
         Mean Hessians (symmetric, any sign) and linear terms.
-    p : (M,), optional
+    p : ``(M,)``, optional
         Task probabilities (uniform by default).
     c : float
         Weight (either sign) of the shared nonlinearity :math:`\psi(w)=\sum_k\log\cosh w_k`.
     sg, sH : float
         Gradient and Hessian noise levels (>= 0): :math:`\mathbb E\|\xi\|^2=s_g^2`, :math:`\eta\sim N(0,s_H^2)`.
-    S : (M, n, n), optional
+    S : ``(M, n, n)``, optional
         Directions of the Hessian noise, symmetric with spectral norm 1 (default :math:`e_1e_1^\top`).
     """
 

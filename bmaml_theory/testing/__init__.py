@@ -22,7 +22,6 @@ A five-line property test (docs/testing.md)::
         assert_maml_gradient(my_maml, problem, steps=5)
 
 The strategies need Hypothesis (the ``test`` extra); the problems, exact answers and assertions do not.
-:mod:`bmaml_theory.testing.fuzz` holds the fuzz strategies and catalogue of the package's own public API.
 """
 
 from bmaml_theory.testing import adapters, exact

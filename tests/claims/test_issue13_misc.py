@@ -1,4 +1,4 @@
-"""Issue 13 rows: the Discussion's biases (eq. (7), iMAML), Table 1's memory times n, iMAML's memory, Section 6's
+"""The Discussion's biases (eq. (7), iMAML), Table 1's memory times n, iMAML's memory, Section 6's
 eq. (16).  Exact values the derivations predict (through the replays), quick statuses, can-fail tests."""
 
 from __future__ import annotations

@@ -244,7 +244,7 @@ def test_decisive_family_is_inside_every_reading_of_assumption_2():
 
 
 def test_corrected_bounds_hold_on_the_run(results):
-    """Errata (issue 13): bias <= A'|nu| and min_nu worst-case bias <= 2 sqrt(|w| A' lam delta) on every task."""
+    """Errata E2: bias <= A'|nu| and min_nu worst-case bias <= 2 sqrt(|w| A' lam delta) on every task."""
     cs = results["sec3-regularity"].evidence["corrected_statement"]
     for v in (*cs["worst_ratio_to_A_prime_nu"].values(), *cs["worst_ratio_to_2sqrt(|w|A'lam delta)"].values()):
         assert 0 < v <= 1.0

@@ -1,4 +1,4 @@
-"""Section 4.3's algorithmic statements (issue 13): quick statuses, the numbers the derivations predict (through the
+"""Section 4.3's algorithmic statements: quick statuses, the numbers the derivations predict (through the
 replay functions), counterexamples that rerun, a can-fail test for runners.big_o and fail-closed cases."""
 
 from __future__ import annotations

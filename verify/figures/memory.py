@@ -1,4 +1,4 @@
-"""Figure of Table 1's memory factor (issue 13): peak memory and compute of the order-n estimators against n.
+"""Figure of Table 1's memory factor: peak memory and compute of the order-n estimators against n.
 
 Drawn only from ``table1-memory-n``'s data (per family and implementation: the peak n-vector count and the gradient
 calls at each order).

@@ -1,4 +1,4 @@
-"""Figures of Chayti & Jaggi, Section 4.3's algorithmic statements (issue 13), drawn only from the claims' results.
+"""Figures of Chayti & Jaggi, Section 4.3's algorithmic statements, drawn only from the claims' results.
 
 * ``inexact_plateau.png``  the lowest ||grad F|| Algorithm 1 reaches against the inner precision delta, with
   Theorem 1's NormalizedGD (claim ``thm1-inexact``) and Theorem 2's GD (``thm2-inexact``): with the printed constants

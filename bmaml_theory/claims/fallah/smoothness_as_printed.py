@@ -2,8 +2,8 @@ r"""Fallah, Mokhtari & Ozdaglar: the smoothness lemma with the note's literal ra
 
 **Which row is which.**  The note prints "alpha in [0, 1]" in this lemma and "alpha in [0, 1/L]" (or a fraction of
 it) in every other lemma and theorem, with other evident slips in the same line (the left side's second ``w``); the
-evident intended statement, alpha in [0, 1/L], is the row ``fallah-smoothness`` (issue 13 asks for the evident
-intended statement where the note is garbled).  This row records what the literal range would assert, and that it is
+evident intended statement, alpha in [0, 1/L], is the row ``fallah-smoothness`` (the evident
+intended statement is checked where the note is garbled).  This row records what the literal range would assert, and that it is
 false: a reader who takes the note at its word would be misled.  It is a **slip** row (``category="slip"``): the
 printed range is a typo beside another slip, not what the authors state; its failure is not a refutation.
 

@@ -59,7 +59,7 @@ estimate), summarised per kind; the worst fitted shortfall with its replay (:fun
 pre-asymptotic where it is.  The control with every kink a margin away keeps the orders 2 and 2/3.
 
 **Tolerance** 0.05 on the exponent (``_common.RATE_TOL``, fixed before the fit, as the quadratic rows).  The corrected
-statement (errata, issue 13: O(lam nu) hence O(sqrt(delta)), with the explicit constant A' of E4) is checked by the
+statement (docs/errata.md, E2: O(lam nu) hence O(sqrt(delta)), with the explicit constant A' of E4) is checked by the
 same fits and reported in the evidence, as are the forward estimator's orders on the same families (eq12-forward,
 eq14-forward need only C^{1,1}, and hold there).
 """
@@ -79,7 +79,7 @@ from bmaml_theory.stencils import SYMMETRIC
 from bmaml_theory.studies import regularity as study
 
 STATED = {"nu": 2.0, "delta": 2.0 / 3.0}  # eq. (12) symmetric, eq. (14) symmetric / the TMLR abstract
-CORRECTED = {"nu": 1.0, "delta": 0.5}  # the tightest orders under Assumptions 1-3 alone (errata, issue 13)
+CORRECTED = {"nu": 1.0, "delta": 0.5}  # the tightest orders under Assumptions 1-3 alone (errata E2)
 PIN_NUS = tuple(np.logspace(-2, -5, 7))  # pinned growth: 3 decades where bias >> round-off (bias ~ nu/9 >= 1e-6)
 PIN_DELTAS = tuple(np.logspace(-6, -12, 7))  # train-kink: best nu ~ sqrt(54 delta) in [7e-6, 7e-3], PIN_NUS's decades
 # The decisive family: pinned "train-kink" has f = phi (linear: every derivative of f beyond the first vanishes) and

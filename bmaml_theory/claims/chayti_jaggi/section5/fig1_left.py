@@ -56,7 +56,7 @@ from bmaml_theory.claims.chayti_jaggi.section5._common import (
     VERDICT_REGIMES,
     sentence,
 )
-from bmaml_theory.studies import experiments as ex
+from bmaml_theory.studies import experiments
 
 STATEMENT = Statement(
     id="fig1-left",
@@ -110,7 +110,7 @@ def sentences(study: dict[str, dict]) -> list[dict]:
                 )
             )
         fob = e["FO-B-MAML forward"]
-        for cg in ex.CG_STEPS:
+        for cg in experiments.CG_STEPS:
             sh = d["imaml_shifted"][f"iMAML cg={cg}"]
             same = e[f"iMAML cg={cg}"]
             worse = [
@@ -134,14 +134,14 @@ def sentences(study: dict[str, dict]) -> list[dict]:
 @replayable
 def contradicted_sentences(regimes: Sequence[str], Ks: Sequence[int]) -> int:
     """The number of contradicted sentences for these regimes and K grid (the replay of a failing count)."""
-    return sum(s["contradicted"] for s in sentences({r: ex.left(r, Ks) for r in regimes}))
+    return sum(s["contradicted"] for s in sentences({r: experiments.left(r, Ks) for r in regimes}))
 
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """Every regime over the whole K grid (quick: the same)."""
-    regimes, Ks = list(ex.REGIMES), list(ex.K_GRID)
-    study = ctx.cached("fig1-left", lambda: {r: ex.left(r, Ks) for r in regimes})
+    regimes, Ks = list(experiments.REGIMES), list(experiments.K_GRID)
+    study = ctx.cached("fig1-left", lambda: {r: experiments.left(r, Ks) for r in regimes})
     sents = sentences(study)
     deciding = list(VERDICT_REGIMES)
     bad = sum(s["contradicted"] for s in sents if s["regime"] in deciding)

@@ -47,7 +47,7 @@ from bmaml_theory.claims.chayti_jaggi.section5._common import (
     VERDICT_REGIMES,
     sentence,
 )
-from bmaml_theory.studies import experiments as ex
+from bmaml_theory.studies import experiments
 
 ME = "FO-B-MAML forward"
 
@@ -104,14 +104,14 @@ def sentences(study: dict[str, dict]) -> list[dict]:
 @replayable
 def contradicted_sentences(regimes: Sequence[str]) -> int:
     """The number of contradicted sentences in these regimes (the replay of a failing count)."""
-    return sum(s["contradicted"] for s in sentences({r: ex.right(r) for r in regimes}))
+    return sum(s["contradicted"] for s in sentences({r: experiments.right(r) for r in regimes}))
 
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """Every regime (quick: the same)."""
-    regimes = list(ex.REGIMES)
-    study = {r: ctx.cached(f"fig1-right:{r}", lambda r=r: ex.right(r)) for r in regimes}
+    regimes = list(experiments.REGIMES)
+    study = {r: ctx.cached(f"fig1-right:{r}", lambda r=r: experiments.right(r)) for r in regimes}
     sents = sentences(study)
     deciding = list(VERDICT_REGIMES)
     bad = sum(s["contradicted"] for s in sents if s["regime"] in deciding)
@@ -119,7 +119,7 @@ def check(ctx: Context) -> ClaimResult:
         float(bad), {"regimes": deciding}, Replay(f"{__name__}:contradicted_sentences", {"regimes": deciding})
     )
     # power: a tuned outer lr at the grid's lowest value means the best rate may lie below the grid
-    lowest = min(ex.OUTER_LRS)
+    lowest = min(experiments.OUTER_LRS)
     edge = [f"{r}: {name}" for r in deciding for name, c in study[r]["lr_over_1_LF"].items() if c == lowest]
     return runners.decide(
         ctx,
@@ -144,8 +144,8 @@ def check(ctx: Context) -> ClaimResult:
             "criteria": {
                 "uptick": UPTICK,
                 "competitive": COMPETITIVE,
-                "target": f"F - F* <= {ex.OUTER_TARGET:g} (F(theta_0) - F*)",
-                "outer_lr_grid_over_1_LF": list(ex.OUTER_LRS),
+                "target": f"F - F* <= {experiments.OUTER_TARGET:g} (F(theta_0) - F*)",
+                "outer_lr_grid_over_1_LF": list(experiments.OUTER_LRS),
                 "T": 100,
                 "K": 20,
             },

@@ -59,7 +59,7 @@ from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section5._common import SOURCE
 from bmaml_theory.rates import fit_power_law
-from bmaml_theory.studies import experiments as ex
+from bmaml_theory.studies import experiments
 
 A_RANGE = (0.4, 0.6)  # fitted exponent of compute in kappa (stated 1/2)
 B_RANGE = (0.7, 1.3)  # fitted exponent of compute in log(kappa/delta) (stated 1)
@@ -176,14 +176,14 @@ def cells(rows: list[dict]) -> tuple[list[dict], int]:
 @replayable
 def contradicted_cells(kappas: Sequence[float], deltas: Sequence[float]) -> int:
     """The number of contradicted cells on this grid (the replay of a failing count)."""
-    return sum(c["contradicted"] for c in cells(ex.table1(kappas, deltas))[0])
+    return sum(c["contradicted"] for c in cells(experiments.table1(kappas, deltas))[0])
 
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """The whole (kappa, delta) grid (quick: the same)."""
-    kappas, deltas = list(ex.TABLE1_KAPPAS), list(ex.TABLE1_DELTAS)
-    rows = ctx.cached("table1", lambda: ex.table1(kappas, deltas))
+    kappas, deltas = list(experiments.TABLE1_KAPPAS), list(experiments.TABLE1_DELTAS)
+    rows = ctx.cached("table1", lambda: experiments.table1(kappas, deltas))
     # fail closed: a non-finite count or bias is a failed evaluation, never scored
     bad_rows = [r for r in rows if not all(math.isfinite(float(r[k])) for k in ("compute", "peak_vectors", "bias"))]
     if bad_rows:

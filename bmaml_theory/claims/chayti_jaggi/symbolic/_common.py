@@ -61,25 +61,6 @@ def cached(ctx: Context, name: str) -> symbolic.Derivation:
     return ctx.cached(f"symbolic:{name}", lambda: derivation(name))
 
 
-def combine(name: str, statement: str, checks: dict, expression: str) -> symbolic.Derivation:
-    """Fold named sub-checks ``{label: (proved, residual, counterexample)}`` into one derivation.
-
-    Proved iff every sub-check is; refuted (False) iff one is refuted; undecided (None) otherwise.
-    """
-    verdicts = [c[0] for c in checks.values()]
-    proved = True if all(v is True for v in verdicts) else (False if any(v is False for v in verdicts) else None)
-    bad = next((k for k, c in checks.items() if c[0] is not True), None)
-    return symbolic.Derivation(
-        name=name,
-        statement=statement,
-        proved=proved,
-        expression=expression,
-        residual="0" if proved else f"{bad}: {checks[bad][1]}",
-        counterexample=None if bad is None or checks[bad][2] is None else {"check": bad, "point": checks[bad][2]},
-        details={k: {"proved": c[0], "residual": c[1]} for k, c in checks.items()},
-    )
-
-
 def _as_dict(d: symbolic.Derivation) -> dict:
     return {
         "name": d.name,

@@ -45,9 +45,9 @@ from bmaml_theory.claims.chayti_jaggi.symbolic._common import (
     MEASURE,
     SOURCE,
     cached,
-    combine,
     symbolic_check,
 )
+from bmaml_theory.symbolic import combine
 
 STATEMENT = Statement(
     id="prop1-hypothesis",

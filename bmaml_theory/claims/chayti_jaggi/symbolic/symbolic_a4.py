@@ -18,7 +18,7 @@ K <= Delta / min(eps^2/(4 calL0), calL0/(4 calL1^2)) <= 4 calL0 Delta/eps^2 + 4 
    min(a, b) = a and the gap is Delta/(a + u) >= 0; if b <= a write a = b + u, the gap is Delta/(b + u) >= 0.
 
 Steps 1-5 are :func:`bmaml_theory.symbolic.a4_algebra`; its last sub-check only certified min(Delta/a, Delta/b) > 0,
-which does not prove the inequality of step 6 (issue 12), so that sub-check is not counted here and step 6 is derived
+which does not prove the inequality of step 6, so that sub-check is not counted here and step 6 is derived
 by :func:`min_bound`.  The passage "so K <= Delta/min(...)" (telescoping the per-step decrease) is not algebra and is
 not derived.  ``measured`` is the number of derivations whose residual does not cancel; tolerance 0.
 """
@@ -36,9 +36,9 @@ from bmaml_theory.claims.chayti_jaggi.symbolic._common import (
     GROUP,
     MEASURE,
     SOURCE,
-    combine,
     symbolic_check,
 )
+from bmaml_theory.symbolic import combine
 
 # the library sub-check that only shows positivity of the min (not the inequality it is labelled with)
 VACUOUS_PREFIX = "Delta/min(a, b) <="

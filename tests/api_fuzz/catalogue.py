@@ -1,251 +1,72 @@
-r"""Fuzzing the public API: a catalogue of bad and edge inputs, and Hypothesis strategies.
+"""The fuzz catalogue: every public constructor, function and method, each argument replaced in turn by a bad or
+edge value (:mod:`api_fuzz.values`), with what a correct library does with it.
 
-Two tools share one list of entry points (:func:`entry_points`):
-
-* :func:`run_catalogue` calls every public constructor, function and method with each argument replaced, one
-  at a time, by a bad or edge value (wrong shape, wrong dtype, NaN/inf, empty, None, strings, extreme magnitudes,
-  values at and past the edges of the assumptions), under a per-call time limit, and classifies each outcome;
-* :func:`garbage` (Hypothesis) draws arbitrary arrays, scalars, None and strings for the suite's fuzz test.
-
-Every case carries what a correct library does with it (``expect``):
-
-* ``"error"``: the input is invalid; the only good outcome is a *clean error*: ``ValueError`` / ``TypeError``
-  (or a library ``ArithmeticError`` / ``RuntimeError``) whose message names the argument;
-* ``"ok"``: the input is legal; the good outcome is a *finite result* (of the documented shape where one is given);
-* ``"either"``: legal but extreme; a clean error or a finite result are both good;
-* ``"warn"``: legal but the result is untrustworthy; good is a finite result with an
-  :class:`~bmaml_theory.AccuracyWarning` (or a clean error).
-
-Anything else - an error from NumPy/SciPy internals that names no argument, a NaN/inf result, an invalid input
-accepted, a result of the wrong shape, an untrustworthy result with no warning, or a call over the time limit -
-is counted as ``other`` with its reason.  The counts are grouped by the item of issue 16 the case exercises:
-1 validation of inputs, 2 non-finite results, 3 warnings on untrustworthy results, 4 the task protocol,
-5 names (entry points that must exist or must not be confusable).
+The cases are grouped by what they exercise (``Case.item``): 1 validation of inputs, 2 non-finite results,
+3 warnings on untrustworthy results, 4 the task protocol, 5 names (entry points that must exist or must not be
+confusable). :func:`entry_points` builds them fresh, one builder per part of the library, in a fixed order.
 """
 
 from __future__ import annotations
 
 import math
-import re
-import signal
-import warnings
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from api_fuzz.outcome import TIME_LIMIT_S, Case, classify
+from api_fuzz.values import array_values as _array_values
+from api_fuzz.values import bool_values as _bool_values
+from api_fuzz.values import cases_for as _cases_for
+from api_fuzz.values import int_values as _int_values
+from api_fuzz.values import pos_values as _pos_values
 
-__all__ = [
-    "Case",
-    "Target",
-    "check_call",
-    "classify",
-    "entry_points",
-    "garbage",
-    "run_catalogue",
-    "summarise",
-    "targets",
-]
-
-TIME_LIMIT_S = 5.0  # a call slower than this on a 3-dimensional problem is a hang for the catalogue's purpose
-
-
-@dataclass
-class Case:
-    """One call: ``entry`` (its public name), ``arg`` (the argument replaced), ``label``, ``expect``, ``item``."""
-
-    entry: str
-    arg: str
-    label: str
-    expect: str
-    item: int
-    call: Callable[[], Any] = field(repr=False)
-    shape: tuple | None = None  # documented result shape for "ok" cases
-    finite: bool = True  # whether every number of the result must be finite
+from bmaml_theory import (
+    LogisticTasks,
+    QuadraticTasks,
+    baselines,
+    estimators,
+    inexact,
+    outer,
+    precision,
+    rates,
+    solvers,
+    stencils,
+    sweeps,
+    theory,
+)
+from bmaml_theory.tasks import Constants
+from bmaml_theory.tasks.generate import random_family
 
 
-class _TimeoutError(Exception):
-    pass
-
-
-def _alarm(signum: int, frame: Any) -> None:
-    raise _TimeoutError
-
-
-def _all_finite(x: Any) -> bool:
-    """Every number in x (arrays, floats, tuples, dicts, NamedTuples) finite; None and strings ignored."""
-    if x is None or isinstance(x, (str, bytes, bool)):
-        return True
-    if isinstance(x, dict):
-        return all(_all_finite(v) for v in x.values())
-    if isinstance(x, (tuple, list)):
-        return all(_all_finite(v) for v in x)
-    if isinstance(x, (int, float, complex, np.number)):
-        return bool(np.isfinite(x))
-    if hasattr(x, "shape") and hasattr(x, "dtype"):
-        from bmaml_theory._backend import to_numpy
-
-        a = to_numpy(x)
-        if a.dtype.kind in "fciu":
-            return bool(np.all(np.isfinite(a)))
-        return True
-    return True
-
-
-def _names_arg(msg: str, arg: str) -> bool:
-    names = [a for a in re.split(r"[,/ ]+", arg) if a]
-    return any(re.search(rf"(?<![A-Za-z0-9_]){re.escape(a)}(?![A-Za-z0-9_])", msg) for a in names)
-
-
-def classify(case: Case, time_limit: float = TIME_LIMIT_S) -> tuple[str, str]:
-    """Run one case: ``("clean_error" | "finite_result" | "other", reason)``."""
-    old = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, time_limit)
-    try:
-        with warnings.catch_warnings(record=True) as rec:
-            warnings.simplefilter("always")
-            try:
-                out = case.call()
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-    except _TimeoutError:
-        return "other", "hang"
-    except (ValueError, TypeError, ArithmeticError, RuntimeError) as exc:
-        msg = str(exc)
-        if not _names_arg(msg, case.arg) and not (case.expect in ("either", "warn") and "finite" in msg):
-            return "other", f"unclear_error:{type(exc).__name__}"
-        if case.expect == "ok":
-            return "other", f"rejected_legal:{type(exc).__name__}"
-        return "clean_error", type(exc).__name__
-    except Exception as exc:
-        return "other", f"unclear_error:{type(exc).__name__}"
-    finally:
-        signal.signal(signal.SIGALRM, old)
-    if case.expect == "error":
-        return "other", "accepted_invalid"
-    if case.finite and not _all_finite(out):
-        return "other", "non_finite"
-    if case.shape is not None and tuple(getattr(out, "shape", ())) != case.shape:
-        return "other", f"wrong_shape:{tuple(getattr(out, 'shape', ()))}"
-    if case.expect == "warn" and not any(type(w.message).__name__ == "AccuracyWarning" for w in rec):
-        return "other", "silent_untrustworthy"
-    return "finite_result", "ok"
-
-
-# --------------------------------------------------------------------------------------------- values
-def _array_values(x: np.ndarray) -> list[tuple[str, Any, str]]:
-    """(label, value, expect) replacing an array argument ``x``."""
-    x = np.asarray(x, dtype=float)
-    nan = x.copy()
-    nan.flat[0] = np.nan
-    inf = x.copy()
-    inf.flat[-1] = np.inf
-    return [
-        ("extra axis", x[..., None] * np.ones(2), "error"),
-        ("missing axis", x[..., 0] if x.ndim > 1 else x[0], "error"),
-        ("empty", np.empty((0, *x.shape[1:])), "error"),
-        ("nan entry", nan, "error"),
-        ("inf entry", inf, "error"),
-        ("complex", x + 1j, "error"),
-        ("complex, zero imaginary part", x.astype(complex), "error"),
-        ("None", None, "error"),
-        ("string", "abc", "error"),
-        ("array of strings", np.full(x.shape, "a"), "error"),
-        ("object array", np.array(x.tolist() if x.ndim else float(x), dtype=object), "either"),
-        ("bool array", np.ones(x.shape, dtype=bool), "either"),
-        ("int array", np.round(x).astype(np.int64), "ok"),
-        ("nested list", x.tolist(), "ok"),
-        ("float32", x.astype(np.float32), "ok"),
-        ("scaled 1e155", x * 1e155, "either"),
-        ("scaled 1e-300", x * 1e-300, "either"),
-    ]
-
-
-def _pos_values(v: float) -> list[tuple[str, Any, str]]:
-    """(label, value, expect) replacing a scalar that must be finite and > 0."""
-    return [
-        ("zero", 0.0, "error"),
-        ("negative", -abs(v), "error"),
-        ("nan", math.nan, "error"),
-        ("inf", math.inf, "error"),
-        ("None", None, "error"),
-        ("string", "1", "error"),
-        ("complex", complex(v, 1.0), "error"),
-        ("array of two", np.array([v, v]), "error"),
-        ("bool", True, "error"),
-        ("numpy 0-d array", np.array(v), "ok"),
-        ("numpy float32", np.float32(v), "either"),  # float32 rounding may cross a threshold (lam = 2 Lhat1)
-    ]
-
-
-def _int_values(v: int, *, huge: str = "error", huge_value: int = 10**9) -> list[tuple[str, Any, str]]:
-    """(label, value, expect) replacing an integer count ``v``."""
-    return [
-        ("zero", 0, "error"),
-        ("negative", -1, "error"),
-        ("fractional", v + 0.5, "error"),
-        ("string", str(v), "error"),
-        ("None", None, "error"),
-        ("bool", True, "error"),
-        ("huge", huge_value, huge),
-        ("numpy int", np.int64(v), "ok"),
-    ]
-
-
-def _bool_values() -> list[tuple[str, Any, str]]:
-    return [("None", None, "error"), ("string", "yes", "error"), ("int 2", 2, "error"), ("numpy bool", np.True_, "ok")]
-
-
-def _cases_for(
-    entry: str,
-    fn: Callable[..., Any],
-    base: dict,
-    args: dict[str, list[tuple[str, Any, str]]],
-    item: int = 1,
-    *,
-    shape: tuple | None = None,
-    finite: bool = True,
-) -> list[Case]:
-    out = []
-    for arg, vals in args.items():
-        for label, value, expect in vals:
-            kw = dict(base)
-            kw[arg] = value
-            out.append(
-                Case(
-                    entry, arg, label, expect, item, (lambda kw=kw: fn(**kw)), shape if expect == "ok" else None, finite
-                )
-            )
-    return out
-
-
-# --------------------------------------------------------------------------------------------- catalogue
 def _solver_cls(name: str) -> Any:
-    from bmaml_theory import solvers
 
     new = {"GD": "GDSolver", "Nesterov": "NesterovSolver", "CG": "CGSolver"}[name]
     return getattr(solvers, new, None) or getattr(solvers, name)
 
 
-def entry_points() -> list[Case]:
-    """The whole catalogue (built fresh: every case holds its own small problem)."""
-    from bmaml_theory import (
-        LogisticTasks,
-        QuadraticTasks,
-        baselines,
-        estimators,
-        inexact,
-        outer,
-        precision,
-        rates,
-        stencils,
-        sweeps,
-        theory,
-    )
-    from bmaml_theory.tasks import Constants
-    from bmaml_theory.tasks.generate import random_family
+@dataclass(frozen=True)
+class _Fixture:
+    """The small problems every builder shares: a 2-task, 3-dimensional quadratic family ``qt`` at ``th``, its
+    arrays, a logistic family ``lt`` at its threshold, and inner points ``phi`` and directions ``v``."""
 
+    qt: Any
+    th: np.ndarray
+    M: int
+    n: int
+    Ah: np.ndarray
+    bh: np.ndarray
+    At: np.ndarray
+    bt: np.ndarray
+    lam: float
+    Xh: np.ndarray
+    Xt: np.ndarray
+    yh: np.ndarray
+    lt: Any
+    phi: np.ndarray
+    v: np.ndarray
+
+
+def _fixture() -> _Fixture:
     qt, th = random_family("indefinite-both", 2, 3, 0)
     M, n = qt.M, qt.n
     Ah, bh, At, bt = (np.asarray(a) for a in (qt.A_train, qt.b_train, qt.A_test, qt.b_test))
@@ -256,9 +77,48 @@ def entry_points() -> list[Case]:
     lt = LogisticTasks.at_threshold(Xh, yh, Xt)
     phi = rng.standard_normal((M, n))
     v = rng.standard_normal((M, n))
-    cases: list[Case] = []
+    return _Fixture(qt, th, M, n, Ah, bh, At, bt, lam, Xh, Xt, yh, lt, phi, v)
 
-    # --- item 1: constructors
+
+def entry_points() -> list[Case]:
+    """The whole catalogue (built fresh: every case holds its own small problem)."""
+    fx = _fixture()
+    builders = (
+        _constructors,
+        _task_protocol,
+        _non_finite,
+        _estimators,
+        _inexact_and_solvers,
+        _stencils,
+        _theory,
+        _rates,
+        _outer,
+        _baselines,
+        _sweeps,
+        _precision,
+        _symbolic,
+        _names,
+    )
+    return [case for build in builders for case in build(fx)]
+
+
+def _constructors(fx: _Fixture) -> list[Case]:
+    """Item 1: constructors."""
+    th, M, n, Ah, bh, At, bt, lam, Xh, Xt, yh, lt = (
+        fx.th,
+        fx.M,
+        fx.n,
+        fx.Ah,
+        fx.bh,
+        fx.At,
+        fx.bt,
+        fx.lam,
+        fx.Xh,
+        fx.Xt,
+        fx.yh,
+        fx.lt,
+    )
+    cases: list[Case] = []
     qbase = {"A_train": Ah, "b_train": bh, "lam": lam, "A_test": At, "b_test": bt}
     qargs = {k: _array_values(vv) for k, vv in qbase.items() if k != "lam"}
     qargs["lam"] = _pos_values(lam)
@@ -293,8 +153,13 @@ def entry_points() -> list[Case]:
             "seed": [("negative", -1, "error"), ("string", "0", "error")],
         },
     )
+    return cases
 
-    # --- item 4: the task protocol, both families
+
+def _task_protocol(fx: _Fixture) -> list[Case]:
+    """Item 4: the task protocol, both families."""
+    qt, th, M, n, lt, phi, v = fx.qt, fx.th, fx.M, fx.n, fx.lt, fx.phi, fx.v
+    cases: list[Case] = []
     for fam, t in (("QuadraticTasks", qt), ("LogisticTasks", lt)):
         for meth in ("test_grad", "train_grad"):
             cases += _cases_for(
@@ -411,8 +276,25 @@ def entry_points() -> list[Case]:
             ),
         )
     )
+    return cases
 
-    # --- item 2: non-finite results at legal extreme inputs
+
+def _non_finite(fx: _Fixture) -> list[Case]:
+    """Item 2: non-finite results at legal extreme inputs."""
+    qt, th, Ah, bh, At, bt, lam, Xh, Xt, yh, lt = (
+        fx.qt,
+        fx.th,
+        fx.Ah,
+        fx.bh,
+        fx.At,
+        fx.bt,
+        fx.lam,
+        fx.Xh,
+        fx.Xt,
+        fx.yh,
+        fx.lt,
+    )
+    cases: list[Case] = []
     big = 1e155
     cases.append(
         Case(
@@ -462,8 +344,13 @@ def entry_points() -> list[Case]:
             lambda: theory.prop2_bound_stated(Constants(1e200, 1e200, 1e200, 1e200, 1e200, 1e200), 1e200),
         )
     )
+    return cases
 
-    # --- estimators
+
+def _estimators(fx: _Fixture) -> list[Case]:
+    """Estimators."""
+    qt, th, n = fx.qt, fx.th, fx.n
+    cases: list[Case] = []
     est = {"forward": estimators.forward, "symmetric": estimators.symmetric}
     lo, hi = qt.nu_interval()
     r = min(-lo, hi)
@@ -515,8 +402,13 @@ def entry_points() -> list[Case]:
         {"st": [("tuple", (0, 1), "error"), ("None", None, "error")]},
         shape=(n,),
     )
+    return cases
 
-    # --- inexact models, solvers
+
+def _inexact_and_solvers(fx: _Fixture) -> list[Case]:
+    """Inexact models, solvers."""
+    qt, th, M, n, lt = fx.qt, fx.th, fx.M, fx.n, fx.lt
+    cases: list[Case] = []
     for name, cls in (
         ("inexact.Adversarial", inexact.Adversarial),
         ("inexact.RandomDirection", inexact.RandomDirection),
@@ -607,8 +499,12 @@ def entry_points() -> list[Case]:
             lambda: _solver_cls("CG")(1e-6).solve(lt, th, 1e-3),
         )
     )
+    return cases
 
-    # --- stencils
+
+def _stencils(fx: _Fixture) -> list[Case]:
+    """Stencils."""
+    cases: list[Case] = []
     cases += _cases_for("stencils.stencil", stencils.stencil, {"order": 2}, {"order": _int_values(2, huge_value=10**4)})
     cases.append(Case("stencils.stencil", "order", "order 200", "error", 1, lambda: stencils.stencil(200)))
     cases.append(Case("stencils.stencil", "order", "order 12 (legal)", "ok", 1, lambda: stencils.stencil(12).order))
@@ -629,8 +525,12 @@ def entry_points() -> list[Case]:
             ]
         },
     )
+    return cases
 
-    # --- theory
+
+def _theory(fx: _Fixture) -> list[Case]:
+    """Theory."""
+    cases: list[Case] = []
     c = Constants(lam=2.0, Lhat1=1.0, Lhat2=0.5, L0=1.0, L1=1.0, mu=1.0)
     bad_c = [
         ("None", None, "error"),
@@ -683,8 +583,12 @@ def entry_points() -> list[Case]:
             for k in base
         }
         cases += _cases_for(f"theory.{fname}", lambda f=f, **k: f(**k), base, a)
+    return cases
 
-    # --- rates
+
+def _rates(fx: _Fixture) -> list[Case]:
+    """Rates."""
+    cases: list[Case] = []
     x = np.logspace(-1, -6, 11)
     cases += _cases_for(
         "rates.fit_order",
@@ -719,8 +623,12 @@ def entry_points() -> list[Case]:
             lambda: _assert(abs(rates.fit_order(x, x**2).order - 2) < 1e-9),
         )
     )
+    return cases
 
-    # --- outer
+
+def _outer(fx: _Fixture) -> list[Case]:
+    """Outer."""
+    cases: list[Case] = []
     for name, cls, base in (
         ("outer.GD", outer.GD, {"eta": 0.1}),
         ("outer.ClippedGD", outer.ClippedGD, {"eta": 0.1, "c": 1.0}),
@@ -757,8 +665,15 @@ def entry_points() -> list[Case]:
             "max_iter": _int_values(20)[2:6],
         },
     )
+    return cases
 
-    # --- baselines
+
+def _baselines(fx: _Fixture) -> list[Case]:
+    """Baselines."""
+    qt, th, n = fx.qt, fx.th, fx.n
+    lo, hi = qt.nu_interval()
+    r = min(-lo, hi)
+    cases: list[Case] = []
     for name in ("maml", "fo_maml", "reptile"):
         f = getattr(baselines, name)
         cases += _cases_for(
@@ -817,8 +732,13 @@ def entry_points() -> list[Case]:
             lambda: baselines.fo_bmaml(qt, th, 3, 0.05, 1e-300),
         )
     )
+    return cases
 
-    # --- sweeps
+
+def _sweeps(fx: _Fixture) -> list[Case]:
+    """Sweeps."""
+    qt, th = fx.qt, fx.th
+    cases: list[Case] = []
     nus = sweeps.nu_grid(qt, stencils.FORWARD, decades=4, per_decade=2)
     cases += _cases_for(
         "sweeps.nu_grid",
@@ -898,8 +818,13 @@ def entry_points() -> list[Case]:
             "deltas": [("nan", [np.nan], "error"), ("negative", [-1.0], "error")],
         },
     )
+    return cases
 
-    # --- precision
+
+def _precision(fx: _Fixture) -> list[Case]:
+    """Precision."""
+    qt, th, lt = fx.qt, fx.th, fx.lt
+    cases: list[Case] = []
     cases += _cases_for(
         "precision.MPQuadraticTask",
         lambda **k: precision.MPQuadraticTask(**k).grad_norm,
@@ -989,8 +914,12 @@ def entry_points() -> list[Case]:
             "per_decade": [("zero", 0, "error"), ("fraction", 1.5, "error")],
         },
     )
+    return cases
 
-    # --- symbolic (bounded sizes)
+
+def _symbolic(fx: _Fixture) -> list[Case]:
+    """Symbolic (bounded sizes)."""
+    cases: list[Case] = []
     from bmaml_theory import symbolic
 
     for fname in ("prop1_general", "prop1_quadratic", "prop1_eigenbasis", "appendix_b"):
@@ -1028,9 +957,14 @@ def entry_points() -> list[Case]:
             "n_matrix": [("zero", 0, "error"), ("huge", 50, "error")],
         },
     )
+    return cases
 
-    # --- item 5: names that cannot be confused; dead code gone
-    from bmaml_theory import solvers
+
+def _names(fx: _Fixture) -> list[Case]:
+    """Item 5: names that cannot be confused; dead code gone."""
+    from bmaml_theory import symbolic  # sympy: imported only where the symbolic entry points are exercised
+
+    cases: list[Case] = []
 
     cases.append(
         Case(
@@ -1103,263 +1037,3 @@ def run_catalogue(time_limit: float = TIME_LIMIT_S, *, verbose: bool = False) ->
         if verbose and outcome == "other":
             print(f"[{case.item}] {case.entry}({case.arg}={case.label}): {reason}")
     return rows
-
-
-def summarise(rows: list[dict]) -> dict:
-    """Counts of outcome per item, and of the reasons behind ``other``."""
-    out: dict = {"total": dict(Counter(r["outcome"] for r in rows)), "n_cases": len(rows), "by_item": {}}
-    for item in sorted({r["item"] for r in rows}):
-        sub = [r for r in rows if r["item"] == item]
-        out["by_item"][str(item)] = {
-            "cases": len(sub),
-            **{k: sum(r["outcome"] == k for r in sub) for k in ("clean_error", "finite_result", "other")},
-            "other_reasons": dict(Counter(r["reason"].split(":")[0] for r in sub if r["outcome"] == "other")),
-        }
-    out["other_reasons"] = dict(Counter(r["reason"].split(":")[0] for r in rows if r["outcome"] == "other"))
-    return out
-
-
-# --------------------------------------------------------------------------------------------- Hypothesis
-def garbage(*, shape: tuple[int, ...] | None = None) -> Any:
-    """A Hypothesis strategy of arbitrary argument values: arrays (any shape, dtype, NaN/inf, extremes),
-    scalars, None, strings, lists.  ``shape``: also draw float arrays of exactly that shape (legal and not)."""
-    from hypothesis import strategies as st
-    from hypothesis.extra import numpy as hnp
-
-    floats = st.floats(allow_nan=True, allow_infinity=True, width=64)
-    dtypes = st.sampled_from([np.float64, np.float32, np.int64, np.complex128, np.bool_])
-    arrays = hnp.arrays(dtypes, hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4), elements=None)
-    parts = [
-        arrays,
-        floats,
-        st.integers(-(10**12), 10**12),
-        st.none(),
-        st.text(max_size=5),
-        st.complex_numbers(max_magnitude=1e3),
-        st.booleans(),
-        st.lists(floats, max_size=4),
-    ]
-    if shape is not None:
-        parts.append(hnp.arrays(np.float64, shape, elements=floats))
-        parts.append(hnp.arrays(np.float64, shape, elements=st.floats(-1e3, 1e3)))
-    return st.one_of(*parts)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    import json
-    import sys
-
-    rows = run_catalogue(verbose="-v" in sys.argv)
-    print(json.dumps(summarise(rows), indent=1))
-
-
-# --------------------------------------------------------------------------------------------- targets
-@dataclass
-class Target:
-    """An entry point for the Hypothesis fuzz test: ``fn(**kwargs)`` with ``base`` legal keyword arguments.
-
-    ``shapes``: the documented result shapes (``"G"`` stands for the length of a nu array argument); None: not
-    an array result.  ``finite``: every number of the result must be finite.
-    """
-
-    name: str
-    fn: Callable[..., Any]
-    base: dict
-    shapes: tuple | None = None
-    finite: bool = True
-    fuzz: tuple[str, ...] = ()  # the arguments to replace (default: every key of base)
-
-    @property
-    def args(self) -> tuple[str, ...]:
-        return self.fuzz or tuple(self.base)
-
-
-def targets() -> list[Target]:
-    """Cheap entry points (3-dimensional problems) covering every public module for the fuzz test."""
-    from bmaml_theory import (
-        LogisticTasks,
-        QuadraticTasks,
-        baselines,
-        estimators,
-        inexact,
-        outer,
-        rates,
-        solvers,
-        stencils,
-        sweeps,
-        theory,
-    )
-    from bmaml_theory.tasks import Constants
-    from bmaml_theory.tasks.generate import random_family
-
-    qt, th = random_family("indefinite-both", 2, 3, 0)
-    M, n = qt.M, qt.n
-    rng = np.random.default_rng(1)
-    Xh, Xt = rng.standard_normal((M, 3, n)), rng.standard_normal((M, 2, n))
-    lt = LogisticTasks.at_threshold(Xh, None, Xt)
-    phi = rng.standard_normal((M, n))
-    mn, mgn = (M, n), (M, "G", n)
-    out: list[Target] = [
-        Target(
-            "QuadraticTasks",
-            lambda **k: QuadraticTasks(**k).meta_gradient(th),
-            {
-                "A_train": np.asarray(qt.A_train),
-                "b_train": np.asarray(qt.b_train),
-                "lam": qt.lam,
-                "A_test": np.asarray(qt.A_test),
-                "b_test": np.asarray(qt.b_test),
-                "strict": True,
-            },
-            ((n,),),
-        ),
-        Target(
-            "LogisticTasks",
-            lambda **k: LogisticTasks(**k).meta_gradient(th),
-            {"X_train": Xh, "y_train": None, "lam": lt.lam, "X_test": Xt, "strict": True},
-            ((n,),),
-        ),
-        Target(
-            "random_family",
-            lambda **k: random_family(**k)[0].M,
-            {"kind": "same-psd", "M": 2, "n": 3, "seed": 0},
-            None,
-            fuzz=("kind", "seed"),
-        ),
-        Target("stencils.stencil", lambda **k: stencils.stencil(**k).order, {"order": 2}),
-        Target("stencils.make_stencil", lambda **k: stencils.make_stencil(**k).order, {"nodes": (0, 1)}),
-        Target(
-            "rates.fit_power_law",
-            lambda **k: rates.fit_power_law(**k).exponent,
-            {"x": np.logspace(0, -3, 5), "y": np.logspace(0, -6, 5)},
-        ),
-        Target(
-            "rates.fit_order",
-            lambda **k: rates.fit_order(**k).n_points,
-            {"x": np.logspace(0, -3, 7), "err": np.logspace(0, -6, 7)},
-        ),
-        Target(
-            "estimators.forward",
-            estimators.forward,
-            {"tasks": qt, "theta": th, "nu": 1e-3, "per_task": False},
-            ((n,), mn),
-        ),
-        Target("estimators.symmetric", estimators.symmetric, {"tasks": lt, "theta": th, "nu": 1e-3}, ((n,),)),
-        Target("estimators.order_n", estimators.order_n, {"tasks": qt, "theta": th, "nu": 1e-2, "order": 3}, ((n,),)),
-        Target(
-            "inexact.Adversarial",
-            lambda **k: estimators.forward(qt, th, 1e-2, inner=inexact.Adversarial(**k)),
-            {"delta": 1e-6, "align": "task"},
-            ((n,),),
-        ),
-        Target(
-            "inexact.RandomDirection",
-            lambda **k: estimators.forward(qt, th, 1e-2, inner=inexact.RandomDirection(**k)),
-            {"delta": 1e-6, "seed": 0},
-            ((n,),),
-        ),
-        Target(
-            "solvers.CGSolver.solve",
-            lambda delta, max_iter, **k: solvers.CGSolver(delta, max_iter).solve(**k),
-            {"delta": 1e-8, "max_iter": 50, "tasks": qt, "theta": th, "nu": 1e-3},
-            (mn, mgn),
-        ),
-        Target(
-            "solvers.NesterovSolver.solve",
-            lambda delta, **k: solvers.NesterovSolver(delta, 2000).solve(**k),
-            {"delta": 1e-6, "tasks": lt, "theta": th, "nu": 1e-3},
-            (mn, mgn),
-        ),
-        Target(
-            "theory.cor1_bias_corrected",
-            theory.cor1_bias_corrected,
-            {"c": Constants(2.0, 1.0, 0.5, 1.0, 1.0, 1.0), "delta": 1e-4, "nu": 0.1},
-        ),
-        Target("theory.a4_steps", theory.a4_steps, {"calL0": 1.0, "calL1": 1.0, "Delta": 1.0, "eps": 0.1}),
-        Target(
-            "outer.Adam",
-            lambda **k: outer.run(outer.Adam(**k), lambda t: t, np.ones(2), eps=[1e-2], max_iter=5).grad_norms.shape,
-            {"eta": 0.1, "b1": 0.9, "b2": 0.999, "eps_adam": 1e-8},
-        ),
-        Target(
-            "outer.run",
-            lambda **k: outer.run(**k).grad_norms,
-            {
-                "opt": outer.NormalizedGD(0.5, 1.0),
-                "grad": lambda t: t,
-                "theta0": np.ones(2),
-                "eps": [1e-3],
-                "max_iter": 10,
-            },
-            ((None,),),
-            fuzz=("opt", "theta0", "eps", "max_iter"),
-        ),
-        Target("baselines.maml", baselines.maml, {"tasks": qt, "theta": th, "steps": 3, "lr": 0.05}, ((n,),)),
-        Target(
-            "baselines.hf_maml",
-            baselines.hf_maml,
-            {"tasks": lt, "theta": th, "steps": 2, "lr": 0.05, "cg": 2, "delta": 1e-5},
-            ((n,),),
-        ),
-        Target(
-            "baselines.fo_bmaml",
-            baselines.fo_bmaml,
-            {"tasks": qt, "theta": th, "steps": 3, "lr": 0.05, "nu": 1e-3},
-            ((n,),),
-        ),
-        Target(
-            "sweeps.bias_grid",
-            lambda **k: sweeps.bias_grid(**k).total,
-            {"tasks": qt, "theta": th, "nus": np.array([1e-2, 1e-3]), "st": stencils.FORWARD, "deltas": [1e-6]},
-            ((M, 2, 1), (M, 2, "G"), (M, "G", 1), (M, "G", "G"), (M, 2, 0), (M, "G", 0)),
-        ),
-    ]
-    for fam, t in (("QuadraticTasks", qt), ("LogisticTasks", lt)):
-        out += [
-            Target(f"{fam}.inner_solution", t.inner_solution, {"theta": th, "nu": 1e-3}, (mn, mgn)),
-            Target(f"{fam}.meta_objective", t.meta_objective, {"theta": th, "per_task": False}, None),
-            Target(f"{fam}.meta_hessian", t.meta_hessian, {"theta": th}, ((n, n),)),
-            Target(f"{fam}.test_grad", t.test_grad, {"phi": phi}, (mn, mgn)),
-            Target(f"{fam}.train_value", t.train_value, {"phi": phi}, ((M,), (M, "G"))),
-            Target(f"{fam}.train_hvp", t.train_hvp, {"phi": phi, "v": phi}, (mn, mgn)),
-            Target(f"{fam}.inner_grad", t.inner_grad, {"phi": phi, "theta": th, "nu": 1e-3}, (mn, mgn)),
-            Target(f"{fam}.inner_hvp", t.inner_hvp, {"phi": phi, "v": phi, "nu": 1e-3}, (mn, mgn)),
-            Target(f"{fam}.mu_nu", t.mu_nu, {"nu": 1e-3}, ((M,), (M, "G"))),
-            Target(f"{fam}.L_nu", t.L_nu, {"nu": 1e-3}, ((M,), (M, "G"))),
-        ]
-    return out
-
-
-def _shape_ok(out: Any, shapes: tuple | None) -> bool:
-    if shapes is None:
-        return True
-    got = tuple(getattr(out, "shape", ()))
-    for pattern in shapes:
-        if len(pattern) == len(got) and all(p in (None, "G") or p == g for p, g in zip(pattern, got, strict=True)):
-            return True
-    return False
-
-
-def check_call(target: Target, kwargs: dict) -> str:
-    """Call ``target.fn(**kwargs)``: return ``"error"`` for a library error naming an argument, ``"result"`` for a
-    finite result of a documented shape; raise ``AssertionError`` for anything else (the fuzz test's oracle)."""
-    with warnings.catch_warnings(record=True) as rec:
-        from bmaml_theory import AccuracyWarning
-
-        warnings.simplefilter("ignore", AccuracyWarning)
-        warnings.simplefilter("always", RuntimeWarning)
-        try:
-            out = target.fn(**kwargs)
-        except (ValueError, TypeError, ArithmeticError, RuntimeError) as exc:
-            msg = str(exc)
-            if not any(_names_arg(msg, a) for a in (*target.base, "delta", "nu", "theta")):
-                raise AssertionError(f"{target.name}: {type(exc).__name__} names no argument: {msg}") from exc
-            return "error"
-    numpy_warned = [str(w.message) for w in rec if issubclass(w.category, RuntimeWarning)]
-    if numpy_warned:  # overflow/invalid inside NumPy, and a result was returned anyway
-        raise AssertionError(f"{target.name}: a result was returned after NumPy warned: {numpy_warned[0]}")
-    if target.finite and not _all_finite(out):
-        raise AssertionError(f"{target.name}: non-finite result {out!r:.200}")
-    if not _shape_ok(out, target.shapes):
-        raise AssertionError(f"{target.name}: result of undocumented shape {getattr(out, 'shape', None)}")
-    return "result"
