@@ -35,12 +35,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ACTIVATIONS", "ELL2_MAX", "ELL3_MAX", "LogisticProblem", "MLPProblem", "QuadraticProblem"]
+from bmaml_theory.testing._network import ELL2_MAX, ELL3_MAX, _MLPSide
 
-ELL2_MAX = 0.25
-r""":math:`\max_s\ell''(s)` for :math:`\ell(s)=\log(1+e^{-s})` (at s = 0)."""
-ELL3_MAX = 1.0 / (6.0 * math.sqrt(3.0))
-r""":math:`\max_s|\ell'''(s)|` (at :math:`\sigma(s)=\frac12\pm\frac1{2\sqrt3}`)."""
+__all__ = ["ACTIVATIONS", "ELL2_MAX", "ELL3_MAX", "LogisticProblem", "MLPProblem", "QuadraticProblem"]
 
 
 def _arr(x: Any, name: str, ndim: int) -> np.ndarray:
@@ -389,10 +386,10 @@ class MLPProblem(_Problem):
     @property
     def Lhat1(self) -> float:
         r""":math:`\max_i\|\nabla^2\hat f_i(\theta)\|_2` at theta (local: a network has no global smoothness bound)."""
-        from bmaml_theory.testing.exact import _tasks
-
-        th = np.asarray(self.validate().theta)
-        return float(max(np.linalg.norm(t.hess_tr(th), 2) for t in _tasks(self)))
+        p = self.validate()
+        th = np.asarray(p.theta)
+        sides = (_MLPSide(p.X_train[i], p.y_train[i], p.hidden, p.activation) for i in range(p.M))
+        return float(max(np.linalg.norm(side.hess(th), 2) for side in sides))
 
     @property
     def at_threshold(self) -> bool:

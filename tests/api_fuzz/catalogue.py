@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from api_fuzz.outcome import TIME_LIMIT_S, Case, classify
 from api_fuzz.values import array_values as _array_values
 from api_fuzz.values import bool_values as _bool_values
 from api_fuzz.values import cases_for as _cases_for
 from api_fuzz.values import int_values as _int_values
 from api_fuzz.values import pos_values as _pos_values
-
 from bmaml_theory import (
     LogisticTasks,
     QuadraticTasks,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from api_fuzz.outcome import _all_finite, _names_arg
 
 
