@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_parallel import SPACE, logistic_ratio, toy_ratio
 
-from bmaml_theory import adversary
-from bmaml_theory.adversary import HEADER, LogisticSpace, Structure, maximize, zeta_bound, zeta_lower
+from bmaml_theory import search
+from bmaml_theory.search import HEADER, LogisticSpace, Structure, maximize, zeta_bound, zeta_lower
 
 SMALL = LogisticSpace(M=(1, 1), n=(2, 2), mh=(1, 1), m=(1, 1))
 
@@ -127,14 +127,14 @@ def test_merge_searches_keeps_unpinned_from_the_random_search_and_adds_counts():
 
     rand = maximize(ratio, SMALL, starts=2, seed=0, budget=60)
     pinned = maximize(ratio, SMALL, starts=0, seed=0, budget=30, pins=[pin], rungs=1)
-    both = adversary.merge_searches(rand, pinned)
+    both = search.merge_searches(rand, pinned)
     assert both.worst == 100.0 and np.array_equal(both.worst_encoding, pinned.worst_encoding)
     assert both.unpinned_worst == rand.unpinned_worst <= 0 and both.pinned_worst == 100.0
     assert both.evaluations == rand.evaluations + pinned.evaluations
     assert [r.pinned for r in both.runs] == [False, False, True]  # random runs first
-    assert adversary.merge_searches(rand, None) is rand
+    assert search.merge_searches(rand, None) is rand
     # a tie keeps the random search's instance
-    tie = adversary.merge_searches(rand, rand)
+    tie = search.merge_searches(rand, rand)
     assert np.array_equal(tie.worst_encoding, rand.worst_encoding) and tie.pinned_worst is None
 
 
@@ -172,7 +172,7 @@ def test_space_bad_input():
         SMALL.decode(np.concatenate([[2, 2, 1, 1], np.zeros(12)]))
     with pytest.raises(ValueError, match="integers"):
         SMALL.decode(np.concatenate([[1.5, 2, 1, 1], np.zeros(12)]))
-    assert adversary.Structure(1, 2, 1, 1) in SMALL.structures()
+    assert search.Structure(1, 2, 1, 1) in SMALL.structures()
 
 
 def test_encode_is_the_inverse_of_decode():

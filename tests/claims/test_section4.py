@@ -105,10 +105,9 @@ def test_prop2_corrected_bound_holds_on_the_extremal_pin():
 
 def test_extremal_encoding_is_the_old_extremal_instance():
     """The LogisticSpace encoding of errata E4's instance decodes to the same task as the old n = 2 encoding."""
-    from bmaml_theory import search
-    from bmaml_theory.studies.extremal import EXTREMAL_P
+    from n2_instances import EXTREMAL_P, decode
 
-    old, old_theta = search.decode(EXTREMAL_P)
+    old, old_theta = decode(EXTREMAL_P)
     for mod in (prop2_explicit, cor1_explicit, assumption3_uniqueness):
         inst = mod.SPACE.decode(mod.extremal_encoding())
         t = inst.tasks
@@ -178,7 +177,7 @@ def test_assumption3_search_power_is_deterministic():
     alone reaches >= 0.9 of the extremal ratio 1 of Assumption 3's remark, and never exceeds it (the remark holds).
     Measured when written: 0.99999986 (seed 0, quick sizes)."""
     ctx = Context(quick=True, seed=0)
-    res = cm.space_search(ctx, "a3-power-test", assumption3_uniqueness.logistic_ratio, assumption3_uniqueness.SPACE, [])
+    res = runners.run_search(ctx, assumption3_uniqueness.logistic_ratio, assumption3_uniqueness.SPACE, cm.plan(ctx, []))
     assert res.failures == 0
     assert 0.9 <= res.unpinned_worst <= 1 + cm.BOUND_TOL
 
@@ -318,7 +317,7 @@ def test_space_search_can_fail_and_its_counterexample_reruns():
     st = dataclasses.replace(assumption3_uniqueness.STATEMENT, id="a3-wrong", threshold=Threshold(0.5, "<="))
     ctx = Context(quick=True)
     sp = assumption3_uniqueness.SPACE
-    res = cm.space_search(ctx, "wrong", assumption3_uniqueness.logistic_ratio, sp, [])
+    res = runners.run_search(ctx, assumption3_uniqueness.logistic_ratio, sp, cm.plan(ctx, []))
     r = runners.decide(ctx, st, cm.space_measurement(sp, res, assumption3_uniqueness.logistic_ratio))
     assert r.status == "violated"
     ce = r.counterexample
@@ -327,8 +326,8 @@ def test_space_search_can_fail_and_its_counterexample_reruns():
 
 
 def test_an_old_encoding_is_a_clear_error_not_a_skip():
-    """A replay written for the old n = 2 encoding (bmaml_theory.search) raises ValueError naming p, never None."""
-    from bmaml_theory.studies.extremal import EXTREMAL_P
+    """A replay written for the old n = 2 encoding (tests/n2_instances.py) raises ValueError naming p, never None."""
+    from n2_instances import EXTREMAL_P
 
     old = np.concatenate([EXTREMAL_P, [0.0]]).tolist()
     for fn in (prop2_explicit.ratio, cor1_explicit.ratio, cor1.ratio):

@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from bmaml_theory import adversary
+from bmaml_theory import search
 from bmaml_theory.claims import Context
 from bmaml_theory.claims._core import Replay, Threshold
 from bmaml_theory.claims.chayti_jaggi.section4 import _smoothness as sm
@@ -61,7 +61,7 @@ def test_cor2_pin_exercises_zeta():
     """Two identical extremal tasks: the smallest zeta is 0, the certified one G = lam L0/mu = 2 * 12 / 1 = 24."""
     q = sm.pair(sm.SPACE_MEAN, cor2.pins()[0])
     assert q.tasks.M == 2 and q.zeta == pytest.approx(24.0, rel=1e-12)
-    assert adversary.zeta_lower(q.tasks, [q.theta, q.theta + 1.0]) == 0.0
+    assert search.zeta_lower(q.tasks, [q.theta, q.theta + 1.0]) == 0.0
     assert sm.zeta_local(q.G1) == 0.0
 
 

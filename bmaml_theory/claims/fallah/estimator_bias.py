@@ -16,7 +16,7 @@ phi > 0" is checked through the infimum over phi of the right-hand side, :math:`
 :math:`a=\|\nabla f_i(u_0)\|`, :math:`b=\alpha L\tilde\sigma/\sqrt{D_{in}}` (attained at :math:`\phi=a/b`).
 
 **Standing assumptions** (Assumptions 2 and 5): f_i L-smooth, per-sample gradient variance <= sigma~^2.  The class:
-:class:`~bmaml_theory.studies.fallah.StochasticSpace` with per-task mean Hessians of any sign, no Hessian noise
+:class:`~bmaml_theory.search.StochasticSpace` with per-task mean Hessians of any sign, no Hessian noise
 (Assumption 5's sigma-tilde is then uniform and exact, :math:`=s_g`), M in [1, 8], n in [2, 10],
 :math:`\alpha\in(0,1/L)`, task i and :math:`D_{in},D_o\in[1,11]` searched.
 
@@ -62,7 +62,7 @@ from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.fallah import _common as cm
-from bmaml_theory.studies.fallah import StochasticSpace
+from bmaml_theory.search import StochasticSpace
 from bmaml_theory.tasks.stochastic import mc_mean
 
 STATEMENT = Statement(
@@ -197,8 +197,8 @@ def _mc_check_second(p, N: int) -> dict:
 def check(ctx: Context) -> ClaimResult:
     """One CMA-ES search per bound (each with its pinned extremal), Monte Carlo cross-checks at the worst instances."""
     # budget shares fixed from the time budget: the bias (quadratures, a harder landscape) gets most of it
-    rb = cm.stochastic_search(ctx, bias_ratio, SPACE_BIAS, pins=[pin_bias()], scale=0.8)
-    rs = cm.stochastic_search(ctx, second_moment_ratio, SPACE_SECOND, pins=[pin_second()], scale=0.3)
+    rb = runners.run_search(ctx, bias_ratio, SPACE_BIAS, cm.plan(ctx, pins=[pin_bias()], scale=0.8))
+    rs = runners.run_search(ctx, second_moment_ratio, SPACE_SECOND, cm.plan(ctx, pins=[pin_second()], scale=0.3))
     N = MC_SAMPLES["quick" if ctx.quick else "default"]
     ms, failures, examples = [], rb.failures + rs.failures, rb.failure_examples + rs.failure_examples
     mc = {}

@@ -13,7 +13,7 @@ gradient gap the theorem bounds (both of its terms carry alpha), is
 as intended.
 
 **Standing assumptions** (Assumptions 2, 3, 5): f_i L-smooth, Hessian noise with variance <= sigma_H^2 and
-gradient noise with variance <= sigma~^2.  The class: :class:`~bmaml_theory.studies.fallah.StochasticSpace` with
+gradient noise with variance <= sigma~^2.  The class: :class:`~bmaml_theory.search.StochasticSpace` with
 quadratic tasks (c = 0, where :math:`\nabla\hat F` is exact in closed form,
 :meth:`~bmaml_theory.tasks.stochastic.StochasticTasks.grad_F_hat`), per-task mean Hessians of any sign, Hessian
 noise :math:`s_H\ge0` along searched directions :math:`S_i`, M in [1, 8], n in [2, 10], :math:`\alpha\in(0,1/L)`,
@@ -63,7 +63,7 @@ from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.fallah import _common as cm
 from bmaml_theory.claims.fallah.estimator_bias import BIAS_SUP_1D
-from bmaml_theory.studies.fallah import StochasticSpace
+from bmaml_theory.search import StochasticSpace
 from bmaml_theory.tasks.stochastic import mc_mean
 
 STATEMENT = Statement(
@@ -177,8 +177,8 @@ def _mc_check(p, N: int, space=SPACE) -> dict:
 def check(ctx: Context) -> ClaimResult:
     """CMA-ES of :func:`ratio` (quadratic tasks with Hessian noise, plus the pinned extremal) and of
     :func:`ratio_nonlinear` (c of either sign, no Hessian noise) from random starts; Monte Carlo cross-checks at both worsts."""
-    res = cm.stochastic_search(ctx, ratio, SPACE, pins=[pin()], scale=0.5)
-    rnl = cm.stochastic_search(ctx, ratio_nonlinear, SPACE_NL, scale=NL_SCALE)
+    res = runners.run_search(ctx, ratio, SPACE, cm.plan(ctx, pins=[pin()], scale=0.5))
+    rnl = runners.run_search(ctx, ratio_nonlinear, SPACE_NL, cm.plan(ctx, scale=NL_SCALE))
     N = MC_SAMPLES["quick" if ctx.quick else "default"]
     ms, failures, examples, mc = [], res.failures + rnl.failures, res.failure_examples + rnl.failure_examples, {}
     for name, r, fn, space in (("quadratic", res, ratio, SPACE), ("nonlinear", rnl, ratio_nonlinear, SPACE_NL)):

@@ -11,11 +11,11 @@ Read as an upper bound: ||(grad phi(w + delta v) - grad phi(w - delta v)) / (2 d
 measured ratio is predicted to be at most 1/2 (and below it for a smooth Hessian, whose error is O(delta^2)).
 
 **Standing assumptions**: phi twice differentiable with a rho-Lipschitz Hessian (Assumption 3); phi is a task loss
-f_i of HF-MAML.  The searched class (issue 13): :class:`~bmaml_theory.studies.fallah.StochasticSpace`, the
+f_i of HF-MAML.  The searched class (issue 13): :class:`~bmaml_theory.search.StochasticSpace`, the
 stochastic family's exact task losses :math:`\frac12w^\top A_iw+b_i^\top w+c\sum_k\log\cosh w_k` (M in [1, 8]
 tasks, the task i searched, n in [2, 10], per-task mean Hessians of any sign, c of either sign, rho = :math:`|c|\cdot4/(3\sqrt3)`
 exactly), v of any direction and norm in the box, delta in [1e-3, 1]; CMA-ES from random starts
-(:func:`bmaml_theory.adversary.maximize`) plus the family's extremal instance.  (Until issue 13: one logistic task in
+(:func:`bmaml_theory.search.maximize`) plus the family's extremal instance.  (Until issue 13: one logistic task in
 n = 2 by Nelder-Mead.)
 
 **Measured**: the sup of error / (rho delta ||v||^2).  **Derivation of the family's sup**: the quadratic part's
@@ -40,7 +40,7 @@ from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.fallah import _common as cm
-from bmaml_theory.studies.fallah import StochasticSpace
+from bmaml_theory.search import StochasticSpace
 from bmaml_theory.tasks.stochastic import PSI3_MAX
 
 EPS = float(np.finfo(np.float64).eps)
@@ -111,7 +111,7 @@ def pin() -> np.ndarray:
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """CMA-ES of :func:`ratio` over the class from random starts, plus the family's extremal instance."""
-    res = cm.stochastic_search(ctx, ratio, SPACE, pins=[pin()])
+    res = runners.run_search(ctx, ratio, SPACE, cm.plan(ctx, pins=[pin()]))
     ms = []
     if res.worst_encoding is not None:
         p = np.asarray(res.worst_encoding).tolist()

@@ -13,11 +13,11 @@ a conversion slip for it), with the left side and the second argument of the min
 E_i||grad f_i(u)||)) ||w - u||.
 
 **Standing assumptions** (Assumptions 2 and 3 of the note): every f_i twice differentiable, L-smooth, with a
-rho-Lipschitz Hessian.  The searched class (issue 13): :class:`~bmaml_theory.studies.fallah.StochasticSpace`, the
+rho-Lipschitz Hessian.  The searched class (issue 13): :class:`~bmaml_theory.search.StochasticSpace`, the
 stochastic family's exact task losses :math:`\frac12w^\top A_iw+b_i^\top w+c\sum_k\log\cosh w_k` with M in [1, 8]
 tasks drawn with probabilities p, n in [2, 10], per-task mean Hessians of any sign, c of either sign (rho =
 :math:`|c|\cdot4/(3\sqrt3)` exactly, L exact), alpha in (0, 1/L), u - w of any direction and length
-:math:`10^{-4}..10^{2}`.  Searched by CMA-ES (the ``cma`` package, :func:`bmaml_theory.adversary.maximize`) from
+:math:`10^{-4}..10^{2}`.  Searched by CMA-ES (the ``cma`` package, :func:`bmaml_theory.search.maximize`) from
 random starts, plus the derivation's extremal instance; the evidence reports the worst from random starts alone.
 (Until issue 13 the class was one logistic task in n = 2 searched by Nelder-Mead.)
 
@@ -39,7 +39,7 @@ from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.fallah import _common as cm
-from bmaml_theory.studies.fallah import StochasticSpace
+from bmaml_theory.search import StochasticSpace
 
 EPS = float(np.finfo(np.float64).eps)
 ROUNDOFF_MARGIN = 1e6  # a gradient difference within 1e6 eps (1 + ||grad F||) is round-off, not a measurement
@@ -102,7 +102,7 @@ PIN_RATIO = (1 + 1 / (1 + math.exp(-10))) ** 2 / 4  # the derivation's value at 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """CMA-ES of :func:`ratio` over the class from random starts, plus the pinned extremal instance."""
-    res = cm.stochastic_search(ctx, ratio, SPACE, pins=[pin()])
+    res = runners.run_search(ctx, ratio, SPACE, cm.plan(ctx, pins=[pin()]))
     ms = []
     if res.worst_encoding is not None:
         p = np.asarray(res.worst_encoding).tolist()

@@ -11,7 +11,7 @@ r"""Fallah, Mokhtari & Ozdaglar: the moments of the stochastic step :math:`1/\ti
 with :math:`L(w)=4L+2\rho\alpha\mathbb E_i\|\nabla f_i(w)\|` (the Corollary).  Conversion slip: "B_beta" in the
 second condition is the data-set size :math:`D_\beta` (the sentence before names it so).
 
-**Standing assumptions** (Assumptions 2-5): the class is :class:`~bmaml_theory.studies.fallah.StochasticSpace`
+**Standing assumptions** (Assumptions 2-5): the class is :class:`~bmaml_theory.search.StochasticSpace`
 with one mean Hessian shared by the tasks (so Assumption 4's sigma is uniform and exact) and no Hessian noise (so
 Assumption 5's sigma-tilde is uniform, :math:`=s_g`); M in [1, 8] tasks drawn with probabilities p, n in [2, 10],
 c of either sign, :math:`\alpha\in(0,1/L)`.  rho is the declared Lipschitz constant of the Hessians:
@@ -51,9 +51,10 @@ import numpy as np
 from scipy import integrate, stats
 
 from bmaml_theory._replay import replayable
+from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Replay, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.fallah import _common as cm
-from bmaml_theory.studies.fallah import StochasticSpace
+from bmaml_theory.search import StochasticSpace
 from bmaml_theory.tasks.stochastic import FallahConstants, batch_sizes
 
 STATEMENT = Statement(
@@ -153,15 +154,12 @@ def pinned_first_moment_ratio(n: int) -> float:
 def pin(n: int = 10) -> np.ndarray:
     """The derivation's extremal instance: one task, A = I, b = 0, c = 0, w = 0, sg = 1, alpha = sig(10)/L,
     rho = (1 - 1e-9)/(2 alpha) so that D_beta = 1 (and B' = 1: sigma = 0)."""
-    tri = n * (n + 1) // 2
-    U = np.zeros((n, n))
-    U[np.diag_indices(n)] = 1.0
     za = 10.0
     alpha = 1 / (1 + math.exp(-za))
     rho = (1 - 1e-9) / (2 * alpha)
-    z = np.concatenate([U[np.triu_indices(n)], np.zeros(n), [0.0], [0.0, 1.0], np.zeros(n), [za], [rho, 0, 0]])
-    assert z.size == tri + n + 1 + 2 + n + 1 + 3
-    return np.concatenate([[1, n, 1, 1], z])
+    return SPACE.encode(
+        np.eye(n), np.zeros((1, n)), np.zeros(n), c=0.0, sg=1.0, z_alpha=za, extra={"rho": rho, "Bp": 0.0, "Db": 0.0}
+    )
 
 
 @claim(STATEMENT)
@@ -169,8 +167,8 @@ def check(ctx: Context) -> ClaimResult:
     """One CMA-ES search per moment over the class (the first with the pinned extremal), then each worst instance's
     ratio with a fresh 99% CI (``_common.mc_decide``)."""
     N = SAMPLES_FINAL["quick" if ctx.quick else "default"]
-    r1 = cm.stochastic_search(ctx, search_ratio1, SPACE, pins=[pin()], scale=SEARCH_SCALE)
-    r2 = cm.stochastic_search(ctx, search_ratio2, SPACE, scale=SEARCH_SCALE)
+    r1 = runners.run_search(ctx, search_ratio1, SPACE, cm.plan(ctx, pins=[pin()], scale=SEARCH_SCALE))
+    r2 = runners.run_search(ctx, search_ratio2, SPACE, cm.plan(ctx, scale=SEARCH_SCALE))
     ev = {
         "search": cm.search_evidence(r1, 1, pinned_first_moment_ratio(10), SPACE),
         "search_second_moment": cm.search_evidence(r2, 0, None, SPACE),

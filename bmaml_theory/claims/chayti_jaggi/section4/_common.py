@@ -3,9 +3,9 @@ the convergence runs.
 
 **The search (issue 13).**  The upper-bound claims of Section 4.2 and Assumption 3's remark (``prop2``,
 ``prop2-explicit``, ``cor1``, ``cor1-explicit``, ``assumption3-uniqueness``) search
-:class:`bmaml_theory.adversary.LogisticSpace` (M in [1, 8] tasks, n in [2, 10], 1..4 training and test points per
+:class:`bmaml_theory.search.LogisticSpace` (M in [1, 8] tasks, n in [2, 10], 1..4 training and test points per
 task, indefinite Q, theta, lam in :math:`2\hat L_1[1,10]`, the claim's extras) by CMA-ES from random starts
-(:func:`space_search`): the derivation's extremal instance, re-encoded with ``space.encode``, is run as a *separate*
+(:func:`plan`): the derivation's extremal instance, re-encoded with ``space.encode``, is run as a *separate*
 pinned search, so the random starts' budget and the reported ``unpinned_worst`` owe nothing to it.  Sizes are fixed
 from the time budget (:data:`SEARCH`), never from an outcome.
 
@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from bmaml_theory import adversary
+from bmaml_theory import search
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import Context, Measurement, Replay
+from bmaml_theory.search import SearchPlan
 from bmaml_theory.tasks.logistic import LogisticTasks
 
 # An upper bound holds when the worst ratio is <= threshold + BOUND_TOL.  Newton solves eq. (9) to machine precision,
@@ -66,12 +67,12 @@ PIN_BUDGET = {"default": 60, "quick": 30}
 # (Q's positive part setting Lhat1); from 0.5 the logistic terms start unsaturated and 6 of 6 runs of 1000
 # evaluations reach >= 3.85 of prop2's sup 4.
 SIGMA0 = 0.5
-CORRECTED_SEED_SHIFT = 1000  # a corrected bound's search draws its own starts (seed + 1000; its pin search + 1001)
+CORRECTED_SEED_OFFSET = 1000  # a corrected bound's search: the main plan reseeded by this (seed + 1000, pins + 1001)
 
 
-def space(extras: dict | None = None) -> adversary.LogisticSpace:
-    """The searched class: :class:`~bmaml_theory.adversary.LogisticSpace`'s full ranges with the claim's extras."""
-    return adversary.LogisticSpace(extras=extras or {})
+def space(extras: dict | None = None) -> search.LogisticSpace:
+    """The searched class: :class:`~bmaml_theory.search.LogisticSpace`'s full ranges with the claim's extras."""
+    return search.LogisticSpace(extras=extras or {})
 
 
 def search_sizes(ctx: Context, shared: int = 1) -> dict:
@@ -84,70 +85,41 @@ def search_sizes(ctx: Context, shared: int = 1) -> dict:
     return s
 
 
-def space_search(
-    ctx: Context,
-    key: str,
-    ratio: Callable[[np.ndarray], float | None],
-    sp: adversary.LogisticSpace,
-    pins: Sequence[np.ndarray],
-    seed: int | None = None,
-    shared: int = 1,
-) -> adversary.SearchResult:
-    r"""Maximise ``ratio`` over ``sp``: CMA-ES (:func:`bmaml_theory.adversary.maximize`) from :data:`SEARCH`'s random
-    starts, and separately from each pin; one merged result, cached for the group under ``key``.
+def plan(ctx: Context, pins: Sequence[np.ndarray], seed: int | None = None, shared: int = 1) -> SearchPlan:
+    r"""The search of an upper-bound claim over :func:`space`: :data:`SEARCH`'s random starts from :data:`SIGMA0`, and
+    each pin as its own search of :data:`PIN_BUDGET` evaluations (seeded by the next seed: its CMA-ES draws are
+    independent of the random starts'), merged, so that ``unpinned_worst`` is the random starts' own worst.
 
-    ``unpinned_worst`` is the random starts' own worst; ``pinned_worst`` the pins'.  ``seed`` defaults to
-    ``ctx.seed`` (the pin search uses the next seed: its CMA-ES draws are independent of the random starts');
-    ``shared`` is the number of claims this search serves (its budget scales with it, :func:`search_sizes`).
+    ``seed`` defaults to ``ctx.seed``; ``shared`` is the number of claims this search serves (its budget scales with
+    it, :func:`search_sizes`).  Run it with :func:`bmaml_theory.claims.runners.run_search`.
     """
     s = search_sizes(ctx, shared)
     seed = ctx.seed if seed is None else int(seed)
-
-    def go() -> adversary.SearchResult:
-        ctx.progress(f"search {key}")
-        rand = adversary.maximize(
-            ratio,
-            sp,
-            starts=s["starts"],
-            seed=seed,
-            budget=s["budget"],
-            rungs=s["rungs"],
-            eta=s["eta"],
-            sigma0=s["sigma0"],
-            jobs=1,
-            check_time=ctx.check_time,
-        )
-        if not pins:
-            return rand
-        pinned = adversary.maximize(
-            ratio,
-            sp,
-            starts=0,
-            pins=list(pins),
-            seed=seed + 1,
-            budget=s["pin_budget"] * len(pins),
-            rungs=1,
-            sigma0=s["sigma0"],
-            jobs=1,
-            check_time=ctx.check_time,
-        )
-        return adversary.merge_searches(rand, pinned)
-
-    return ctx.cached(f"section4-space-search-{key}-{ctx.quick}-{seed}-{s['budget']}", go)
+    return SearchPlan(
+        starts=s["starts"],
+        budget=s["budget"],
+        seed=seed,
+        pins=tuple(pins),
+        pin_budget=s["pin_budget"] * len(pins) or None,
+        pin_seed=seed + 1,
+        sigma0=s["sigma0"],
+        rungs=s["rungs"],
+        eta=s["eta"],
+    )
 
 
 def space_evidence(
     ctx: Context,
-    sp: adversary.LogisticSpace,
-    res: adversary.SearchResult,
+    sp: search.LogisticSpace,
+    res: search.SearchResult,
     extremal: float | None,
     note: str = "",
     shared: int = 1,
 ) -> dict:
-    """``evidence['search']``: :func:`bmaml_theory.claims.runners.search_space_evidence` (unpinned worst beside the
+    """``evidence['search']``: :func:`bmaml_theory.claims.runners.search_evidence` (unpinned worst beside the
     pinned worst and the derivation's ``extremal``, ``power`` = unpinned / extremal) with this run's sizes."""
     s = search_sizes(ctx, shared)
-    ev = runners.search_space_evidence(sp, res, starts=s["starts"], budget=s["budget"], extremal=extremal)
+    ev = runners.search_evidence(sp, res, starts=s["starts"], budget=s["budget"], extremal=extremal)
     ev["method"] += (
         f"; successive halving rungs {s['rungs']}, eta {s['eta']}, sigma0 {s['sigma0']:g}; the pinned start runs "
         f"as its own CMA-ES search of {s['pin_budget']} evaluations"
@@ -163,23 +135,22 @@ def space_evidence(
 
 
 def space_measurement(
-    sp: adversary.LogisticSpace, res: adversary.SearchResult, ratio: Callable, describe: Callable | None = None
+    sp: search.LogisticSpace, res: search.SearchResult, ratio: Callable, describe: Callable | None = None
 ) -> list[Measurement]:
     """The search's worst as a :class:`Measurement` replaying ``ratio(p=encoding)`` (empty if nothing was valid)."""
-    return runners.search_space_measurement(sp, res, ratio, describe)
+    return runners.search_measurement(sp, res, ratio, describe)
 
 
 def corrected_space_evidence(
     ctx: Context,
-    key: str,
     ratio: Callable,
-    sp: adversary.LogisticSpace,
+    sp: search.LogisticSpace,
     pins: Sequence[np.ndarray],
     bound: str,
     extremal: float | None = 1.0,
 ) -> dict:
     """The same search (own seed) against a corrected bound (errata): its worst ratio, search power, whether <= 1."""
-    res = space_search(ctx, key + "-corrected", ratio, sp, pins, ctx.seed + CORRECTED_SEED_SHIFT)
+    res = runners.run_search(ctx, ratio, sp, plan(ctx, pins).reseeded(CORRECTED_SEED_OFFSET))
     out = {
         "bound": bound,
         "worst_ratio": res.worst,
@@ -194,7 +165,7 @@ def corrected_space_evidence(
     return out
 
 
-def decode_or_none(sp: adversary.LogisticSpace, p: Any) -> adversary.Instance | None:
+def decode_or_none(sp: search.LogisticSpace, p: Any) -> search.Instance | None:
     """``sp.decode(p)``, or None when the data are degenerate (constants not computable: outside the class).
 
     A malformed encoding (wrong header or length, e.g. a replay written for the old n = 2 encoding of

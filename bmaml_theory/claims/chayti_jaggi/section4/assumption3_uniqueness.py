@@ -9,7 +9,7 @@ r"""Assumption 3's remark: :math:`\lambda>\hat L_1` gives :math:`\mu=\lambda-\ha
 **Standing assumptions.** Assumptions 1-3 (Section 4.1).  Two classes: quadratic tasks
 (:class:`~bmaml_theory.tasks.QuadraticTasks`), for which both the strong-convexity constant :math:`\mu` and the exact
 interval of :math:`\nu` on which (9) is strongly convex (:math:`1+\nu\gamma_{ij}>0`) are known in closed form; and
-(issue 13) the logistic families of :class:`bmaml_theory.adversary.LogisticSpace` (M in [1, 8] tasks, n in [2, 10],
+(issue 13) the logistic families of :class:`bmaml_theory.search.LogisticSpace` (M in [1, 8] tasks, n in [2, 10],
 1..4 training and test points per task, indefinite Q, :math:`\lambda\in2\hat L_1[1,10]`), searched by CMA-ES from
 random starts over the data and the point :math:`\phi` (the encoding's theta) where the Hessians are taken.
 
@@ -155,7 +155,7 @@ def check(ctx: Context) -> ClaimResult:
         kw = {"kind": kind, "n": n, "seed": seed}
         ms.append(Measurement(interval_ratio(**kw), kw, Replay(f"{__name__}:interval_ratio", kw)))
     per_family = [{**m.instance, "ratio": m.value} for m in ms]
-    res = cm.space_search(ctx, "assumption3", logistic_ratio, SPACE, [extremal_encoding()])
+    res = runners.run_search(ctx, logistic_ratio, SPACE, cm.plan(ctx, [extremal_encoding()]))
     ms += cm.space_measurement(SPACE, res, logistic_ratio, describe)
     return runners.decide(
         ctx,

@@ -68,7 +68,7 @@ def factor(p) -> float | None:
 def check(ctx: Context) -> ClaimResult:
     """CMA-ES over ClippedGD runs for the largest step factor, decided by runners.decide against the derived 2."""
     sizes = al.search_sizes(ctx, ex.SEARCH, ex.SEARCH_QUICK)
-    res = al.run_search(ctx, "clipped-factor", factor, ex.SPACE, sizes, [ex.pin()], seed_offset=SEED_OFFSET)
+    res = runners.run_search(ctx, factor, ex.SPACE, al.plan(ctx, sizes, [ex.pin()], seed_offset=SEED_OFFSET))
     ms = al.search_measurement(res, factor, ex.SPACE, ex.describe)
     ev = al.search_evidence(res, sizes, "LogisticSpace ClippedGD runs (25 steps)")
     power = None if res.unpinned_worst is None else res.unpinned_worst / FACTOR_SUP

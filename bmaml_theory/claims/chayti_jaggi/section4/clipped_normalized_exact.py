@@ -27,7 +27,7 @@ c/(c+x)\le\min(1,c/x)`, so :math:`\rho^*\le2` always: the correct statement (err
 and one times ClippedGD's.
 
 **Standing assumptions.** Section 4.3's setting (the rules act on any gradient sequence); instances: the class of
-:class:`bmaml_theory.adversary.LogisticSpace` (M in [1, 8], n in [2, 10], multi-point data, non-convex training,
+:class:`bmaml_theory.search.LogisticSpace` (M in [1, 8], n in [2, 10], multi-point data, non-convex training,
 :math:`\lambda\ge2\hat L_1`) with the test linear term r set to 0 (:math:`F\ge0`, as Section 4.3 assumes
 :math:`F` bounded below), ClippedGD with exact :math:`\nabla F` from the encoded :math:`\theta`, clipping level
 :math:`c=\|\nabla F(\theta_0)\|\sigma(z_c)` (clipping active at the start) and
@@ -43,7 +43,7 @@ import math
 
 import numpy as np
 
-from bmaml_theory import adversary, theory
+from bmaml_theory import search, theory
 from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
@@ -70,7 +70,7 @@ STATEMENT = Statement(
     intended="clipped-normalized",
 )
 
-SPACE = adversary.LogisticSpace(extras={"c": 1, "eta": 1})
+SPACE = search.LogisticSpace(extras={"c": 1, "eta": 1})
 ETA_DECADES = 4.0  # eta = 2 * 10^(4 sig(z) - 2)/calL: two decades either side of the descent step 2/calL
 CLIP_STEPS = 25  # steps per ClippedGD run: the pinned run falls from 8c to 0.02c; set by the budget
 # Search sizes (budget: ~0.1 s per evaluation): 6 random starts + the pin, popsize 4, 63 evaluations (9 per start: the
@@ -156,7 +156,7 @@ def check(ctx: Context) -> ClaimResult:
     """CMA-ES over ClippedGD runs for the largest rho*, decided by runners.decide on the runs alone (the derivation's
     norm sequences, which no instance is shown to produce, are evidence)."""
     sizes = al.search_sizes(ctx, SEARCH, SEARCH_QUICK)
-    res = al.run_search(ctx, "clipped-exact", ratio, SPACE, sizes, [pin()])
+    res = runners.run_search(ctx, ratio, SPACE, al.plan(ctx, sizes, [pin()]))
     ms = al.search_measurement(res, ratio, SPACE, describe)
     derived = []
     for eps_ in (0.5, 0.1, 0.01):  # the derivation's sequences eps c, c, c/eps: rho* = 2/(1 + eps) (4/3 at 1/2)

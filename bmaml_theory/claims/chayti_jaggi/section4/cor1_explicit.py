@@ -14,7 +14,7 @@ using approximations of :math:`\phi^*_{i,\nu}(\theta)` instead of their exact va
 :math:`\|\nabla F_i-\tilde g_{i,\nu}\|` is exactly :math:`\|b_i\|+2\lambda\delta/\nu` (triangle inequality, attained by
 errors aligned with the exact bias :math:`b_i`: :class:`bmaml_theory.inexact.Adversarial`, which the tests compare);
 :math:`\nu\in(0,\mu/L_1)` (else the point is outside the class and skipped).  Searched (issue 13): the class of
-``prop2-explicit`` (:class:`bmaml_theory.adversary.LogisticSpace`, M in [1, 8], n in [2, 10], multi-point data),
+``prop2-explicit`` (:class:`bmaml_theory.search.LogisticSpace`, M in [1, 8], n in [2, 10], multi-point data),
 :math:`\delta\in[10^{-10},10^{-2}]` (the extra ``delta``); the worst task counts.
 
 **Measured.** The sup over the searched class of the worst-case bias over (23) at the appendix's nu (:func:`ratio`).
@@ -162,7 +162,7 @@ def ratio_at_lam(p, lam_mult: float | None = None) -> float | None:
 def check(ctx: Context) -> ClaimResult:
     """Search the worst-case bias over (23) at the appendix's nu, the corrected bound in the evidence."""
     pins = [extremal_encoding()]
-    res = cm.space_search(ctx, "cor1-explicit", ratio, SPACE, pins)
+    res = runners.run_search(ctx, ratio, SPACE, cm.plan(ctx, pins))
     return runners.decide(
         ctx,
         STATEMENT,
@@ -182,7 +182,6 @@ def check(ctx: Context) -> ClaimResult:
             ),
             "corrected": cm.corrected_space_evidence(
                 ctx,
-                "cor1-explicit",
                 ratio_corrected,
                 SPACE,
                 pins,

@@ -13,7 +13,7 @@ It is introduced by "Combining Proposition 3 and Assumption 4, we get": it speak
 **Standing assumptions.** Assumptions 1, 2, 4 and :math:`\lambda\ge2\hat L_1`.  Searched (issue 13): logistic
 families with M in [2, 8] tasks (so :math:`\zeta>0` in general), n in [2, 10], 1-4 training and test points per
 task, non-convex training, :math:`\lambda\in2\hat L_1[1,10]`, pairs as ``prop3`` (:mod:`._smoothness`).
-:math:`\zeta` is :func:`bmaml_theory.adversary.zeta_bound`, a certified valid value: the bound grows with
+:math:`\zeta` is :func:`bmaml_theory.search.zeta_bound`, a certified valid value: the bound grows with
 :math:`\zeta`, so a violation with it holds for every valid :math:`\zeta` below it, the smallest included
 (``evidence.worst_instance`` reports it beside ``zeta_lower`` and the local dispersions).
 
@@ -99,7 +99,6 @@ def check(ctx: Context) -> ClaimResult:
         evidence={
             "corrected": sm.corrected_evidence(
                 ctx,
-                "cor2",
                 ratio_corrected,
                 sm.SPACE_MEAN,
                 pins(),

@@ -6,7 +6,7 @@ It bounds the gradient of :math:`F=\frac1M\sum_iF_i`; each :math:`\|\nabla F_i\|
 inequality, and :math:`\zeta` does not enter.
 
 **Standing assumptions.** Assumptions 1-4 and :math:`\lambda\ge2\hat L_1`.  Searched (issue 13): logistic families
-of :class:`bmaml_theory.adversary.LogisticSpace` with M in [2, 8] (:math:`\zeta>0`), n in [2, 10], 1-4 training and
+of :class:`bmaml_theory.search.LogisticSpace` with M in [2, 8] (:math:`\zeta>0`), n in [2, 10], 1-4 training and
 test points, non-convex training, :math:`\lambda\in2\hat L_1[1,10]`.
 
 **Measured.** The sup over the searched class of :math:`\|\nabla F(\theta)\|/G` (:func:`ratio`) by CMA-ES from random

@@ -27,8 +27,8 @@ scale-free (:math:`\mathcal L/\mathcal L_1\ge G` has the units of a gradient), s
 
 **Standing assumptions.** Corollary 3's: Assumptions 1-4, :math:`\lambda\ge2\hat L_1`, :math:`\mu` the instance's
 certified strong-convexity constant :math:`\min_i\lambda+\lambda_{\min}(Q_i)` (:class:`~bmaml_theory.tasks.logistic.LogisticTasks`),
-:math:`\zeta` = :func:`bmaml_theory.adversary.zeta_bound` (0 for one task).  Searched: every logistic family of
-:class:`bmaml_theory.adversary.LogisticSpace` (M in [1, 8], n in [2, 10], 1-4 points, non-convex training,
+:math:`\zeta` = :func:`bmaml_theory.search.zeta_bound` (0 for one task).  Searched: every logistic family of
+:class:`bmaml_theory.search.LogisticSpace` (M in [1, 8], n in [2, 10], 1-4 points, non-convex training,
 :math:`\lambda\in2\hat L_1[1,10]`).
 
 **Measured.** The sup over the searched class of :math:`\Phi` (:func:`ratio`), by CMA-ES from random starts
@@ -50,9 +50,9 @@ import numpy as np
 
 from bmaml_theory import theory
 from bmaml_theory._replay import replayable
-from bmaml_theory.adversary import LogisticSpace
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _smoothness as sm
+from bmaml_theory.search import LogisticSpace
 from bmaml_theory.tasks.logistic import LogisticTasks
 
 STATEMENT = Statement(

@@ -7,7 +7,7 @@ for :math:`\mathcal L_0,\mathcal L_1` defined in Corollary 2."  It is about :mat
 :math:`\zeta` enters through :math:`\mathcal L_0`.
 
 **Standing assumptions.** Assumptions 1-4 and :math:`\lambda\ge2\hat L_1`.  Searched as ``cor2``: M in [2, 8],
-certified :math:`\zeta` = :func:`bmaml_theory.adversary.zeta_bound` (a violation with it holds for every smaller
+certified :math:`\zeta` = :func:`bmaml_theory.search.zeta_bound` (a violation with it holds for every smaller
 valid :math:`\zeta`), pairs as ``prop3``.
 
 **Measured.** The sup over searched pairs of :math:`\|\nabla F(\theta)-\nabla F(\theta')\|/(\mathcal L\|\theta-\theta'\|)`
@@ -74,7 +74,6 @@ def check(ctx: Context) -> ClaimResult:
         evidence={
             "corrected": sm.corrected_evidence(
                 ctx,
-                "cor3-smoothness",
                 ratio_corrected,
                 sm.SPACE_MEAN,
                 pins(),

@@ -19,7 +19,7 @@ errata E1, E2, E4), so that the bias is at most :math:`\varepsilon`.
 detected fixed point, so its future is known), for :math:`\varepsilon\in\{10^{-1},\dots,10^{-4}\}`, NormalizedGD
 (Theorem 1) and GD (Theorem 2), on the convergence instances of E8 (convex and non-convex training; one task) and a
 two-task instance with certified :math:`\zeta=0.604>0` (``_algorithms.named_instance``), all with
-:math:`F^*=\log2` attained.  Random instances of :class:`bmaml_theory.adversary.LogisticSpace` (with r = 0) were tried
+:math:`F^*=\log2` attained.  Random instances of :class:`bmaml_theory.search.LogisticSpace` (with r = 0) were tried
 and do not settle within 150 outer steps of the theorems' step sizes (their certified :math:`\zeta` makes the steps
 tiny), so they give no measurement: the class is covered only through these three instances.  Derivation: at a fixed point the estimate vanishes, so :math:`\|\nabla F\|` equals the bias,
 at most :math:`\beta_1\sqrt\delta=\varepsilon`: the derived constant is 1 (threshold).  Decided by

@@ -9,7 +9,7 @@ leads to a bias of :math:`\mathcal O(\delta)`."  (The next sentence, iMAML's :ma
 **Standing assumptions** (the paragraphs before it: Corollary 1's): Assumptions 1 and 2, :math:`\lambda\ge2\hat L_1`
 (so the inner problem is strongly convex with :math:`\mu\ge\lambda/2` and (7) is defined everywhere), a precision
 :math:`\delta` as in (13): :math:`\|\tilde\phi_i-\phi^*_i\|\le\delta`, in any direction.  Searched over the whole class
-:class:`bmaml_theory.adversary.LogisticSpace` admits (M in [1, 8], n in [2, 10], multi-point data sets, non-convex
+:class:`bmaml_theory.search.LogisticSpace` admits (M in [1, 8], n in [2, 10], multi-point data sets, non-convex
 training, :math:`\lambda\in[2,20]\hat L_1`), with :math:`\delta\in(10^{-6},1)` and the error direction searched too.
 
 **Measured.** :math:`O(\delta)` hides a constant that may depend on the constants of the assumptions, not on
@@ -78,7 +78,7 @@ def ratio(p: Any) -> float | None:
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """Search the ratio over the class (CMA-ES), run the delta family at the worst instance, decide the O(.)."""
-    return discussion_check(ctx, STATEMENT, dc.SPACE_EQ7, dc.pin_eq7(), "eq7", ratio, ratio_at_delta)
+    return discussion_check(ctx, STATEMENT, dc.SPACE_EQ7, dc.pin_eq7(), ratio, ratio_at_delta)
 
 
 def discussion_check(
@@ -86,7 +86,6 @@ def discussion_check(
     st: Statement,
     space: Any,
     pin: np.ndarray,
-    key: str,
     ratio_fn: Callable[[Any], float | None],
     ratio_at_delta_fn: Callable[[Any, float | None], float | None],
 ) -> ClaimResult:
@@ -95,7 +94,7 @@ def discussion_check(
     :func:`runners.big_o`.  Both functions are public module-level functions: they are the replays."""
     target = f"{ratio_fn.__module__}:{ratio_fn.__name__}"
     target_d = f"{ratio_at_delta_fn.__module__}:{ratio_at_delta_fn.__name__}"
-    res = dc.search(ctx, key, ratio_fn, space)
+    res = runners.run_search(ctx, ratio_fn, space, dc.plan(ctx))
     ms, growth = [], []
     pin_list = np.asarray(pin).tolist()
     pinned = ratio_fn(pin_list)

@@ -10,7 +10,7 @@ the distance would be at most :math:`(\lambda/\mu)\delta'\le2\delta'`: the same 
 
 **Standing assumptions.** As ``discussion-bias``: Assumptions 1-2, :math:`\lambda\ge2\hat L_1`, (13); the errors of
 :math:`\tilde\phi_i` (norm :math:`\delta`) and of the solve (norm :math:`\delta'`) in any directions, both searched, with
-:math:`\delta,\delta'\in(10^{-6},1)` independently, over :class:`bmaml_theory.adversary.LogisticSpace`.
+:math:`\delta,\delta'\in(10^{-6},1)` independently, over :class:`bmaml_theory.search.LogisticSpace`.
 
 **Measured.** The solution of (8) at :math:`\tilde\phi_i` is eq. (7) at :math:`\tilde\phi_i`, so the bias is at most
 :math:`C_7\delta+\delta'` (:mod:`._discussion`), i.e. :math:`O(\delta+\delta')` with the constant :math:`\max(C_7,1)`.
@@ -74,4 +74,4 @@ def ratio(p: Any) -> float | None:
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """Search the ratio over the class (CMA-ES), the pinned instance beside it, the joint delta family, big_o."""
-    return discussion_check(ctx, STATEMENT, dc.SPACE_IMAML, dc.pin_imaml(), "imaml", ratio, ratio_at_delta)
+    return discussion_check(ctx, STATEMENT, dc.SPACE_IMAML, dc.pin_imaml(), ratio, ratio_at_delta)

@@ -32,10 +32,10 @@ fraction of :math:`\|\nabla F(\theta_0)\|`).  So NormalizedGD's bound is the sma
 term (errata E10.c2); the pointwise search's worst, the growth family and the runs are reported in the evidence.
 
 **Standing assumptions.** Theorems 1-2 with Corollary 3's (Assumptions 1-4, :math:`\lambda\ge2\hat L_1`, strong
-convexity :math:`\mu>0`) and :math:`F` bounded below: the class of :class:`bmaml_theory.adversary.LogisticSpace`
+convexity :math:`\mu>0`) and :math:`F` bounded below: the class of :class:`bmaml_theory.search.LogisticSpace`
 (M in [1, 8], n in [2, 10], multi-point data, non-convex training) with the test linear term :math:`r` set to 0, so
 that :math:`F\ge0` (with :math:`r\ne0`, :math:`F` may be unbounded below); :math:`\zeta` the certified
-:func:`bmaml_theory.adversary.zeta_bound`; :math:`\varepsilon=\|\nabla F(\theta_0)\|\sigma(z_\varepsilon)`.
+:func:`bmaml_theory.search.zeta_bound`; :math:`\varepsilon=\|\nabla F(\theta_0)\|\sigma(z_\varepsilon)`.
 
 **Evidence on runs.** On the worst instance both methods are run (exact :math:`\nabla F`, with the printed and with
 E6's corrected constants) and their steps to :math:`\varepsilon` reported (the default run: 1-2 steps each, so the
@@ -50,7 +50,7 @@ import math
 
 import numpy as np
 
-from bmaml_theory import adversary, outer, theory
+from bmaml_theory import outer, search, theory
 from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
@@ -81,7 +81,7 @@ STATEMENT = Statement(
     group=al.GROUP,
 )
 
-SPACE = adversary.LogisticSpace(extras={"eps": 1})
+SPACE = search.LogisticSpace(extras={"eps": 1})
 # Search sizes (one evaluation = one Newton solve of eq. (7), ~5 ms): default 16 random starts + the pin, popsize 6,
 # 480 evaluations (~28 per start; with 8 starts and 400 evaluations seed 2's random starts stayed below 1, with 16 all
 # of seeds 0-2 exceed 1); quick 1 start + the pin, 40 evaluations (the pin carries the verdict).
@@ -204,11 +204,11 @@ def steps(p, method: str, constants: str) -> dict:
 def check(ctx: Context) -> ClaimResult:
     """CMA-ES for the largest T1/T2 over the class; the growth family and runs on the worst instance as evidence."""
     sizes = al.search_sizes(ctx, SEARCH, SEARCH_QUICK)
-    lead = al.run_search(ctx, "ngd-vs-gd-leading", leading_ratio, SPACE, sizes, [pin()], seed_offset=2)
+    lead = runners.run_search(ctx, leading_ratio, SPACE, al.plan(ctx, sizes, [pin()], seed_offset=2))
     ms = al.search_measurement(lead, leading_ratio, SPACE, lambda p: bounds(*instance(p)[0::2]))
-    res = al.run_search(ctx, "ngd-vs-gd", ratio, SPACE, sizes, [pin()])
+    res = runners.run_search(ctx, ratio, SPACE, al.plan(ctx, sizes, [pin()]))
     family = [{"scale": s, "ratio": ratio_scaled(s)} for s in SCALE_FAMILY]
-    corrected = al.run_search(ctx, "ngd-vs-gd-corrected", ratio_corrected, SPACE, sizes, [pin()], seed_offset=1)
+    corrected = runners.run_search(ctx, ratio_corrected, SPACE, al.plan(ctx, sizes, [pin()], seed_offset=1))
     runs = {}
     if res.worst_encoding is not None and not ctx.quick:
         for m in ("NormalizedGD", "GD"):

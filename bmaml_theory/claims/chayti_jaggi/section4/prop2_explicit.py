@@ -7,7 +7,7 @@ exact inner solutions.
 
 **Standing assumptions.** Assumptions 1-2, :math:`\lambda\ge2\hat L_1` (Proposition 2's hypothesis), and
 :math:`\nu\in\mathcal V_0=(0,\mu/L_1)` where (9) is uniquely solvable (Assumption 3's remark, which
-:math:`\lambda\ge2\hat L_1` implies).  Searched class (issue 13): :class:`bmaml_theory.adversary.LogisticSpace`,
+:math:`\lambda\ge2\hat L_1` implies).  Searched class (issue 13): :class:`bmaml_theory.search.LogisticSpace`,
 M in [1, 8] logistic tasks (finite :math:`L_0,L_1,\hat L_2`; the constants are uniform over tasks, so the bias
 of every task is measured against them and the worst task counts), n in [2, 10], 1..4 training and test points per
 task, non-convex training allowed, train != test, :math:`\lambda\in[2\hat L_1,20\hat L_1]`, data in the box
@@ -141,7 +141,7 @@ def extremal_ratio(a: float, nu: float) -> float:
 
 def search_result(ctx: Context):
     """The search of :func:`ratio` over :data:`SPACE` (shared with ``prop2``, cached for the group)."""
-    return cm.space_search(ctx, "prop2", ratio, SPACE, [extremal_encoding()], shared=SHARED)
+    return runners.run_search(ctx, ratio, SPACE, cm.plan(ctx, [extremal_encoding()], shared=SHARED))
 
 
 def search_evidence(ctx: Context, res) -> dict:
@@ -168,7 +168,6 @@ def corrected(ctx: Context) -> dict:
     """The corrected bound's search (errata E4), as evidence: the same search, its own seed."""
     return cm.corrected_space_evidence(
         ctx,
-        "prop2",
         ratio_corrected,
         SPACE,
         [extremal_encoding()],

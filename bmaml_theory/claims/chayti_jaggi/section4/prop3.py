@@ -8,7 +8,7 @@ for any training task :math:`\mathcal T_i` we have for any :math:`\theta,\theta'
 follow from the line before it; the statement of the main text is checked.)
 
 **Standing assumptions.** Assumptions 1-2 (uniform constants over the tasks of a family) and :math:`\lambda\ge2\hat L_1`.
-Searched (issue 13): every logistic family of :class:`bmaml_theory.adversary.LogisticSpace` with M in [1, 8] tasks
+Searched (issue 13): every logistic family of :class:`bmaml_theory.search.LogisticSpace` with M in [1, 8] tasks
 (the worst task counts: "for any training task"), n in [2, 10], 1-4 training and test points per task, non-convex
 training, :math:`\lambda\in2\hat L_1[1,10]`, and pairs :math:`\theta'=\theta+d\,u`, :math:`d\in(10^{-4},10)`
 (:mod:`._smoothness`).
@@ -103,7 +103,6 @@ def check(ctx: Context) -> ClaimResult:
         evidence={
             "corrected": sm.corrected_evidence(
                 ctx,
-                "prop3",
                 ratio_corrected,
                 sm.SPACE_TASK,
                 pins(),

@@ -53,16 +53,8 @@ def check(ctx: Context) -> ClaimResult:
     from bmaml_theory.claims.chayti_jaggi.section4 import cor2  # at run time: the registry's order stays the paper's
 
     s = sm.sizes(ctx)
-    res = sm._search(
-        ctx,
-        "cor2-corrected",
-        cor2.ratio_corrected,
-        sm.SPACE_MEAN,
-        cor2.pins(),
-        ctx.seed + sm.CORRECTED_SEED_OFFSET,
-        s["corrected_budget"],
-    )
-    ms = runners.search_space_measurement(sm.SPACE_MEAN, res, cor2.ratio_corrected)
+    res = runners.run_search(ctx, cor2.ratio_corrected, sm.SPACE_MEAN, sm.corrected_plan(ctx, cor2.pins()))
+    ms = runners.search_measurement(sm.SPACE_MEAN, res, cor2.ratio_corrected)
     return runners.decide(
         ctx,
         STATEMENT,
@@ -70,7 +62,7 @@ def check(ctx: Context) -> ClaimResult:
         failures=res.failures,
         failure_examples=res.failure_examples,
         evidence={
-            "search": runners.search_space_evidence(
+            "search": runners.search_evidence(
                 sm.SPACE_MEAN, res, starts=s["starts"], budget=s["corrected_budget"], extremal=1.0
             ),
             "reuses": "cor2's evidence.corrected search (same key, seed and budget)",
