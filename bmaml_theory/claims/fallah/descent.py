@@ -35,7 +35,7 @@ import numpy as np
 from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.fallah import _common as cm
+from bmaml_theory.claims.fallah import _common
 from bmaml_theory.search import StochasticSpace
 
 EPS = float(np.finfo(np.float64).eps)
@@ -90,9 +90,9 @@ def pin(n: int = 2) -> np.ndarray:
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """CMA-ES of :func:`ratio` over the class from random starts, plus the pinned extremal instance."""
-    res = runners.run_search(ctx, ratio, SPACE, cm.plan(ctx, pins=[pin()]))
+    res = runners.run_search(ctx, ratio, SPACE, _common.plan(ctx, pins=[pin()]))
     pred = (1 + 1 / (1 + math.exp(-10))) ** 2 / 4  # the derivation's value at pin()
-    ev = {"search": cm.search_evidence(res, 1, pred, SPACE), "pinned_ratio_predicted": pred}
+    ev = {"search": _common.search_evidence(res, 1, pred, SPACE), "pinned_ratio_predicted": pred}
     ms = []
     if res.worst_encoding is not None:
         p = np.asarray(res.worst_encoding).tolist()

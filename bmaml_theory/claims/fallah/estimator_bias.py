@@ -61,7 +61,7 @@ from scipy import integrate
 from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.fallah import _common as cm
+from bmaml_theory.claims.fallah import _common
 from bmaml_theory.search import StochasticSpace
 from bmaml_theory.tasks.stochastic import mc_mean
 
@@ -197,8 +197,8 @@ def _mc_check_second(p, N: int) -> dict:
 def check(ctx: Context) -> ClaimResult:
     """One CMA-ES search per bound (each with its pinned extremal), Monte Carlo cross-checks at the worst instances."""
     # budget shares fixed from the time budget: the bias (quadratures, a harder landscape) gets most of it
-    rb = runners.run_search(ctx, bias_ratio, SPACE_BIAS, cm.plan(ctx, pins=[pin_bias()], scale=0.8))
-    rs = runners.run_search(ctx, second_moment_ratio, SPACE_SECOND, cm.plan(ctx, pins=[pin_second()], scale=0.3))
+    rb = runners.run_search(ctx, bias_ratio, SPACE_BIAS, _common.plan(ctx, pins=[pin_bias()], scale=0.8))
+    rs = runners.run_search(ctx, second_moment_ratio, SPACE_SECOND, _common.plan(ctx, pins=[pin_second()], scale=0.3))
     N = MC_SAMPLES["quick" if ctx.quick else "default"]
     ms, failures, examples = [], rb.failures + rs.failures, rb.failure_examples + rs.failure_examples
     mc = {}
@@ -225,8 +225,8 @@ def check(ctx: Context) -> ClaimResult:
         failures=failures,
         failure_examples=examples,
         evidence={
-            "search": cm.search_evidence(rs, 1, 1.0, SPACE_SECOND) | {"part": "second moment (the binding bound)"},
-            "search_bias": cm.search_evidence(rb, 1, 2 * BIAS_SUP_1D, SPACE_BIAS),
+            "search": _common.search_evidence(rs, 1, 1.0, SPACE_SECOND) | {"part": "second moment (the binding bound)"},
+            "search_bias": _common.search_evidence(rb, 1, 2 * BIAS_SUP_1D, SPACE_BIAS),
             "monte_carlo": mc,
             "bias_family_sup": "0.43855 = 2 x 0.21927 (tanh nonlinearity, Gaussian noise, c/L <= 2); the bound is tight "
             "elsewhere in the class",

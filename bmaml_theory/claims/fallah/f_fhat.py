@@ -48,7 +48,7 @@ Monte Carlo cross-check.
 
 **Tolerance** 1e-9 (closed forms and quadratures with error <= 1e-10 c).
 
-**Id**: issue 13 names this row ``fallah-F-Fhat``; the ledger schema allows lower-case ids only
+**Id**: the note's ``F``/``Fhat`` in lower case, as the ledger schema allows lower-case ids only
 (``^[a-z0-9][a-z0-9-]*$``), so the id is ``fallah-f-fhat``.
 """
 
@@ -61,7 +61,7 @@ import numpy as np
 from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.fallah import _common as cm
+from bmaml_theory.claims.fallah import _common
 from bmaml_theory.claims.fallah.estimator_bias import BIAS_SUP_1D
 from bmaml_theory.search import StochasticSpace
 from bmaml_theory.tasks.stochastic import mc_mean
@@ -177,8 +177,8 @@ def _mc_check(p, N: int, space=SPACE) -> dict:
 def check(ctx: Context) -> ClaimResult:
     """CMA-ES of :func:`ratio` (quadratic tasks with Hessian noise, plus the pinned extremal) and of
     :func:`ratio_nonlinear` (c of either sign, no Hessian noise) from random starts; Monte Carlo cross-checks at both worsts."""
-    res = runners.run_search(ctx, ratio, SPACE, cm.plan(ctx, pins=[pin()], scale=0.5))
-    rnl = runners.run_search(ctx, ratio_nonlinear, SPACE_NL, cm.plan(ctx, scale=NL_SCALE))
+    res = runners.run_search(ctx, ratio, SPACE, _common.plan(ctx, pins=[pin()], scale=0.5))
+    rnl = runners.run_search(ctx, ratio_nonlinear, SPACE_NL, _common.plan(ctx, scale=NL_SCALE))
     N = MC_SAMPLES["quick" if ctx.quick else "default"]
     ms, failures, examples, mc = [], res.failures + rnl.failures, res.failure_examples + rnl.failure_examples, {}
     for name, r, fn, space in (("quadratic", res, ratio, SPACE), ("nonlinear", rnl, ratio_nonlinear, SPACE_NL)):
@@ -191,7 +191,7 @@ def check(ctx: Context) -> ClaimResult:
         if not mc[name]["contains"]:
             failures += 1
             examples.append(f"{name}: the exact grad F-hat lies outside the Monte Carlo CI of the oracle")
-    nl = cm.search_evidence(rnl, 0, None, SPACE_NL)
+    nl = _common.search_evidence(rnl, 0, None, SPACE_NL)
     nl["family_bound"] = NL_FAMILY_BOUND
     nl["power_vs_family_bound_lower_bound"] = (
         rnl.unpinned_worst / NL_FAMILY_BOUND if rnl.unpinned_worst is not None else None
@@ -203,7 +203,7 @@ def check(ctx: Context) -> ClaimResult:
         failures=failures,
         failure_examples=examples,
         evidence={
-            "search": cm.search_evidence(res, 1, pinned_ratio(), SPACE),
+            "search": _common.search_evidence(res, 1, pinned_ratio(), SPACE),
             "search_nonlinear": nl,
             "monte_carlo": mc,
             "pinned_ratio_predicted": pinned_ratio(),
@@ -211,7 +211,7 @@ def check(ctx: Context) -> ClaimResult:
         },
     )
     pw = nl["power_vs_family_bound_lower_bound"]
-    return cm.note_unmeasured_power(
+    return _common.note_unmeasured_power(
         r,
         [
             "the non-linear sub-search (no derived extremal; its unpinned worst is "

@@ -53,7 +53,7 @@ from scipy import integrate, stats
 from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Replay, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.fallah import _common as cm
+from bmaml_theory.claims.fallah import _common
 from bmaml_theory.search import StochasticSpace
 from bmaml_theory.tasks.stochastic import FallahConstants, batch_sizes
 
@@ -103,7 +103,7 @@ def moment_ratios(p, samples: int, seed: int) -> tuple | None:
         return None
     t, w, alpha, rho, Bp, Db = s
     m1, m2 = t.inv_L_tilde_moments(
-        w, alpha, B_prime=Bp, D_beta=Db, samples=samples, rng=seed, rho=rho, level=cm.MC_LEVEL
+        w, alpha, B_prime=Bp, D_beta=Db, samples=samples, rng=seed, rho=rho, level=_common.MC_LEVEL
     )
     return m1, m2, t.L_of_w(w, alpha, rho=rho)
 
@@ -167,11 +167,11 @@ def check(ctx: Context) -> ClaimResult:
     """One CMA-ES search per moment over the class (the first with the pinned extremal), then each worst instance's
     ratio with a fresh 99% CI (``_common.mc_decide``)."""
     N = SAMPLES_FINAL["quick" if ctx.quick else "default"]
-    r1 = runners.run_search(ctx, search_ratio1, SPACE, cm.plan(ctx, pins=[pin()], scale=SEARCH_SCALE))
-    r2 = runners.run_search(ctx, search_ratio2, SPACE, cm.plan(ctx, scale=SEARCH_SCALE))
+    r1 = runners.run_search(ctx, search_ratio1, SPACE, _common.plan(ctx, pins=[pin()], scale=SEARCH_SCALE))
+    r2 = runners.run_search(ctx, search_ratio2, SPACE, _common.plan(ctx, scale=SEARCH_SCALE))
     ev = {
-        "search": cm.search_evidence(r1, 1, pinned_first_moment_ratio(10), SPACE),
-        "search_second_moment": cm.search_evidence(r2, 0, None, SPACE),
+        "search": _common.search_evidence(r1, 1, pinned_first_moment_ratio(10), SPACE),
+        "search_second_moment": _common.search_evidence(r2, 0, None, SPACE),
         "pinned_first_moment_ratio_exact": pinned_first_moment_ratio(10),
         "first_moment_sup_on_assumed_class": "exactly 1 (zero gradients, fixed-norm noise, B' = D_beta = 1, "
         "2 rho alpha sigma~ = L: L~ = 5L, L(w) = 4L); 0.99313 is the Gaussian family's value",
@@ -184,9 +184,9 @@ def check(ctx: Context) -> ClaimResult:
         lo, mid, hi = ratio_ci(p, moment, N, FINAL_MC_SEED)
         kw = {"p": p, "moment": moment, "samples": N, "seed": FINAL_MC_SEED}
         inst = {"moment": moment, "decoded": SPACE.instance_dict(p)}
-        rows.append(cm.mc_row(lo, mid, hi, inst, Replay(f"{__name__}:ratio_low", kw)))
+        rows.append(_common.mc_row(lo, mid, hi, inst, Replay(f"{__name__}:ratio_low", kw)))
     ev["closest"] = "each moment's worst searched instance (evidence.monte_carlo: moment 1 then moment 2)"
-    r = cm.mc_decide(
+    r = _common.mc_decide(
         ctx,
         STATEMENT,
         rows,
@@ -194,4 +194,4 @@ def check(ctx: Context) -> ClaimResult:
         failure_examples=r1.failure_examples + r2.failure_examples,
         evidence=ev,
     )
-    return cm.note_unmeasured_power(r, ["the second moment's search (no derived extremal)"])
+    return _common.note_unmeasured_power(r, ["the second moment's search (no derived extremal)"])

@@ -7,7 +7,7 @@ estimators in (10), (11); it is easy to show that this bias should be bounded by
 **Standing assumptions.**  Solutions satisfying (13), ||phi~_{i,nu}(theta) - phi*_{i,nu}(theta)|| <= delta, for each
 of the solves; (9) well-defined for nu in V_0 (Section 3; here ``|nu| < mu/L1``, Section 4.1), lam >= 2 Lhat1.
 
-**The class searched** (issue 13): :class:`bmaml_theory.search.LogisticSpace`: M in [1, 8] tasks, n in [2, 10],
+**The class searched**: :class:`bmaml_theory.search.LogisticSpace`: M in [1, 8] tasks, n in [2, 10],
 1-4 training and test points per task, indefinite Q_i, theta, lam in 2 Lhat1 [1, 10], and the extras: nu (a fraction
 0.9 ``exp(-|z|)`` of min(mu/L1, 1e3)), delta (10^(-4 + 2 tanh z), in (1e-6, 1e-2)) and the two errors of (13), any points
 of the delta-ball (e_k = delta v_k / max(1, ||v_k||)), added to the exact Newton solutions of the estimator's two
@@ -22,7 +22,7 @@ separately for (10) (:func:`ratio_forward`) and (11) (:func:`ratio_symmetric`) b
 evaluations per search, jobs = 1), with the derivation's extremal instance (e_nu = -e_0 = delta u; ratio exactly 1
 for (10), 1/2 for (11), whose worst case is lam delta / nu) as a pinned start.  ``evidence.search.<estimator>``
 gives the worst ratio from the random starts alone
-(``unpinned_worst``) beside the pinned one, the extremal value and ``power`` = unpinned / extremal (issue 13's target
+(``unpinned_worst``) beside the pinned one, the extremal value and ``power`` = unpinned / extremal (the target
 0.9, reported as ``power_met``; as for every search of the package it does not change the verdict, which the pinned
 start and the derivation carry).  The statement holds iff the ratio never exceeds 1.
 

@@ -1,7 +1,7 @@
 r"""Shared settings of the Section 4 claims: the adversarial search over logistic families, the exact forward bias,
 the convergence runs.
 
-**The search (issue 13).**  The upper-bound claims of Section 4.2 and Assumption 3's remark (``prop2``,
+**The search.**  The upper-bound claims of Section 4.2 and Assumption 3's remark (``prop2``,
 ``prop2-explicit``, ``cor1``, ``cor1-explicit``, ``assumption3-uniqueness``) search
 :class:`bmaml_theory.search.LogisticSpace` (M in [1, 8] tasks, n in [2, 10], 1..4 training and test points per
 task, indefinite Q, theta, lam in :math:`2\hat L_1[1,10]`, the claim's extras) by CMA-ES from random starts
@@ -43,29 +43,23 @@ def sig(v: float) -> float:
     return 1.0 / (1.0 + math.exp(-float(np.clip(v, -50.0, 50.0))))
 
 
-# --- the search over logistic families of every size (issue 13) ------------------------------------------------------
-# Sizes fixed from the time budget (issue 13: the five claims <= 45 single-core seconds by default, <= 11 quick; one
-# evaluation of a forward-bias ratio costs ~5-7 ms of CPU, CMA-ES's own work included), never from an outcome:
-# about 1000 random-start evaluations per claim and search: prop2's search serves prop2 and prop2-explicit, so it
-# gets 2 x 1000 (``shared=2``); the corrected bounds' searches, cor1-explicit's, cor1's and assumption3's 1000 each
-# (~7000 Newton-based evaluations, ~35 s); quick runs 200 each (two independent restarts).
+# --- the search over logistic families of every size -----------------------------------------------------------------
+# Sizes fixed from the time budget (the five claims <= 45 single-core seconds by default, <= 11 quick; one evaluation
+# of a forward-bias ratio costs ~5-7 ms of CPU, CMA-ES's own work included), never from an outcome: about 1000
+# random-start evaluations per claim and search: prop2's search serves prop2 and prop2-explicit, so it gets 2 x 1000
+# (``shared=2``); the corrected bounds' searches, cor1-explicit's, cor1's and assumption3's 1000 each (~7000
+# Newton-based evaluations, ~35 s); quick runs 200 each (two independent restarts).
 # Default schedule: 8 random starts, successive halving with 3 rungs and eta 4 (each rung keeps the best quarter and
 # gives it 4 x the evaluations: the best start ends with ~2/3 of the budget).  The pinned extremal start runs as its
 # own search with PIN_BUDGET evaluations: it starts at the derivation's extremum and only needs to keep it, and the
-# random starts' budget does not pay for it.
-# How the schedule was chosen (issue 13's "improve the search", on seeds 100-105, never on the reported seeds 0-2):
-# first 4 starts, 2 rungs (prop2's unpinned worst 0.64-0.92 of 4 on seeds 0-2 at 1000 evaluations, below the target:
-# short first rungs let larger structures that plateau lower win the selection); 8 starts over 3 rungs at 2000
-# evaluations reached 3.90-3.92 of 4 on each of seeds 100-104.
+# random starts' budget does not pay for it.  How the schedule and SIGMA0 were chosen (on seeds 100-105, never on the
+# reported seeds): docs/methods.md, "The adversarial search's settings".
 SEARCH = {
     "default": {"starts": 8, "budget": 1000, "rungs": 3, "eta": 4},
     "quick": {"starts": 2, "budget": 200, "rungs": 1, "eta": 4},
 }
 PIN_BUDGET = {"default": 60, "quick": 30}
-# CMA-ES's initial step and the random starts' scale: z ~ N(0, 0.5^2 I).  Chosen on seeds 100-105 as above: from 1.5
-# (the engine's default) single runs on the smallest structure stall in the basin lam/mu ~ 1 about half the time
-# (Q's positive part setting Lhat1); from 0.5 the logistic terms start unsaturated and 6 of 6 runs of 1000
-# evaluations reach >= 3.85 of prop2's sup 4.
+# CMA-ES's initial step and the random starts' scale: z ~ N(0, 0.5^2 I) (docs/methods.md).
 SIGMA0 = 0.5
 CORRECTED_SEED_OFFSET = 1000  # a corrected bound's search: the main plan reseeded by this (seed + 1000, pins + 1001)
 

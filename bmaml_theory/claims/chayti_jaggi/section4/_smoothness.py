@@ -1,6 +1,6 @@
 r"""Shared helpers of Section 4's smoothness rows (``prop3``, ``cor2``, ``cor3``, ``cor3-smoothness``, ``cor3-remark``).
 
-**The searched class** (issue 13): :class:`bmaml_theory.search.LogisticSpace`, logistic task families with M tasks,
+**The searched class**: :class:`bmaml_theory.search.LogisticSpace`, logistic task families with M tasks,
 dimension n in [2, 10], 1-4 training and 1-4 test points per task, non-convex training (indefinite :math:`Q_i`),
 :math:`\lambda\in2\hat L_1[1,10]`, train != test, every coordinate in the box [-10, 10].  Proposition 3 speaks of
 each task of any family (M in [1, 8], the worst task counts); Corollaries 2-3 speak of :math:`F=\frac1M\sum_iF_i`
@@ -24,21 +24,12 @@ and :math:`\nabla F_i(\theta')=\lambda H^{-1}\nabla f_i(\phi^*_i(\theta'))` does
 :class:`~bmaml_theory.tasks.logistic.LogisticTasks` (1.3-1.8x faster than two solves; agreement to ~1e-11 relative,
 checked by the tests).
 
-**Search settings** (:data:`SEARCH`), the budget fixed from this group's time budget (50 s single-core default,
+**Search settings** (:data:`SEARCH`): the budget fixed from this group's time budget (50 s single-core default,
 12 s quick, at ~5 ms per pair evaluation) before any power was measured: each main search 1200 evaluations (quick
-300), each corrected-bound search (evidence) 250 (quick 100; 400 until the first timing); the pins get
-:data:`PIN_BUDGET` of them, the random starts the rest.  The search itself was then improved for every claim and seed alike (issue 13's target: unpinned
-worst >= 0.9 x extremal), on seeds 0-2 (unpinned worst over the extremal; docs/errata.md, Issue 13 section):
-
-* ``prop3``, 8 starts, 3 rungs, 1200 evaluations without pins: ``sigma0`` 1.5 (adversary's default) 0.78/0.58/0.70,
-  3.0 0.22/0.21/0.26, 0.7 0.98/0.98/0.97 (held-out seeds 3-5: 0.90/0.82/0.94).
-* ``cor2`` at M >= 2 with ``sigma0`` 0.7: plain encoding 0.75/0.45/0.57; :class:`TiedLogisticSpace` 0.35/0.67/0.87;
-  tied with 2 rungs 0.35/0.78/0.86, 4 starts and 2 rungs 0.74/0.65/0.87, popsize 6 0.26/0.70/0.34, 2 or 3 long runs
-  (1 rung) 0.71/0.67 and 0.58/0.65 (seeds 0-1); tied, 4 starts, 2 rungs, ``sigma0`` 0.4: 0.90/0.95/0.91.
-* The last setting kept for all five claims (``prop3`` 0.990/0.906/0.998, ``cor3-smoothness`` 0.896/0.909/0.946 before
-  the pins got their own budget; unchanged after).  ``search.maximize`` gives each pin a random run's share of every rung (38% of
-  the budget at 4 starts and 2 rungs); here the pins run separately with :data:`PIN_BUDGET` evaluations and the two
-  results are merged (:func:`~bmaml_theory.search.merge_searches`), so the random starts keep 1140 of the 1200.
+300; the pair searches over :data:`SPACE_MEAN` 2400), each corrected-bound search (evidence) 250 (quick 100); the
+pins get :data:`PIN_BUDGET` of them as their own search, the random starts the rest (4 starts, 2 rungs,
+``sigma0`` 0.4 for all five claims).  How these were chosen, with the search power each alternative reached on seeds
+0-5: docs/methods.md, "The adversarial search's settings".
 
 Steps of 1.5 in a box of half-width 10 overshoot the thin ridge where the extremal alignment lives (the test point
 along the training Hessian's most negative direction, at :math:`\lambda=2\hat L_1`, tiny training points so that
@@ -82,14 +73,7 @@ PIN_DIRECTION = (1.0, 0.0)  # theta' - theta along e1, where grad^2 F_i = 4 L1 a
 PIN_D = -3.0  # d = 10^(-4 + 5 sig(-3)) = 1.73e-4: the local smoothness, to 1e-4 relative
 CORRECTED_SEED_OFFSET = 1  # a corrected bound's search: the main plan reseeded by this (independent draws)
 
-# corrected_budget was 400 until the five claims measured 54 CPU s (> the 50 s budget) on the 2-core machine at load
-# 5-7; the corrected-bound searches are evidence only, so they were cut first (power of the main searches untouched)
-# budget_pair_mean: cor2 and cor3-smoothness search pairs over the tied M >= 2 encoding (SPACE_MEAN), the hardest
-# search of the section.  At 1200 their unpinned worst was 0.904 / 0.896 of the extremal 16 on seed 0 (0.854 for
-# cor3-smoothness on held-out seed 5), at or below issue 13's 0.9 target, so the lead doubled their budget (the
-# same change for both rows and every seed; no other setting touched), then measured seeds 0-5 once: cor2
-# 0.963 / 0.989 / 0.980 / 0.977 / 0.966 / 0.946, cor3-smoothness 0.938 / 0.914 / 0.993 / 0.981 / 0.937 / 0.936.
-# Their verdicts (violated, carried by the pinned extremal) do not depend on it; the run time is +~20 CPU s.
+# Search sizes (module docstring; how they were chosen: docs/methods.md).
 SEARCH = {
     "default": {"starts": 4, "budget": 1200, "budget_pair_mean": 2400, "corrected_budget": 250},
     "quick": {"starts": 2, "budget": 300, "budget_pair_mean": 300, "corrected_budget": 100},

@@ -54,7 +54,7 @@ from bmaml_theory import outer, search, theory
 from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.chayti_jaggi.section4 import _algorithms as al
+from bmaml_theory.claims.chayti_jaggi.section4 import _algorithms
 from bmaml_theory.studies import algorithms
 from bmaml_theory.tasks.logistic import LogisticTasks
 
@@ -77,8 +77,8 @@ STATEMENT = Statement(
     "calL1); dimensionless (<= 1: NormalizedGD's leading term is the smaller); a sanity check: <= 1 by algebra when "
     "calL0 > 0 and G calL1 >= 0",
     threshold=Threshold(1.0, "<="),
-    tolerance=Tolerance(al.EXACT_TOL, al.EXACT_TOL_REASON),
-    group=al.GROUP,
+    tolerance=Tolerance(_algorithms.EXACT_TOL, _algorithms.EXACT_TOL_REASON),
+    group=_algorithms.GROUP,
 )
 
 SPACE = search.LogisticSpace(extras={"eps": 1})
@@ -112,7 +112,7 @@ def instance(p) -> tuple[LogisticTasks, np.ndarray, float] | None:
     """(tasks with r = 0, theta0, eps) encoded by p; None outside the measurable class."""
     try:
         inst = SPACE.decode(p)
-        t = al.bounded_below(inst.tasks)
+        t = _algorithms.bounded_below(inst.tasks)
     except ValueError:
         return None
     g0 = float(np.linalg.norm(t.meta_gradient(inst.theta)))
@@ -203,12 +203,12 @@ def steps(p, method: str, constants: str) -> dict:
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """CMA-ES for the largest T1/T2 over the class; the growth family and runs on the worst instance as evidence."""
-    sizes = al.search_sizes(ctx, SEARCH, SEARCH_QUICK)
-    lead = runners.run_search(ctx, leading_ratio, SPACE, al.plan(ctx, sizes, [pin()], seed_offset=2))
-    ms = al.search_measurement(lead, leading_ratio, SPACE, lambda p: bounds(*instance(p)[0::2]))
-    res = runners.run_search(ctx, ratio, SPACE, al.plan(ctx, sizes, [pin()]))
+    sizes = _algorithms.search_sizes(ctx, SEARCH, SEARCH_QUICK)
+    lead = runners.run_search(ctx, leading_ratio, SPACE, _algorithms.plan(ctx, sizes, [pin()], seed_offset=2))
+    ms = _algorithms.search_measurement(lead, leading_ratio, SPACE, lambda p: bounds(*instance(p)[0::2]))
+    res = runners.run_search(ctx, ratio, SPACE, _algorithms.plan(ctx, sizes, [pin()]))
     family = [{"scale": s, "ratio": ratio_scaled(s)} for s in SCALE_FAMILY]
-    corrected = runners.run_search(ctx, ratio_corrected, SPACE, al.plan(ctx, sizes, [pin()], seed_offset=1))
+    corrected = runners.run_search(ctx, ratio_corrected, SPACE, _algorithms.plan(ctx, sizes, [pin()], seed_offset=1))
     runs = {}
     if res.worst_encoding is not None and not ctx.quick:
         for m in ("NormalizedGD", "GD"):
@@ -220,12 +220,14 @@ def check(ctx: Context) -> ClaimResult:
         failures=lead.failures,
         failure_examples=lead.failure_examples,
         evidence={
-            "search": al.search_evidence(lead, sizes, "LogisticSpace with r = 0: lim_{eps -> 0} T1/T2"),
+            "search": _algorithms.search_evidence(lead, sizes, "LogisticSpace with r = 0: lim_{eps -> 0} T1/T2"),
             "symbolic": symbolic_comparison(),
             "pointwise": {
                 "reading": "T1/T2 at a fixed eps in (0, ||grad F(theta0)||): not the comparison the sentence makes "
                 "(evidence only); above 1 iff eps > eps* = sqrt(G calL0/calL1)",
-                "search": al.search_evidence(res, sizes, "LogisticSpace with r = 0 and eps in (0, ||grad F(theta0)||)"),
+                "search": _algorithms.search_evidence(
+                    res, sizes, "LogisticSpace with r = 0 and eps in (0, ||grad F(theta0)||)"
+                ),
                 "worst_ratio": res.worst,
                 "worst_instance": bounds(*instance(res.worst_encoding)[0::2])
                 if res.worst_encoding is not None
