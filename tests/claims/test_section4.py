@@ -313,7 +313,7 @@ def test_claims_that_used_to_crash_now_report_a_rerunnable_counterexample(monkey
     assert Replay(ce["replay"]["target"], ce["replay"]["kwargs"]).run() == pytest.approx(ce["value"], rel=1e-12)
 
 
-def test_space_search_can_fail_and_its_counterexample_reruns():
+def test_section_plan_search_can_fail_and_its_counterexample_reruns():
     """Assumption 3's logistic ratio (sup 1) against a bound too small by 2, through the LogisticSpace search
     helpers: violated, and the counterexample's replay gives the same number."""
     st = dataclasses.replace(assumption3_uniqueness.STATEMENT, id="a3-wrong", threshold=Threshold(0.5, "<="))
