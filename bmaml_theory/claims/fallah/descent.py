@@ -80,11 +80,8 @@ def ratio(p) -> float | None:
 
 def pin(n: int = 2) -> np.ndarray:
     """The derivation's extremal instance: one task, A = -I (L = 1), b = 0, c = 0, alpha L = sig(10), w = e1, u = w + 0.1 e1."""
-    U = np.zeros((n, n))
-    U[np.diag_indices(n)] = -1.0
     e1 = np.eye(n)[0]
-    z = np.concatenate([U[np.triu_indices(n)], np.zeros(n), [0.0], [0.0, 0.0], e1, [10.0], e1, [0.0]])
-    return np.concatenate([[1, n, 1, 1], z])
+    return SPACE.encode(np.diag(np.full(n, -1.0)), np.zeros((1, n)), e1, z_alpha=10.0, extra={"u": e1, "d": 0.0})
 
 
 @claim(STATEMENT)

@@ -158,14 +158,15 @@ def pin_bias() -> np.ndarray:
     alpha = 1.0  # sig(0) / L
     sg = BIAS_S * math.sqrt(2) / alpha
     b = -BIAS_A / alpha
-    z = np.concatenate([[-0.5, 0.0, -0.5], [b, b], [0.0], [1.0, sg], np.zeros(2), [0.0], [0.0], [0.0]])
-    return np.concatenate([[1, 2, 1, 1], z])
+    return SPACE_BIAS.encode(
+        np.diag([-0.5, -0.5]), [[b, b]], np.zeros(2), c=1.0, sg=sg, extra={"task": 0.0, "Din": 0.0}
+    )
 
 
 def pin_second() -> np.ndarray:
     """One task, n = 2, A = I (L = 1), b = 0, c = 0, w = 0, sg = 1, alpha = sig(0) = 1/2, D_in = D_o = 1: ratio 1."""
-    z = np.concatenate([[1.0, 0.0, 1.0], np.zeros(2), [0.0], [0.0, 1.0], np.zeros(2), [0.0], [0.0, 0.0, 0.0]])
-    return np.concatenate([[1, 2, 1, 1], z])
+    extra = {name: 0.0 for name in SPACE_SECOND.extras}
+    return SPACE_SECOND.encode(np.eye(2), np.zeros((1, 2)), np.zeros(2), sg=1.0, extra=extra)
 
 
 def _mc_check_bias(p, N: int) -> dict:

@@ -141,10 +141,16 @@ def ratio_nonlinear(p) -> float | None:
 def pin() -> np.ndarray:
     """One task, n = 2, A = diag(10, 0) x 10^(-4 sig(10)) (L ~ 1e-3, the box's corner), b = 0, S = e1 e1^T, sg = 0,
     sH = 10, w = e1, alpha L = sig(10), D = 1 (module docstring)."""
-    z = np.concatenate(
-        [[10.0, 0.0, 0.0], [0.0, 0.0], [0.0], [1.0, 0.0], [0.0, 0.0, 10.0], [10.0], [1.0, 0.0], [10.0], [-10.0]]
+    return SPACE.encode(
+        np.diag([10.0, 0.0]),
+        np.zeros((1, 2)),
+        np.array([1.0, 0.0]),
+        V=[[1.0, 0.0]],
+        sH=10.0,
+        z_scale=10.0,
+        z_alpha=10.0,
+        extra={"D": -10.0},
     )
-    return np.concatenate([[1, 2, 1, 1], z])
 
 
 def pinned_ratio() -> float:

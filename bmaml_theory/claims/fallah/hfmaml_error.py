@@ -103,8 +103,9 @@ T_STAR = 1.6061153221214775  # the maximiser of family_sup (recomputed in the te
 def pin() -> np.ndarray:
     """One task, n = 2, A = 0, b = 0, c = 1, w = 0, v = (T_STAR, 0), delta = 1 (sig(+inf) clipped: z = 10 gives
     delta = 10^(-3 sig(-10)) ~ 0.9999), so t = delta v_1 ~ T_STAR."""
-    z = np.concatenate([np.zeros(3), np.zeros(2), [0.0], [1.0, 0.0], np.zeros(2), [0.0], [0.0], [T_STAR, 0.0], [10.0]])
-    return np.concatenate([[1, 2, 1, 1], z])
+    return SPACE.encode(
+        np.zeros((2, 2)), np.zeros((1, 2)), np.zeros(2), c=1.0, extra={"task": 0.0, "v": [T_STAR, 0.0], "delta": 10.0}
+    )
 
 
 @claim(STATEMENT)

@@ -88,11 +88,8 @@ def ratio(p) -> float | None:
 def pin(n: int = 2) -> np.ndarray:
     """The derivation's extremal instance: one task, A = -I (L = 1), b = 0, c = 0, alpha L = sig(10), w = e1,
     u = w + 0.1 e1: ratio (1 + sig(10))^2 / 4."""
-    U = np.zeros((n, n))
-    U[np.diag_indices(n)] = -1.0
     e1 = np.eye(n)[0]
-    z = np.concatenate([U[np.triu_indices(n)], np.zeros(n), [0.0], [0.0, 0.0], e1, [10.0], e1, [0.0]])
-    return np.concatenate([[1, n, 1, 1], z])
+    return SPACE.encode(np.diag(np.full(n, -1.0)), np.zeros((1, n)), e1, z_alpha=10.0, extra={"u": e1, "d": 0.0})
 
 
 PIN_RATIO = (1 + 1 / (1 + math.exp(-10))) ** 2 / 4  # the derivation's value at pin()
