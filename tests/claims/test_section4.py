@@ -247,7 +247,7 @@ def test_big_o_above_the_constant_without_growth_is_inconclusive():
     st = dataclasses.replace(prop2.STATEMENT, id="prop2-wrong", threshold=Threshold(2.0, "<="))
     ctx = Context(quick=True)
     res = prop2_explicit.search_result(ctx)
-    r = runners.big_o(ctx, st, _common.space_measurement(prop2_explicit.SPACE, res, prop2_explicit.ratio))
+    r = runners.big_o(ctx, st, runners.search_measurement(prop2_explicit.SPACE, res, prop2_explicit.ratio))
     assert r.status == "inconclusive" and r.counterexample is None
 
 
@@ -320,7 +320,7 @@ def test_section_plan_search_can_fail_and_its_counterexample_reruns():
     ctx = Context(quick=True)
     sp = assumption3_uniqueness.SPACE
     res = runners.run_search(ctx, assumption3_uniqueness.logistic_ratio, sp, _common.plan(ctx, []))
-    r = runners.decide(ctx, st, _common.space_measurement(sp, res, assumption3_uniqueness.logistic_ratio))
+    r = runners.decide(ctx, st, runners.search_measurement(sp, res, assumption3_uniqueness.logistic_ratio))
     assert r.status == "violated"
     ce = r.counterexample
     assert Replay(ce["replay"]["target"], ce["replay"]["kwargs"]).run() == pytest.approx(ce["value"], rel=1e-12)

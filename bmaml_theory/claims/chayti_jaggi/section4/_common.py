@@ -128,13 +128,6 @@ def space_evidence(
     return ev
 
 
-def space_measurement(
-    sp: search.LogisticSpace, res: search.SearchResult, ratio: Callable, describe: Callable | None = None
-) -> list[Measurement]:
-    """The search's worst as a :class:`Measurement` replaying ``ratio(p=encoding)`` (empty if nothing was valid)."""
-    return runners.search_measurement(sp, res, ratio, describe)
-
-
 def corrected_space_evidence(
     ctx: Context,
     ratio: Callable,

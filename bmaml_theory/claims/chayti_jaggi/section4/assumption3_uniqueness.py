@@ -156,7 +156,7 @@ def check(ctx: Context) -> ClaimResult:
         ms.append(Measurement(interval_ratio(**kw), kw, Replay(f"{__name__}:interval_ratio", kw)))
     per_family = [{**m.instance, "ratio": m.value} for m in ms]
     res = runners.run_search(ctx, logistic_ratio, SPACE, _common.plan(ctx, [extremal_encoding()]))
-    ms += _common.space_measurement(SPACE, res, logistic_ratio, describe)
+    ms += runners.search_measurement(SPACE, res, logistic_ratio, describe)
     return runners.decide(
         ctx,
         STATEMENT,

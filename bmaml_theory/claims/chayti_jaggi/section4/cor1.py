@@ -103,7 +103,7 @@ def check(ctx: Context) -> ClaimResult:
     return runners.big_o(
         ctx,
         STATEMENT,
-        _common.space_measurement(SPACE, res, ratio),
+        runners.search_measurement(SPACE, res, ratio),
         growth=growth,
         growth_parameter="lam/(2 Lhat1)",
         failures=res.failures,

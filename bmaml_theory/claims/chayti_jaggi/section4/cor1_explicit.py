@@ -166,7 +166,7 @@ def check(ctx: Context) -> ClaimResult:
     return runners.decide(
         ctx,
         STATEMENT,
-        _common.space_measurement(SPACE, res, ratio, describe),
+        runners.search_measurement(SPACE, res, ratio, describe),
         failures=res.failures,
         failure_examples=res.failure_examples,
         evidence={
