@@ -245,3 +245,20 @@ def test_adversarial_runner_fails_closed():
         runners.adversarial_upper_bound(
             CTX, _st(), ratio=lambda p: 0.0, space=t._space(), plan=SearchPlan(starts=1, budget=10, seed=0)
         )
+
+
+def test_run_search_is_shared_by_content_never_by_name():
+    """Two claims asking for the same search (ratio, space, plan) get one run; a different seed or ratio never reads
+    another search's result (the cache is keyed by the search itself, so no claim depends on another's key)."""
+    import canfail_targets as t
+
+    ctx = Context(quick=True)
+    sp = t._space()
+    plan = SearchPlan(starts=2, budget=40, seed=1, rungs=1)
+    a = runners.run_search(ctx, t.space_ratio_right, sp, plan)
+    assert runners.run_search(ctx, t.space_ratio_right, sp, SearchPlan(starts=2, budget=40, seed=1, rungs=1)) is a
+    b = runners.run_search(ctx, t.space_ratio_right, sp, plan.reseeded(1))
+    assert b is not a and b.runs[0].start.tolist() != a.runs[0].start.tolist()
+    assert runners.run_search(ctx, t.space_ratio_wrong, sp, plan) is not a
+    with pytest.raises(TypeError, match="SearchPlan"):
+        runners.run_search(ctx, t.space_ratio_right, sp, {"starts": 2})
