@@ -11,6 +11,7 @@ from bmaml_theory.search.spaces import (
     StochasticSpace,
     Structure,
     TiedLogisticSpace,
+    sig,
     zeta_bound,
     zeta_lower,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "maximize",
     "merge_searches",
     "run",
+    "sig",
     "zeta_bound",
     "zeta_lower",
 ]

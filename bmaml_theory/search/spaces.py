@@ -49,6 +49,7 @@ __all__ = [
     "StochasticSpace",
     "Structure",
     "TiedLogisticSpace",
+    "sig",
     "zeta_bound",
     "zeta_lower",
 ]
@@ -205,8 +206,22 @@ def _random_encoding(space: Any, rng: np.random.Generator, s: Structure | None, 
     return np.concatenate([np.asarray(s, dtype=np.float64), scale * rng.standard_normal(space.dim(s))])
 
 
-def _sig(v: float) -> float:
-    return 1.0 / (1.0 + math.exp(-float(np.clip(v, -50, 50))))
+class _Cursor:
+    """Reads an encoding's tail z front to back: ``take(count)`` is the next ``count`` entries (a view)."""
+
+    def __init__(self, z: np.ndarray) -> None:
+        self.z, self.k = z, 0
+
+    def take(self, count: int) -> np.ndarray:
+        out = self.z[self.k : self.k + count]
+        self.k += count
+        return out
+
+
+def sig(v: float) -> float:
+    r"""The logistic function :math:`1/(1+e^{-v})`, overflow-free (v clipped to [-50, 50]): how the spaces and the
+    claims map an unconstrained search coordinate into (0, 1)."""
+    return 1.0 / (1.0 + math.exp(-float(np.clip(v, -50.0, 50.0))))
 
 
 # ---------------------------------------------------------------------------------------------- the spaces
@@ -312,14 +327,7 @@ class LogisticSpace:
         """
         s = self.structure_of(p)
         z = np.clip(np.asarray(p, dtype=np.float64)[HEADER:], -self.box, self.box)
-        k = 0
-
-        def take(count: int) -> np.ndarray:
-            nonlocal k
-            out = z[k : k + count]
-            k += count
-            return out
-
+        take = _Cursor(z).take
         M, n, mh, m = s
         iu = np.triu_indices(n)
         Zh = np.empty((M, mh, n))
@@ -595,14 +603,7 @@ class StochasticSpace:
         """The instance encoded by p (module docstring).  A degenerate instance (L = 0) raises ValueError."""
         s = self.structure_of(p)
         z = np.clip(np.asarray(p, dtype=np.float64)[HEADER:], -self.box, self.box)
-        k = 0
-
-        def take(count: int) -> np.ndarray:
-            nonlocal k
-            out = z[k : k + count]
-            k += count
-            return out
-
+        take = _Cursor(z).take
         M, n = s.M, s.n
         iu = np.triu_indices(n)
 
@@ -625,7 +626,7 @@ class StochasticSpace:
         sg = abs(float(take(1)[0]))
         sH = abs(float(take(1)[0])) if self.hessian_noise else 0.0
         if self.scale_decades > 0:
-            A = A * 10 ** (-self.scale_decades * _sig(float(take(1)[0])))
+            A = A * 10 ** (-self.scale_decades * sig(float(take(1)[0])))
         S = None
         if self.hessian_noise:
             S = np.zeros((M, n, n))
@@ -640,7 +641,7 @@ class StochasticSpace:
         L = t.constants().L
         if not L > 0:
             raise ValueError("degenerate instance: L = 0 (every task is linear); alpha = alpha_max/L is undefined.")
-        return StochasticInstance(t, w, self.alpha_max * _sig(za) / L, extra, s)
+        return StochasticInstance(t, w, self.alpha_max * sig(za) / L, extra, s)
 
     def encode(
         self,

@@ -38,11 +38,6 @@ BOUND_TOL_REASON = (
 EPS = float(np.finfo(np.float64).eps)
 
 
-def sig(v: float) -> float:
-    """The logistic function, overflow-free (maps an unconstrained search variable into (0, 1))."""
-    return 1.0 / (1.0 + math.exp(-float(np.clip(v, -50.0, 50.0))))
-
-
 # --- the search over logistic families of every size -----------------------------------------------------------------
 # Sizes fixed from the time budget (the five claims <= 45 single-core seconds by default, <= 11 quick; one evaluation
 # of a forward-bias ratio costs ~5-7 ms of CPU, CMA-ES's own work included), never from an outcome: about 1000

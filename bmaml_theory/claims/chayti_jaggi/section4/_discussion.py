@@ -30,13 +30,12 @@ set, non-convex training, :math:`\lambda\in[2,20]\hat L_1`), with extras: :math:
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from bmaml_theory.claims._core import Context
-from bmaml_theory.search import LogisticSpace, SearchPlan, SearchResult
+from bmaml_theory.search import LogisticSpace, SearchPlan, SearchResult, sig
 
 EPS = float(np.finfo(np.float64).eps)
 # An upper bound holds when the worst ratio is <= 1 + BOUND_TOL: Newton solves (9) to machine precision and eq. (7)
@@ -67,11 +66,6 @@ PIN_DATA = {
     "r": [[0.0, 0.0]],
     "theta": [0.0, 0.0],
 }
-
-
-def sig(v: float) -> float:
-    """The logistic function, overflow-free."""
-    return 1.0 / (1.0 + math.exp(-float(np.clip(v, -50.0, 50.0))))
 
 
 def delta_of(z: Any) -> float:

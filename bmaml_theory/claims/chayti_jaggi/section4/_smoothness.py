@@ -38,7 +38,6 @@ along the training Hessian's most negative direction, at :math:`\lambda=2\hat L_
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -47,7 +46,7 @@ import numpy as np
 from bmaml_theory import search, theory
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Statement
-from bmaml_theory.search import Instance, LogisticSpace, SearchPlan, SearchSpace, TiedLogisticSpace
+from bmaml_theory.search import Instance, LogisticSpace, SearchPlan, SearchSpace, TiedLogisticSpace, sig
 from bmaml_theory.tasks.logistic import LogisticTasks
 
 EPS = float(np.finfo(np.float64).eps)
@@ -83,11 +82,6 @@ RUNGS = 2  # successive halving: 4 starts for b0 evaluations, the best one for 4
 # evaluations per pinned start: the pin is evaluated and polished (a few CMA-ES generations), never given the search's
 # budget (search.maximize would give it a random run's share in every rung: 38% of the budget at 4 starts, 2 rungs)
 PIN_BUDGET = {"default": 60, "quick": 30}
-
-
-def sig(v: float) -> float:
-    """The logistic function, overflow-free (maps the distance variable into (0, 1))."""
-    return 1.0 / (1.0 + math.exp(-float(np.clip(v, -50.0, 50.0))))
 
 
 def extremal_encoding(

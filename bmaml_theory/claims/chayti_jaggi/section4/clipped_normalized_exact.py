@@ -39,8 +39,6 @@ either side of the descent step).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from bmaml_theory import search, theory
@@ -48,6 +46,7 @@ from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _algorithms
+from bmaml_theory.search import sig
 from bmaml_theory.studies import algorithms
 
 STATEMENT = Statement(
@@ -80,11 +79,6 @@ SEARCH_QUICK = {"starts": 0, "popsize": 4, "budget": 1}
 # The pinned instance: the convergence instance of E8 (studies.convergence, convex training, test set {(x,+1),
 # (x,-1)}, x = (1, 0)) at theta0 = (3, 1); c = ||grad F(theta0)|| sig(-2); eta = 2/calL (z_eta = 0).
 PIN_EXTRA = {"c": [-2.0], "eta": [0.0]}
-
-
-def sig(v: float) -> float:
-    """The logistic function, overflow-free."""
-    return 1.0 / (1.0 + math.exp(-float(np.clip(v, -50.0, 50.0))))
 
 
 def pin() -> np.ndarray:

@@ -34,6 +34,7 @@ from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _common
+from bmaml_theory.search import sig
 from bmaml_theory.tasks.logistic import LogisticTasks
 
 STATEMENT = Statement(
@@ -77,7 +78,7 @@ def extremal_encoding() -> np.ndarray:
 def delta_of(p) -> float:
     """The training precision delta encoded by the extra ``delta`` (the last entry of ``p``)."""
     z = float(np.clip(np.asarray(p, dtype=np.float64)[-1], -SPACE.box, SPACE.box))
-    return 10 ** (DELTA_LOG10_MAX - DELTA_DECADES * _common.sig(z))
+    return 10 ** (DELTA_LOG10_MAX - DELTA_DECADES * sig(z))
 
 
 def decoded(p, lam_mult: float | None = None) -> tuple[LogisticTasks, np.ndarray] | None:

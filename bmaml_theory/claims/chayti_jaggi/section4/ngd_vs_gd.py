@@ -55,6 +55,7 @@ from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _algorithms
+from bmaml_theory.search import sig
 from bmaml_theory.studies import algorithms
 from bmaml_theory.tasks.logistic import LogisticTasks
 
@@ -94,11 +95,6 @@ PIN_THETA = [-10.0, 0.0]
 PIN_EPS = 3.0
 SCALE_FAMILY = (1.0, 0.3, 0.1, 0.03)  # the test point scaled by these: T1/T2 grows like 1/||x|| (evidence)
 RUN_CAP = 400  # outer steps of the evidence runs
-
-
-def sig(v: float) -> float:
-    """The logistic function, overflow-free."""
-    return 1.0 / (1.0 + math.exp(-float(np.clip(v, -50.0, 50.0))))
 
 
 def pin(x: float = PIN_X) -> np.ndarray:

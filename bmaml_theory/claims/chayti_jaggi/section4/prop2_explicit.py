@@ -33,6 +33,7 @@ from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
 from bmaml_theory.claims.chayti_jaggi.section4 import _common
+from bmaml_theory.search import sig
 from bmaml_theory.studies import extremal
 from bmaml_theory.tasks.logistic import LogisticTasks
 
@@ -68,7 +69,7 @@ SHARED = 2  # the search of ratio serves prop2 and prop2-explicit: twice one cla
 
 def nu_of(c, z: float) -> float:
     """nu = 0.999 (mu/L1) 10^(-3 sig(z)) inside V0 for the constants ``c``."""
-    return NU_EDGE * c.mu / c.L1 * 10 ** (-NU_DECADES * _common.sig(z))
+    return NU_EDGE * c.mu / c.L1 * 10 ** (-NU_DECADES * sig(z))
 
 
 def extremal_encoding() -> np.ndarray:
