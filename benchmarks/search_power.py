@@ -1,7 +1,7 @@
-r"""Search power of :func:`bmaml_theory.adversary.maximize` from random starts alone (no pins).
+r"""Search power of :func:`bmaml_theory.search.maximize` from random starts alone (no pins).
 
 Maximises the STATED-constant ratios of Chayti & Jaggi's Proposition 2 and Proposition 3 over
-:class:`bmaml_theory.adversary.LogisticSpace` (M in [1, 8], n in [2, 10], 1-4 points per set) and compares the
+:class:`bmaml_theory.search.LogisticSpace` (M in [1, 8], n in [2, 10], 1-4 points per set) and compares the
 unpinned worst with the derivation's extremal value 4 (errata E4, E5: the factor (lam/mu)^2 <= 4 is attained in
 the limit lam -> 2 Lhat1, nu -> 0).  Target (issue 13): unpinned >= 0.9 x 4 within ~20 s per claim on 2 cores.
 
@@ -23,14 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
-from bmaml_theory import adversary, estimators, theory
+from bmaml_theory import estimators, search, theory
 from bmaml_theory.stencils import FORWARD
 
 EPS = float(np.finfo(np.float64).eps)
 EXTREMAL = 4.0  # sup of both stated ratios: (lam/mu)^2 -> 4 at lam = 2 Lhat1 (docs/errata.md, E4 and E5)
 
-PROP2_SPACE = adversary.LogisticSpace(extras={"nu": 1})
-PROP3_SPACE = adversary.LogisticSpace(extras={"u": "n", "dist": 1})
+PROP2_SPACE = search.LogisticSpace(extras={"nu": 1})
+PROP3_SPACE = search.LogisticSpace(extras={"u": "n", "dist": 1})
 
 
 def _sig(v: float) -> float:
@@ -109,7 +109,7 @@ def run(
     b0 = budget // sum(alive[r] * eta**r for r in range(rungs))
     critical = sum(math.ceil(alive[r] / jobs) * b0 * eta**r for r in range(rungs))  # evaluations in sequence
     t0 = time.perf_counter()
-    res = adversary.maximize(
+    res = search.maximize(
         ratio,
         space,
         starts=starts,
@@ -140,7 +140,7 @@ def run(
         "rungs run fewer, longer runs) x CPU seconds per evaluation",
         "structure_of_worst": None
         if best_run is None
-        else dict(zip(adversary.Structure._fields, map(int, best_run.start[:4]), strict=True)),
+        else dict(zip(search.Structure._fields, map(int, best_run.start[:4]), strict=True)),
         "per_start_best": [r.best for r in res.runs],
         "worst_encoding": s["unpinned_encoding"],
         "settings": {

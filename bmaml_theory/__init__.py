@@ -4,7 +4,7 @@ Chayti & Jaggi, "A New First-Order Meta-Learning Algorithm with Convergence Guar
 (arXiv 2409.03682), and the MAML convergence results of Fallah, Mokhtari & Ozdaglar it builds on.
 """
 
-from bmaml_theory import estimators, inexact, outer, rates, search, solvers, stencils, sweeps, theory
+from bmaml_theory import estimators, inexact, outer, rates, solvers, stencils, sweeps, theory
 from bmaml_theory._validation import AccuracyWarning
 from bmaml_theory.tasks import Constants, LogisticTasks, QuadraticTasks, TaskFamily
 
@@ -62,7 +62,6 @@ __all__ = [
     "inexact",
     "outer",
     "rates",
-    "search",
     "solvers",
     "stencils",
     "sweeps",

@@ -86,7 +86,7 @@ def pmap(
     plain loop.  The list is in index order whatever ran it, so ``jobs=1``, ``jobs=N`` and ``dask_address=...`` return identical results (bit for bit when ``fn`` is
     deterministic given its arguments).  ``fn`` must be picklable by cloudpickle for ``jobs > 1`` or Dask
     (module-level functions and ``functools.partial`` of them always are).  An exception raised by ``fn``
-    propagates: catch it inside ``fn`` to count failures instead (as :func:`bmaml_theory.adversary.maximize` does).
+    propagates: catch it inside ``fn`` to count failures instead (as :func:`bmaml_theory.search.maximize` does).
 
     Parameters
     ----------

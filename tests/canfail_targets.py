@@ -42,7 +42,7 @@ def exponent_of(slope: float) -> float:
 
 # --- targets over a LogisticSpace (runners.adversarial_upper_bound) ---------------------------------------------
 def _space():
-    from bmaml_theory.adversary import LogisticSpace
+    from bmaml_theory.search import LogisticSpace
 
     return LogisticSpace(M=(1, 3), n=(2, 3), mh=(1, 2), m=(1, 2))
 

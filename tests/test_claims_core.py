@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import canfail_targets  # noqa: F401  (registers the replay functions these tests name)
-import numpy as np
 import pytest
 
 from bmaml_theory.claims import (
@@ -20,6 +19,7 @@ from bmaml_theory.claims import (
     runners,
 )
 from bmaml_theory.claims._core import ClaimResult, claim
+from bmaml_theory.search import SearchPlan
 
 
 def _st(kind: str = "upper_bound", thr: Threshold | None = None, tol: float = 1e-6, **kw) -> Statement:
@@ -160,34 +160,6 @@ def test_every_slip_names_a_registered_intended_row():
             assert REGISTRY[st.intended].statement.category == "refutation", (cid, st.intended)
 
 
-def test_search_runner_can_fail_and_its_counterexample_reruns():
-    import canfail_targets as t
-
-    r = runners.search_upper_bound(CTX, _st(), ratio=t.ratio_wrong_bound, dim=3, starts=3, maxfev=200, seed=1)
-    assert r.status == "violated"
-    assert r.measured > 1.9  # sup 2, approached as |p| grows
-    assert Replay(**r.counterexample["replay"]).run() == pytest.approx(r.measured, rel=1e-12)
-    ok = runners.search_upper_bound(CTX, _st(), ratio=t.ratio_right_bound, dim=3, starts=3, maxfev=200, seed=1)
-    assert ok.status == "holds"
-    assert ok.evidence["search"]["failures"] == 0
-
-
-def test_search_runner_with_a_raising_bound_is_inconclusive():
-    import canfail_targets as t
-
-    r = runners.search_upper_bound(CTX, _st(), ratio=t.ratio_raises, dim=2, starts=2, maxfev=20, seed=0)
-    assert r.status == "inconclusive"
-    assert r.evidence["search"]["failures"] == r.evidence["search"]["evaluations"] > 0
-    r2 = runners.search_upper_bound(CTX, _st(), ratio=t.ratio_sometimes_nan, dim=2, starts=4, maxfev=50, seed=0)
-    assert r2.status == "inconclusive"
-    assert r2.evidence["search"]["failures"] > 0
-
-
-def test_search_runner_needs_a_named_ratio():
-    with pytest.raises(ValueError, match="module-level"):
-        runners.search_upper_bound(CTX, _st(), ratio=lambda p: 0.0, dim=2, starts=1, maxfev=5)
-
-
 @pytest.fixture
 def temp_claims():
     added: list[str] = []
@@ -241,31 +213,12 @@ def test_statement_validation():
         ClaimResult(_st(), "holds", float("inf"))
 
 
-def test_search_counts_failures_and_skips():
-    from bmaml_theory import search
-
-    calls = {"n": 0}
-
-    def ratio(p):
-        calls["n"] += 1
-        if p[0] > 1:
-            return None
-        if p[0] < -1:
-            raise FloatingPointError("overflow")
-        return 0.5
-
-    res = search.maximize(ratio, 2, starts=3, seed=0, maxfev=40, scale=2.0)
-    assert res.evaluations == calls["n"]
-    assert res.failures + res.skipped > 0
-    assert res.worst == 0.5 and np.isfinite(res.worst_unpinned)
-
-
 def test_adversarial_runner_can_fail_reports_power_and_reruns():
     import canfail_targets as t
 
     sp = t._space()
     r = runners.adversarial_upper_bound(
-        CTX, _st(), ratio=t.space_ratio_wrong, space=sp, starts=4, budget=400, extremal=2.0, seed=3
+        CTX, _st(), ratio=t.space_ratio_wrong, space=sp, plan=SearchPlan(starts=4, budget=400, seed=3), extremal=2.0
     )
     assert r.status == "violated"
     assert 1.9 < r.measured < 2.0  # sup 2 * 100n / (1 + 100n) <= 2 * 300 / 301 on the box [-10, 10]
@@ -273,7 +226,9 @@ def test_adversarial_runner_can_fail_reports_power_and_reruns():
     s = r.evidence["search"]
     assert s["pins"] == 0 and s["unpinned_worst"] == pytest.approx(r.measured)
     assert s["power"] == pytest.approx(r.measured / 2.0) and s["power_met"] is True
-    ok = runners.adversarial_upper_bound(CTX, _st(), ratio=t.space_ratio_right, space=sp, starts=4, budget=400, seed=3)
+    ok = runners.adversarial_upper_bound(
+        CTX, _st(), ratio=t.space_ratio_right, space=sp, plan=SearchPlan(starts=4, budget=400, seed=3)
+    )
     assert ok.status == "holds" and ok.evidence["search"]["failures"] == 0
     assert ok.evidence["search"]["power"] is None  # no extremal given: no power claimed
 
@@ -281,8 +236,29 @@ def test_adversarial_runner_can_fail_reports_power_and_reruns():
 def test_adversarial_runner_fails_closed():
     import canfail_targets as t
 
-    r = runners.adversarial_upper_bound(CTX, _st(), ratio=t.space_ratio_nan, space=t._space(), starts=4, budget=200)
+    r = runners.adversarial_upper_bound(
+        CTX, _st(), ratio=t.space_ratio_nan, space=t._space(), plan=SearchPlan(starts=4, budget=200, seed=CTX.seed)
+    )
     assert r.status == "inconclusive"
     assert r.evidence["search"]["failures"] > 0
     with pytest.raises(ValueError, match="module-level"):
-        runners.adversarial_upper_bound(CTX, _st(), ratio=lambda p: 0.0, space=t._space(), starts=1, budget=10)
+        runners.adversarial_upper_bound(
+            CTX, _st(), ratio=lambda p: 0.0, space=t._space(), plan=SearchPlan(starts=1, budget=10, seed=0)
+        )
+
+
+def test_run_search_is_shared_by_content_never_by_name():
+    """Two claims asking for the same search (ratio, space, plan) get one run; a different seed or ratio never reads
+    another search's result (the cache is keyed by the search itself, so no claim depends on another's key)."""
+    import canfail_targets as t
+
+    ctx = Context(quick=True)
+    sp = t._space()
+    plan = SearchPlan(starts=2, budget=40, seed=1, rungs=1)
+    a = runners.run_search(ctx, t.space_ratio_right, sp, plan)
+    assert runners.run_search(ctx, t.space_ratio_right, sp, SearchPlan(starts=2, budget=40, seed=1, rungs=1)) is a
+    b = runners.run_search(ctx, t.space_ratio_right, sp, plan.reseeded(1))
+    assert b is not a and b.runs[0].start.tolist() != a.runs[0].start.tolist()
+    assert runners.run_search(ctx, t.space_ratio_wrong, sp, plan) is not a
+    with pytest.raises(TypeError, match="SearchPlan"):
+        runners.run_search(ctx, t.space_ratio_right, sp, {"starts": 2})

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import n2_instances
 import numpy as np
 import pytest
 from hypothesis import assume, example, given, note
 from hypothesis import strategies as st
 
-from bmaml_theory import estimators, search
+from bmaml_theory import estimators
 from bmaml_theory.tasks.logistic import LogisticTasks
 
 encodings = st.lists(st.floats(-3, 3), min_size=12, max_size=12).map(np.array)
@@ -15,7 +16,7 @@ encodings = st.lists(st.floats(-3, 3), min_size=12, max_size=12).map(np.array)
 
 def _decode(p):
     """An instance of the class; degenerate draws (a zero test point: L1 = 0) are outside it."""
-    t, theta = search.decode(p)
+    t, theta = n2_instances.decode(p)
     c = t.constants()
     assume(c.L1 > 1e-6 and c.Lhat1 > 1e-6)
     return t, theta
@@ -106,7 +107,7 @@ def test_bad_input_is_named():
         LogisticTasks(np.ones((1, 1, 2)), None, 10.0, np.ones((1, 1, 2)), Q=[[[0.0, 1.0], [0, 0]]])
     with pytest.raises(ValueError, match="non-finite"):
         LogisticTasks(np.full((1, 1, 2), np.nan), None, 1.0, np.ones((1, 1, 2)))
-    t, theta = search.decode(np.zeros(12) + 0.5)
+    t, theta = n2_instances.decode(np.zeros(12) + 0.5)
     with pytest.raises(ValueError, match="nu"):
         t.inner_solution(theta, -10 * t.constants().mu / t.constants().L1)
 

@@ -13,7 +13,7 @@ import os
 import numpy as np
 import pytest
 
-from bmaml_theory import adversary
+from bmaml_theory import search
 from bmaml_theory.parallel import child_generators, pmap
 
 HAS_DISTRIBUTED = importlib.util.find_spec("distributed") is not None
@@ -27,7 +27,7 @@ def draw(x: int, rng: np.random.Generator) -> tuple[int, list[float], float]:
 
 def toy_ratio(p: np.ndarray) -> float | None:
     """Max 0 at z = 0.5 (every coordinate); None (skipped) when z[0] > 9, raises when z[1] > 9."""
-    z = np.asarray(p[adversary.HEADER :])
+    z = np.asarray(p[search.HEADER :])
     if z[0] > 9:
         return None
     if z[1] > 9:
@@ -35,7 +35,7 @@ def toy_ratio(p: np.ndarray) -> float | None:
     return -float(np.sum((z - 0.5) ** 2))
 
 
-SPACE = adversary.LogisticSpace(M=(1, 3), n=(2, 3), mh=(1, 2), m=(1, 2))
+SPACE = search.LogisticSpace(M=(1, 3), n=(2, 3), mh=(1, 2), m=(1, 2))
 
 
 def logistic_ratio(p: np.ndarray) -> float:
@@ -67,11 +67,11 @@ def test_dask_local_cluster_reproduces_local_results_bit_for_bit():
     from dask.distributed import LocalCluster
 
     kw = {"starts": 4, "seed": 3, "budget": 4 * 3 * 12, "rungs": 2, "eta": 2}
-    local = adversary.maximize(logistic_ratio, SPACE, **kw)
+    local = search.maximize(logistic_ratio, SPACE, **kw)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         addr = cluster.scheduler_address
         remote_map = pmap(draw, range(5), seed=11, dask_address=addr)
-        remote = adversary.maximize(logistic_ratio, SPACE, dask_address=addr, **kw)
+        remote = search.maximize(logistic_ratio, SPACE, dask_address=addr, **kw)
     assert remote_map == pmap(draw, range(5), seed=11)
     assert remote.summary() == local.summary()
     assert [r.best for r in remote.runs] == [r.best for r in local.runs]

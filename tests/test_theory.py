@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import math
 
+import n2_instances
 import numpy as np
 from hypothesis import assume, example, given, note
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
+from n2_instances import EXTREMAL_P
 
-from bmaml_theory import estimators, outer, search, theory
+from bmaml_theory import estimators, outer, theory
 from bmaml_theory.inexact import Adversarial
 from bmaml_theory.studies import convergence
-from bmaml_theory.studies.extremal import EXTREMAL_P
 from bmaml_theory.tasks.logistic import LogisticTasks
 
 TOL = 1 + 1e-6  # same a-priori tolerance as the claims
@@ -22,7 +23,7 @@ enc = st.lists(st.floats(-3, 3), min_size=12, max_size=12).map(np.array)
 
 def _decode(p):
     """An instance of the class; degenerate draws (a zero test point: L1 = 0) are outside it."""
-    t, theta = search.decode(p)
+    t, theta = n2_instances.decode(p)
     c = t.constants()
     inside = c.L1 > 1e-6 and c.Lhat1 > 1e-6
     if currently_in_test_context():
@@ -107,7 +108,7 @@ def test_cor1_corrected_holds(p, logdelta):
 
 def test_cor1_as_stated_is_violated_and_grows_with_lam():
     ratios = []
-    t0, theta = search.decode(PIN)
+    t0, theta = n2_instances.decode(PIN)
     for mult in (1.0, 100.0):  # beyond the search box's cap on lam
         t = LogisticTasks.at_threshold(t0.Zh, None, t0.Z, factor=2 * mult, Q=t0.Q, r=t0.r)
         c = t.constants()

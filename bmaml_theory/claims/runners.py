@@ -3,8 +3,10 @@ r"""The shared runners: from measurements to a status, the same way for every cl
 * :func:`decide` takes the :class:`~bmaml_theory.claims._core.Measurement` s of a claim and keeps the worst under
   the statement's threshold (largest ratio for ``"<="``, smallest value for ``">="``, farthest from the stated value
   for ``"within"``).  It is the only place where a status is decided.
-* :func:`search_upper_bound` runs the adversarial search of :mod:`bmaml_theory.search` over a ratio
-  actual / bound and hands the result to :func:`decide`.
+* :func:`run_search` runs a :class:`~bmaml_theory.search.SearchPlan` (the adversarial search of
+  :mod:`bmaml_theory.search`) for a claim, :func:`search_evidence` and :func:`search_measurement` report it, and
+  :func:`adversarial_upper_bound` does all three over a ratio actual / bound and hands the result to :func:`decide`.
+  No claim runs a search itself.
 
 Fail closed: failed evaluations (an exception, a non-finite number) are counted; a claim with failures can be
 ``violated`` (a refuting measurement that reruns is a refutation whatever else failed) or ``inconclusive``, never
@@ -21,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from bmaml_theory import search
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement
+from bmaml_theory.search import SearchPlan, SearchResult, SearchSpace, run
 
-__all__ = ["adversarial_upper_bound", "big_o", "decide", "search_upper_bound"]
+__all__ = ["adversarial_upper_bound", "big_o", "decide", "run_search", "search_evidence", "search_measurement"]
 
 
 def _fmt(v: float) -> str:
@@ -126,62 +128,7 @@ def decide(
     )
 
 
-def search_upper_bound(
-    ctx: Context,
-    st: Statement,
-    *,
-    ratio: Callable[[np.ndarray], float | None],
-    dim: int,
-    starts: int,
-    maxfev: int,
-    pins: Sequence[np.ndarray] = (),
-    seed: int | None = None,
-    describe: Callable[[np.ndarray], dict] | None = None,
-    evidence: dict | None = None,
-    data: dict | None = None,
-) -> ClaimResult:
-    r"""Maximise ``ratio(p)`` = actual / bound over encodings ``p`` (:func:`bmaml_theory.search.maximize`), decide.
-
-    ``ratio`` must be a public module-level function (it is the counterexample's replay); it returns ``None`` for an
-    encoding outside the measurable class (counted as skipped), and anything that raises or is non-finite is a
-    failure.  ``pins`` are the derivation's extremal instances, used as extra starts; the evidence reports the worst
-    ratio from random starts alone (``unpinned_worst``) beside the pinned ones, so the search's own power shows.
-    """
-    name = getattr(ratio, "__name__", "")
-    target = f"{ratio.__module__}:{name}"
-    if not name or name.startswith("<"):
-        raise ValueError("ratio must be a module-level function (its name is the counterexample's replay)")
-    res = search.maximize(
-        ratio,
-        dim,
-        starts=starts,
-        seed=ctx.seed if seed is None else seed,
-        maxfev=maxfev,
-        pins=list(pins),
-        check_time=ctx.check_time,
-    )
-    ev: dict[str, Any] = {
-        "search": {
-            "method": f"Nelder-Mead from {starts} seeded Gaussian starts"
-            + (f" + {len(pins)} pinned extremal instance(s)" if pins else "")
-            + f", maxfev {maxfev} each",
-            "evaluations": res.evaluations,
-            "failures": res.failures,
-            "skipped": res.skipped,
-            "unpinned_worst": res.worst_unpinned,
-            "pinned_worst": res.worst_pinned,
-            "worst": res.worst,
-        },
-        **(evidence or {}),
-    }
-    if not math.isfinite(res.worst) and res.worst != math.inf:
-        return decide(ctx, st, [], failures=res.failures, failure_examples=res.failure_examples, evidence=ev, data=data)
-    instance = {"encoding": np.asarray(res.p).tolist(), **(describe(res.p) if describe is not None else {})}
-    m = Measurement(res.worst, instance, Replay(target, {"p": np.asarray(res.p).tolist()}))
-    return decide(ctx, st, [m], failures=res.failures, failure_examples=res.failure_examples, evidence=ev, data=data)
-
-
-# --- the O(.) runner (appended for Section 4, issue 12) ------------------------------------------------------------
+# --- the O(.) runner -------------------------------------------------------------------------------------------------
 # An O(.) statement hides a universal constant; it is refuted only when NO constant works.  Criteria fixed before any
 # run, with their reasons:
 GROWTH_MIN_POINTS = 4  # a slope from fewer points has no usable standard error
@@ -303,19 +250,51 @@ def big_o(
     return r
 
 
-# --- the adversarial runner over logistic families of every size (issue 13) -------------------------------------
-# Search power: a search must find the extremal instances on its own.  The target, fixed by issue 13 before any run:
-# the worst ratio from random starts alone reaches 0.9 x the derivation's extremal ratio.  It is reported, never
-# used to pick a seed or a budget after the fact; a search below it keeps its verdict (the pinned start and the
-# derivation carry it) and says so in ``evidence['search']['power_met']``.
+# --- the adversarial runner ----------------------------------------------------------------------------------------
+# Search power: a search must find the extremal instances on its own.  The target, fixed before any run: the worst
+# ratio from random starts alone reaches 0.9 x the derivation's extremal ratio.  It is reported, never used to pick a
+# seed or a budget after the fact; a search below it keeps its verdict (the pinned start and the derivation carry it)
+# and says so in ``evidence['search']['power_met']``.
 POWER_TARGET = 0.9
 
 
-def search_space_measurement(
-    space: Any, res: Any, ratio: Callable, describe: Callable | None = None
+def _fingerprint(ratio: Callable, space: SearchSpace, plan: SearchPlan) -> str:
+    """What makes a search: the ratio, the space and the plan (pins included, by content)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for q in plan.pins:
+        h.update(np.ascontiguousarray(q, dtype=np.float64).tobytes())
+        h.update(b"|")
+    extras = sorted(getattr(space, "extras", {}).items())
+    return (
+        f"search:{ratio.__module__}:{getattr(ratio, '__name__', repr(ratio))}:{type(space).__name__}:{space.describe()}"
+        f":{extras}:{sorted(plan.settings().items())}:{h.hexdigest()}"
+    )
+
+
+def run_search(
+    ctx: Context, ratio: Callable[[np.ndarray], float | None], space: SearchSpace, plan: SearchPlan
+) -> SearchResult:
+    r"""Run ``plan`` (:func:`bmaml_theory.search.run`, one process: claim groups already run in parallel) for a
+    claim, with the run's deadline (``ctx.check_time``).  The result is shared through ``ctx.cached`` under the
+    search's own content (ratio, space, plan): two claims that ask for the same search get one run, and a claim
+    that asks for a different one never reads another's."""
+    if not isinstance(plan, SearchPlan):
+        raise TypeError(f"plan must be a bmaml_theory.search.SearchPlan, got {type(plan).__name__}.")
+
+    def go() -> SearchResult:
+        ctx.progress(f"search {getattr(ratio, '__name__', 'ratio')}")
+        return run(ratio, space, plan, jobs=1, check_time=ctx.check_time)
+
+    return ctx.cached(_fingerprint(ratio, space, plan), go)
+
+
+def search_measurement(
+    space: SearchSpace, res: SearchResult, ratio: Callable, describe: Callable | None = None
 ) -> list[Measurement]:
-    """The worst of an :func:`bmaml_theory.adversary.maximize` result as a :class:`Measurement` replaying
-    ``ratio(p=encoding)`` (empty when no evaluation gave a ratio)."""
+    """The worst of a search as a :class:`Measurement` replaying ``ratio(p=encoding)``, its instance
+    ``space.instance_dict`` (empty when no evaluation gave a ratio)."""
     if res.worst is None or res.worst_encoding is None:
         return []
     p = np.asarray(res.worst_encoding, dtype=np.float64)
@@ -323,7 +302,7 @@ def search_space_measurement(
     return [Measurement(float(res.worst), instance, Replay(f"{ratio.__module__}:{ratio.__name__}", {"p": p.tolist()}))]
 
 
-def search_space_evidence(space: Any, res: Any, *, starts: int, budget: int, extremal: float | None) -> dict:
+def search_evidence(space: SearchSpace, res: SearchResult, *, starts: int, budget: int, extremal: float | None) -> dict:
     """``evidence['search']``: method, counts, the worst from random starts alone (``unpinned_worst``) beside the
     pinned start's and the derivation's ``extremal`` ratio, and ``power = unpinned_worst / extremal``."""
     s = res.summary()
@@ -333,9 +312,7 @@ def search_space_evidence(space: Any, res: Any, *, starts: int, budget: int, ext
         power = float(s["unpinned_worst"]) / float(extremal)
     return {
         "method": f"CMA-ES (cma) from {starts} random starts (structure and z drawn at random) with successive "
-        f"halving, {budget} evaluations in all, + {s['pins']} pinned extremal start(s); class: M in "
-        f"{list(space.M)}, n in {list(space.n)}, training points {list(space.mh)}, test points {list(space.m)}, "
-        f"lam in 2 Lhat1 [1, {space.lam_mult_max:g}], box [-{space.box:g}, {space.box:g}]",
+        f"halving, {budget} evaluations in all, + {s['pins']} pinned extremal start(s); class: {space.describe()}",
         **s,
         "extremal": extremal,
         "power": power,
@@ -349,50 +326,29 @@ def adversarial_upper_bound(
     st: Statement,
     *,
     ratio: Callable[[np.ndarray], float | None],
-    space: Any,
-    starts: int,
-    budget: int,
-    pins: Sequence[np.ndarray] = (),
+    space: SearchSpace,
+    plan: SearchPlan,
     extremal: float | None = None,
-    seed: int | None = None,
     describe: Callable[[np.ndarray], dict] | None = None,
     evidence: dict | None = None,
     data: dict | None = None,
-    cache_key: str | None = None,
 ) -> ClaimResult:
-    r"""Maximise ``ratio(p)`` = actual / bound over a :class:`bmaml_theory.adversary.LogisticSpace` by CMA-ES from
-    random starts (:func:`bmaml_theory.adversary.maximize`, one process: claim groups already run in parallel) and
-    decide ``st`` with :func:`decide`.
+    r"""Maximise ``ratio(p)`` = actual / bound over ``space`` as ``plan`` says (:func:`run_search`) and decide ``st``
+    with :func:`decide`.
 
     ``ratio`` is a public module-level function of the encoding ``p`` (the counterexample's replay); ``None`` means
-    outside the measurable class (skipped), an exception or a non-finite value is a failure (fail closed).  ``pins``
-    are a derivation's extremal encodings (``space.encode(...)``), run as extra starts: the evidence reports the
-    worst from random starts alone beside them and ``extremal`` (the derivation's sup), so the search's power shows.
-    ``cache_key`` shares one search between claims of a group through ``ctx.cached``.
+    outside the measurable class (skipped), an exception or a non-finite value is a failure (fail closed).  The
+    plan's pins are a derivation's extremal encodings (``space.encode(...)``): the evidence reports the worst from
+    random starts alone beside them and ``extremal`` (the derivation's sup), so the search's power shows.
     """
-    from bmaml_theory import adversary
-
     name = getattr(ratio, "__name__", "")
     if not name or name.startswith("<"):
         raise ValueError("ratio must be a module-level function (its name is the counterexample's replay)")
-
-    def go() -> Any:
-        ctx.progress(f"search {st.id}")
-        return adversary.maximize(
-            ratio,
-            space,
-            starts=starts,
-            seed=ctx.seed if seed is None else seed,
-            budget=budget,
-            pins=list(pins),
-            jobs=1,
-            check_time=ctx.check_time,
-        )
-
-    res = ctx.cached(cache_key, go) if cache_key else go()
+    res = run_search(ctx, ratio, space, plan)
+    budget = plan.budget + (0 if plan.pin_budget is None or not plan.pins else plan.pin_budget)
     ev = {
-        "search": search_space_evidence(space, res, starts=starts, budget=budget, extremal=extremal),
+        "search": search_evidence(space, res, starts=plan.starts, budget=budget, extremal=extremal),
         **(evidence or {}),
     }
-    ms = search_space_measurement(space, res, ratio, describe)
+    ms = search_measurement(space, res, ratio, describe)
     return decide(ctx, st, ms, failures=res.failures, failure_examples=res.failure_examples, evidence=ev, data=data)

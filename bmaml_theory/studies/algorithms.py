@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from bmaml_theory import adversary, outer, solvers, theory
+from bmaml_theory import outer, search, solvers, theory
 from bmaml_theory.inexact import adversarial_errors
 
 __all__ = [
@@ -84,9 +84,9 @@ def clipped_norms(tasks: Any, theta0: Any, eta: float, c: float, steps: int) -> 
 
 def outer_constants(tasks: Any, constants: str) -> dict:
     r"""Corollary 2's :math:`(\mathcal L_0,\mathcal L_1)` as printed (``"stated"``) or corrected (``"corrected"``,
-    errata E6) with the certified :math:`\zeta` (:func:`bmaml_theory.adversary.zeta_bound`), and Corollary 3's G."""
+    errata E6) with the certified :math:`\zeta` (:func:`bmaml_theory.search.zeta_bound`), and Corollary 3's G."""
     c = tasks.constants()
-    zeta = adversary.zeta_bound(tasks) if hasattr(tasks, "Zh") else 0.0
+    zeta = search.zeta_bound(tasks) if hasattr(tasks, "Zh") else 0.0
     if constants == "stated":
         cL0, cL1 = theory.cor2_constants_stated(c, zeta)
     elif constants == "corrected":

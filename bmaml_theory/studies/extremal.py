@@ -4,7 +4,7 @@ r"""The derivations' extremal instance of Section 4 and the curves drawn on it (
 with a tiny :math:`\hat x=(0,10^{-2})`, so :math:`\hat L_1=1`, :math:`\lambda=2\hat L_1=2` and :math:`\mu=\lambda/2` along
 :math:`e_1`; test :math:`f=\ell(x^\top\phi)+r^\top\phi` with :math:`x=(2,0)`, :math:`r=(-10,0)` (:math:`r=-5x`), so at
 :math:`\theta=0` (where :math:`x^\top\phi^*_0=0`) :math:`\nabla^2 f` attains :math:`L_1` and :math:`\|\nabla f\|` is
-11/12 of :math:`L_0`.  :data:`EXTREMAL_P` is its encoding in :mod:`bmaml_theory.search` (used as a pinned start).
+11/12 of :math:`L_0`.  :func:`extremal_instance` builds it (the claims pin it with their space's ``encode``).
 
 Library code: never imports :mod:`bmaml_theory.claims`.
 """
@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from bmaml_theory import estimators, search, theory
+from bmaml_theory import estimators, theory
 from bmaml_theory.tasks.logistic import LogisticTasks
 
-__all__ = ["EXTREMAL_P", "bias_curves", "figure_instances", "smoothness_samples"]
+__all__ = ["bias_curves", "extremal_instance", "figure_instances", "smoothness_samples"]
 
-# xh = (0, 1e-2); Q eigenvalues (-1, 0) at angle 0; x = (2, 0); r = (-20, 0), clipped by the box to (-10, 0);
-# theta = (0, 0); lam multiplier 1 (lam = 2 Lhat1)
-EXTREMAL_P = np.array([0.0, 1e-2, -1.0, 0.0, 0.0, 2.0, 0.0, -20.0, 0.0, 0.0, 0.0, 0.0])
+
+def extremal_instance() -> tuple[LogisticTasks, np.ndarray]:
+    r"""(tasks, theta) of the extremal instance: :math:`\hat x=(0,10^{-2})`, :math:`Q=-e_1e_1^\top`, :math:`x=(2,0)`,
+    :math:`r=(-10,0)`, :math:`\lambda=2\hat L_1`, :math:`\theta=0`."""
+    Q = np.array([[[-1.0, 0.0], [0.0, 0.0]]])
+    tasks = LogisticTasks.at_threshold([[[0.0, 1e-2]]], None, [[[2.0, 0.0]]], factor=2.0, Q=Q, r=[[-10.0, 0.0]])
+    return tasks, np.zeros(2)
 
 
 def _large_lhat2() -> tuple[LogisticTasks, np.ndarray]:
@@ -33,7 +37,7 @@ def _large_lhat2() -> tuple[LogisticTasks, np.ndarray]:
 def figure_instances() -> list[tuple[str, LogisticTasks, np.ndarray]]:
     """(name, tasks, theta) of the two instances drawn: the extremal one and one with a large training point."""
     return [
-        ("extremal: $Q=-\\hat L_1 e_1e_1^\\top$, $r=-5x$", *search.decode(EXTREMAL_P)),
+        ("extremal: $Q=-\\hat L_1 e_1e_1^\\top$, $r=-5x$", *extremal_instance()),
         ("large training point", *_large_lhat2()),
     ]
 

@@ -1,22 +1,7 @@
 r"""Studies of the Fallah, Mokhtari & Ozdaglar statements on the stochastic family (:mod:`bmaml_theory.tasks.stochastic`).
 
-* :class:`StochasticSpace`: the search space of the stochastic family for :func:`bmaml_theory.adversary.maximize`
-  (CMA-ES from random starts with successive halving).  An encoding is ``p = (M, n, 1, 1, z)`` (the header of
-  :class:`~bmaml_theory.adversary.LogisticSpace`, whose search engine it reuses; the two point-count slots are
-  fixed to 1 and unused), M in [1, 8] tasks, dimension n in [2, 10]; z holds, in this order,
+The search space of this family is :class:`bmaml_theory.search.StochasticSpace`.
 
-  - the mean Hessians: one shared symmetric A (``per_task_A=False``, the class where Assumption 4's sigma is
-    uniform) or one per task, each from its upper triangle;
-  - per task the linear term :math:`b_i` and a logit of :math:`p_i` (softmax);
-  - the nonlinearity weight :math:`c=z` (either sign: c < 0 is in the class, :mod:`bmaml_theory.tasks.stochastic`),
-    the noise levels :math:`s_g=|z|` and (``hessian_noise=True``)
-    :math:`s_H=|z|` with one direction :math:`S_i=v_iv_i^\top/\|v_i\|^2` per task (spectral norm 1);
-  - (``scale_decades`` > 0) a scale :math:`10^{-\text{scale\_decades}\cdot\mathrm{sig}(z)}` multiplying every
-    :math:`A_i` (so small L is as easy to reach as large L: the same class, a log-scale encoding of its size);
-  - the point w (n), the step :math:`\alpha=\alpha_{\max}\,\mathrm{sig}(z)/L` (so :math:`\alpha\in(0,\alpha_{\max}/L)`);
-  - the claim's extras (raw, clipped to the box).
-
-  Every coordinate is clipped to ``[-box, box]`` (a bounded class: every sup is over it).
 * :func:`simulate`: the note's MAML, FO-MAML and HF-MAML with the stochastic step :math:`1/(C\tilde L(w_k))`,
   vectorised over independent runs (the same law as :meth:`StochasticTasks.run`, which runs one).
 """
@@ -24,165 +9,13 @@ r"""Studies of the Fallah, Mokhtari & Ozdaglar statements on the stochastic fami
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
-from bmaml_theory.adversary import HEADER, LogisticSpace, Structure
 from bmaml_theory.tasks.stochastic import StochasticTasks, step_constant
 
-__all__ = ["StochasticInstance", "StochasticSpace", "grad_F_batch", "simulate"]
-
-
-def _sig(v: float) -> float:
-    return 1.0 / (1.0 + math.exp(-float(np.clip(v, -50, 50))))
-
-
-class StochasticInstance(NamedTuple):
-    """A decoded instance: the tasks, the point w, the step alpha, the extras by name and the structure."""
-
-    tasks: StochasticTasks
-    w: np.ndarray
-    alpha: float
-    extra: dict[str, np.ndarray]
-    structure: Structure
-
-
-class StochasticSpace(LogisticSpace):
-    r"""The stochastic family of :mod:`bmaml_theory.tasks.stochastic`, encoded for :func:`bmaml_theory.adversary.maximize`.
-
-    Parameters
-    ----------
-    M, n : (low, high)
-        Inclusive ranges of the number of tasks (1..8) and the dimension (2..10).
-    per_task_A : bool
-        One mean Hessian per task (sigma of Assumption 4 is then not uniform) or one shared by all tasks.
-    hessian_noise : bool
-        Whether the Hessian noise :math:`s_H` (and its directions S_i) is searched; ``False`` fixes
-        :math:`s_H=0` (Assumption 5's sigma-tilde is then uniform, :math:`=s_g`).
-    nonlinear : bool
-        Whether :math:`c` (either sign) is searched; ``False`` fixes :math:`c=0` (quadratic tasks, rho = 0).
-    alpha_max : float
-        :math:`\alpha=\alpha_{\max}\,\mathrm{sig}(z_\alpha)/L`: the statement's range of alpha in units of 1/L.
-    extras : mapping name -> int or "n"
-        Claim-specific coordinates (as :class:`~bmaml_theory.adversary.LogisticSpace`).
-    box : float
-        Every coordinate of z is clipped to ``[-box, box]``.
-
-    Examples
-    --------
-    scale_decades : float
-        When > 0, one more coordinate scales every A_i by :math:`10^{-\text{scale\_decades}\cdot\mathrm{sig}(z)}`.
-
-    >>> sp = StochasticSpace(extras={"u": "n"})
-    >>> inst = sp.decode(sp.random_encoding(np.random.default_rng(0), Structure(2, 3, 1, 1)))
-    >>> (inst.tasks.M, inst.tasks.n, inst.extra["u"].shape, 0 < inst.alpha * inst.tasks.constants().L < 1)
-    (2, 3, (3,), True)
-    """
-
-    def __init__(
-        self,
-        *,
-        M: tuple[int, int] = (1, 8),
-        n: tuple[int, int] = (2, 10),
-        per_task_A: bool = False,
-        hessian_noise: bool = False,
-        nonlinear: bool = True,
-        alpha_max: float = 1.0,
-        scale_decades: float = 0.0,
-        extras: Any = None,
-        box: float = 10.0,
-        prior: str = "geometric",
-    ) -> None:
-        super().__init__(M=M, n=n, mh=(1, 1), m=(1, 1), extras=extras, box=box, prior=prior)
-        if not (math.isfinite(alpha_max) and alpha_max > 0):
-            raise ValueError(f"alpha_max must be finite and > 0 (alpha's range in units of 1/L), got {alpha_max!r}.")
-        self.per_task_A, self.hessian_noise, self.nonlinear = bool(per_task_A), bool(hessian_noise), bool(nonlinear)
-        self.alpha_max = float(alpha_max)
-        if not (math.isfinite(scale_decades) and scale_decades >= 0):
-            raise ValueError(f"scale_decades must be finite and >= 0, got {scale_decades!r}.")
-        self.scale_decades = float(scale_decades)
-
-    def dim(self, s: Structure) -> int:
-        """Length of z for structure s."""
-        tri = s.n * (s.n + 1) // 2
-        nA = s.M if self.per_task_A else 1
-        per_task = s.n + 1 + (s.n if self.hessian_noise else 0)
-        extra = 2 + int(self.hessian_noise) + int(self.scale_decades > 0)
-        return nA * tri + s.M * per_task + extra + s.n + 1 + self._extra_dim(s.n)
-
-    def decode(self, p: Any) -> StochasticInstance:  # type: ignore[override]
-        """The instance encoded by p (module docstring).  A degenerate instance (L = 0) raises ValueError."""
-        s = self.structure_of(p)
-        z = np.clip(np.asarray(p, dtype=np.float64)[HEADER:], -self.box, self.box)
-        k = 0
-
-        def take(count: int) -> np.ndarray:
-            nonlocal k
-            out = z[k : k + count]
-            k += count
-            return out
-
-        M, n = s.M, s.n
-        iu = np.triu_indices(n)
-
-        def sym(v: np.ndarray) -> np.ndarray:
-            U = np.zeros((n, n))
-            U[iu] = v
-            return (U + U.T) / 2
-
-        A = np.stack([sym(take(n * (n + 1) // 2)) for _ in range(M if self.per_task_A else 1)])
-        if not self.per_task_A:
-            A = np.broadcast_to(A, (M, n, n)).copy()
-        b, logit, V = np.empty((M, n)), np.empty(M), np.zeros((M, n))
-        for i in range(M):
-            b[i] = take(n)
-            logit[i] = take(1)[0]
-            if self.hessian_noise:
-                V[i] = take(n)
-        zc = float(take(1)[0])
-        c = zc if self.nonlinear else 0.0
-        sg = abs(float(take(1)[0]))
-        sH = abs(float(take(1)[0])) if self.hessian_noise else 0.0
-        if self.scale_decades > 0:
-            A = A * 10 ** (-self.scale_decades * _sig(float(take(1)[0])))
-        S = None
-        if self.hessian_noise:
-            S = np.zeros((M, n, n))
-            for i in range(M):
-                v = V[i] if np.linalg.norm(V[i]) > 0 else np.eye(n)[0]
-                S[i] = np.outer(v, v) / float(v @ v)
-        w = take(n).copy()
-        za = float(take(1)[0])
-        extra = {name: take(n if v == "n" else int(v)).copy() for name, v in self.extras.items()}
-        pr = np.exp(logit - logit.max())
-        t = StochasticTasks(A, b, pr / pr.sum(), c=c, sg=sg, sH=sH, S=S)
-        L = t.constants().L
-        if not L > 0:
-            raise ValueError("degenerate instance: L = 0 (every task is linear); alpha = alpha_max/L is undefined.")
-        return StochasticInstance(t, w, self.alpha_max * _sig(za) / L, extra, s)
-
-    def instance_dict(self, p: Any) -> dict:
-        """A decoded instance as plain lists (the encoding replays it)."""
-        inst = self.decode(p)
-        t = inst.tasks
-        return {
-            "family": "StochasticTasks",
-            "structure": {"M": t.M, "n": t.n},
-            "A": t.A.tolist(),
-            "b": t.b.tolist(),
-            "p": t.p.tolist(),
-            "c": t.c,
-            "sg": t.sg,
-            "sH": t.sH,
-            "S": t.S.tolist(),
-            "w": inst.w.tolist(),
-            "alpha": inst.alpha,
-            "alpha_times_L": inst.alpha * t.constants().L,
-            "extra": {k: v.tolist() for k, v in inst.extra.items()},
-            "constants": t.constants()._asdict(),
-            "encoding": np.asarray(p, dtype=np.float64).tolist(),
-        }
+__all__ = ["grad_F_batch", "simulate"]
 
 
 def _apply(T: np.ndarray, idx: np.ndarray, W: np.ndarray) -> np.ndarray:

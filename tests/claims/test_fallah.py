@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from bmaml_theory.adversary import Structure
 from bmaml_theory.claims import Context, Measurement, Replay, runners
 from bmaml_theory.claims.fallah import (
     _common,
@@ -22,7 +21,8 @@ from bmaml_theory.claims.fallah import (
     smoothness_as_printed,
     stepsize,
 )
-from bmaml_theory.studies.fallah import StochasticSpace, grad_F_batch, simulate
+from bmaml_theory.search import StochasticSpace, Structure
+from bmaml_theory.studies.fallah import grad_F_batch, simulate
 from bmaml_theory.tasks.stochastic import FallahConstants, StochasticTasks, batch_sizes, mc_mean
 
 QUICK_IDS = (

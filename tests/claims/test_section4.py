@@ -12,8 +12,8 @@ import pytest
 from bmaml_theory import theory
 from bmaml_theory.claims import REGISTRY, Context, run_claim, runners
 from bmaml_theory.claims._core import Measurement, Replay, Threshold
-from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
 from bmaml_theory.claims.chayti_jaggi.section4 import (
+    _common,
     a4_steps,
     assumption3_uniqueness,
     cor1,
@@ -100,15 +100,14 @@ def test_prop2_extremal_ratio_tends_to_four():
 
 
 def test_prop2_corrected_bound_holds_on_the_extremal_pin():
-    assert prop2_explicit.ratio_corrected(prop2_explicit.extremal_encoding()) <= 1 + cm.BOUND_TOL
+    assert prop2_explicit.ratio_corrected(prop2_explicit.extremal_encoding()) <= 1 + _common.BOUND_TOL
 
 
 def test_extremal_encoding_is_the_old_extremal_instance():
     """The LogisticSpace encoding of errata E4's instance decodes to the same task as the old n = 2 encoding."""
-    from bmaml_theory import search
-    from bmaml_theory.studies.extremal import EXTREMAL_P
+    from n2_instances import EXTREMAL_P, decode
 
-    old, old_theta = search.decode(EXTREMAL_P)
+    old, old_theta = decode(EXTREMAL_P)
     for mod in (prop2_explicit, cor1_explicit, assumption3_uniqueness):
         inst = mod.SPACE.decode(mod.extremal_encoding())
         t = inst.tasks
@@ -141,7 +140,7 @@ def test_exact_bias_matches_the_library_estimator():
         theta = rng.standard_normal(t.tasks.n) * 0.5
         c = t.tasks.constants()
         nu = 0.01 * c.mu / c.L1
-        b, _ = cm.exact_bias(t.tasks, theta, nu)
+        b, _ = _common.exact_bias(t.tasks, theta, nu)
         ref = t.tasks.meta_gradient(theta, per_task=True) - estimators.forward(t.tasks, theta, nu, per_task=True)
         np.testing.assert_allclose(b, ref, rtol=1e-6, atol=1e-10 * float(np.abs(ref).max()))
 
@@ -162,7 +161,7 @@ def test_worst_bias_closed_form_is_the_adversarial_estimator():
 
 def test_cor1_explicit_corrected_bound_holds_on_the_pin_and_printed_fails():
     p = cor1_explicit.extremal_encoding()
-    assert cor1_explicit.ratio_corrected(p) <= 1 + cm.BOUND_TOL
+    assert cor1_explicit.ratio_corrected(p) <= 1 + _common.BOUND_TOL
     assert cor1_explicit.ratio(p) > 1
 
 
@@ -178,9 +177,11 @@ def test_assumption3_search_power_is_deterministic():
     alone reaches >= 0.9 of the extremal ratio 1 of Assumption 3's remark, and never exceeds it (the remark holds).
     Measured when written: 0.99999986 (seed 0, quick sizes)."""
     ctx = Context(quick=True, seed=0)
-    res = cm.space_search(ctx, "a3-power-test", assumption3_uniqueness.logistic_ratio, assumption3_uniqueness.SPACE, [])
+    res = runners.run_search(
+        ctx, assumption3_uniqueness.logistic_ratio, assumption3_uniqueness.SPACE, _common.plan(ctx, [])
+    )
     assert res.failures == 0
-    assert 0.9 <= res.unpinned_worst <= 1 + cm.BOUND_TOL
+    assert 0.9 <= res.unpinned_worst <= 1 + _common.BOUND_TOL
 
 
 @pytest.mark.parametrize(("mod", "expected"), [(prop3, 4.0), (cor2, 16.0), (cor3_smoothness, 16.0)])
@@ -193,7 +194,7 @@ def test_smoothness_extremal_ratios(mod, expected):
 def test_smoothness_corrected_is_tight_on_the_extremal_pin():
     for mod in (prop3, cor2, cor3_smoothness):
         v = mod.ratio_corrected(mod.pins()[0])
-        assert 1 - 1e-5 < v <= 1 + cm.BOUND_TOL
+        assert 1 - 1e-5 < v <= 1 + _common.BOUND_TOL
 
 
 def test_cor3_G_is_attained():
@@ -228,12 +229,12 @@ def test_thm1_printed_constants_end_on_a_two_cycle_and_corrected_reach_eps():
 # ------------------------------------------------------------------ the runners can fail
 def test_a_too_small_bound_is_violated_with_a_counterexample_that_reruns():
     """cor3's ratio (sup 1) checked against a bound too small by 2: violated, and the counterexample reruns."""
-    from bmaml_theory.claims.chayti_jaggi.section4 import _smoothness as sm
+    from bmaml_theory.claims.chayti_jaggi.section4 import _smoothness
 
     st = dataclasses.replace(cor3.STATEMENT, id="cor3-wrong", threshold=Threshold(0.5, "<="))
     ctx = Context(quick=True)
-    r = sm.search_claim(
-        ctx, st, ratio=cor3.ratio, space=sm.SPACE_MEAN_POINT, pins=[cor3.extremal_encoding()], extremal=1.0
+    r = _smoothness.search_claim(
+        ctx, st, ratio=cor3.ratio, space=_smoothness.SPACE_MEAN_POINT, pins=[cor3.extremal_encoding()], extremal=1.0
     )
     assert r.status == "violated"
     ce = r.counterexample
@@ -246,7 +247,7 @@ def test_big_o_above_the_constant_without_growth_is_inconclusive():
     st = dataclasses.replace(prop2.STATEMENT, id="prop2-wrong", threshold=Threshold(2.0, "<="))
     ctx = Context(quick=True)
     res = prop2_explicit.search_result(ctx)
-    r = runners.big_o(ctx, st, cm.space_measurement(prop2_explicit.SPACE, res, prop2_explicit.ratio))
+    r = runners.big_o(ctx, st, runners.search_measurement(prop2_explicit.SPACE, res, prop2_explicit.ratio))
     assert r.status == "inconclusive" and r.counterexample is None
 
 
@@ -312,14 +313,14 @@ def test_claims_that_used_to_crash_now_report_a_rerunnable_counterexample(monkey
     assert Replay(ce["replay"]["target"], ce["replay"]["kwargs"]).run() == pytest.approx(ce["value"], rel=1e-12)
 
 
-def test_space_search_can_fail_and_its_counterexample_reruns():
+def test_section_plan_search_can_fail_and_its_counterexample_reruns():
     """Assumption 3's logistic ratio (sup 1) against a bound too small by 2, through the LogisticSpace search
     helpers: violated, and the counterexample's replay gives the same number."""
     st = dataclasses.replace(assumption3_uniqueness.STATEMENT, id="a3-wrong", threshold=Threshold(0.5, "<="))
     ctx = Context(quick=True)
     sp = assumption3_uniqueness.SPACE
-    res = cm.space_search(ctx, "wrong", assumption3_uniqueness.logistic_ratio, sp, [])
-    r = runners.decide(ctx, st, cm.space_measurement(sp, res, assumption3_uniqueness.logistic_ratio))
+    res = runners.run_search(ctx, assumption3_uniqueness.logistic_ratio, sp, _common.plan(ctx, []))
+    r = runners.decide(ctx, st, runners.search_measurement(sp, res, assumption3_uniqueness.logistic_ratio))
     assert r.status == "violated"
     ce = r.counterexample
     assert Replay(ce["replay"]["target"], ce["replay"]["kwargs"]).run() == pytest.approx(ce["value"], rel=1e-12)
@@ -327,8 +328,8 @@ def test_space_search_can_fail_and_its_counterexample_reruns():
 
 
 def test_an_old_encoding_is_a_clear_error_not_a_skip():
-    """A replay written for the old n = 2 encoding (bmaml_theory.search) raises ValueError naming p, never None."""
-    from bmaml_theory.studies.extremal import EXTREMAL_P
+    """A replay written for the old n = 2 encoding (tests/n2_instances.py) raises ValueError naming p, never None."""
+    from n2_instances import EXTREMAL_P
 
     old = np.concatenate([EXTREMAL_P, [0.0]]).tolist()
     for fn in (prop2_explicit.ratio, cor1_explicit.ratio, cor1.ratio):

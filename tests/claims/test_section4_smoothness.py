@@ -10,11 +10,10 @@ import math
 import numpy as np
 import pytest
 
-from bmaml_theory import adversary
+from bmaml_theory import search
 from bmaml_theory.claims import Context
 from bmaml_theory.claims._core import Replay, Threshold
-from bmaml_theory.claims.chayti_jaggi.section4 import _smoothness as sm
-from bmaml_theory.claims.chayti_jaggi.section4 import cor2, cor3, cor3_remark, cor3_smoothness, prop3
+from bmaml_theory.claims.chayti_jaggi.section4 import _smoothness, cor2, cor3, cor3_remark, cor3_smoothness, prop3
 
 IDS = ("prop3", "cor2", "cor3", "cor3-smoothness", "cor3-remark")
 QUICK_STATUS = {
@@ -59,10 +58,10 @@ def test_cor3_G_is_attained_on_two_identical_tasks():
 
 def test_cor2_pin_exercises_zeta():
     """Two identical extremal tasks: the smallest zeta is 0, the certified one G = lam L0/mu = 2 * 12 / 1 = 24."""
-    q = sm.pair(sm.SPACE_MEAN, cor2.pins()[0])
+    q = _smoothness.pair(_smoothness.SPACE_MEAN, cor2.pins()[0])
     assert q.tasks.M == 2 and q.zeta == pytest.approx(24.0, rel=1e-12)
-    assert adversary.zeta_lower(q.tasks, [q.theta, q.theta + 1.0]) == 0.0
-    assert sm.zeta_local(q.G1) == 0.0
+    assert search.zeta_lower(q.tasks, [q.theta, q.theta + 1.0]) == 0.0
+    assert _smoothness.zeta_local(q.G1) == 0.0
 
 
 def test_cor3_remark_pinned_phi_and_bound():
@@ -88,10 +87,10 @@ def test_cor3_remark_mu_to_zero_does_not_grow_calL_over_max():
 # ------------------------------------------------------------------ the encodings
 def test_batched_pair_equals_two_solves():
     rng = np.random.default_rng(0)
-    for space in (sm.SPACE_TASK, sm.SPACE_MEAN):
+    for space in (_smoothness.SPACE_TASK, _smoothness.SPACE_MEAN):
         for _ in range(6):
-            p = space.random_encoding(rng, scale=sm.SIGMA0)
-            q, d = sm.pair(space, p), sm.pair_direct(space, p)
+            p = space.random_encoding(rng, scale=_smoothness.SIGMA0)
+            q, d = _smoothness.pair(space, p), _smoothness.pair_direct(space, p)
             assert q is not None
             np.testing.assert_allclose(q.G1, d.G1, rtol=1e-9, atol=1e-12)
             np.testing.assert_allclose(q.G2, d.G2, rtol=1e-9, atol=1e-12)
@@ -99,7 +98,7 @@ def test_batched_pair_equals_two_solves():
 
 
 def test_tied_space_encodes_the_same_class():
-    sp = sm.SPACE_MEAN
+    sp = _smoothness.SPACE_MEAN
     rng = np.random.default_rng(1)
     for _ in range(5):
         q = sp.plain.random_encoding(rng)
@@ -151,7 +150,7 @@ def test_a_too_small_bound_is_violated_and_reruns():
     """cor3's ratio (sup 1) against a bound too small by 2: violated with a counterexample that reruns."""
     st = dataclasses.replace(cor3.STATEMENT, id="cor3-wrong", threshold=Threshold(0.5, "<="))
     ctx = Context(quick=True)
-    r = sm.search_claim(ctx, st, ratio=cor3.ratio, space=sm.SPACE_MEAN_POINT, pins=[], extremal=1.0)
+    r = _smoothness.search_claim(ctx, st, ratio=cor3.ratio, space=_smoothness.SPACE_MEAN_POINT, pins=[], extremal=1.0)
     assert r.status == "violated"
     ce = r.counterexample
     assert ce["value"] > 0.5

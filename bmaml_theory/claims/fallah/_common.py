@@ -1,49 +1,35 @@
 r"""Shared helpers of the Fallah, Mokhtari & Ozdaglar claims: CMA-ES searches over the stochastic family and the
 Monte Carlo decision.
 
-The searches run :func:`bmaml_theory.adversary.maximize` (CMA-ES from random starts, successive halving) over
-:class:`bmaml_theory.studies.fallah.StochasticSpace`; :func:`mc_decide` turns Monte Carlo ratios with confidence
+The searches run :func:`bmaml_theory.search.maximize` (CMA-ES from random starts, successive halving) over
+:class:`bmaml_theory.search.StochasticSpace`; :func:`mc_decide` turns Monte Carlo ratios with confidence
 intervals into a status (violated only when a whole CI is on the wrong side, inconclusive when one straddles).
-(The Nelder-Mead helpers on one logistic task used before issue 13 are gone with their last user.)
 """
 
 from __future__ import annotations
 
-# --- issue 13: searches over the stochastic family and Monte Carlo decisions -------------------------------------
-# CMA-ES (bmaml_theory.adversary.maximize) from random starts over StochasticSpace.  Sizes fixed from the group's
+from bmaml_theory.search import SearchPlan
+
+# --- searches over the stochastic family and Monte Carlo decisions ---------------------------------------------------
+# CMA-ES (bmaml_theory.search) from random starts over StochasticSpace.  Sizes fixed from the group's
 # time budget (45 s single-core for every fallah claim), never from an outcome.
 CMA_STARTS = {"default": 12, "quick": 4}
 CMA_BUDGET = {"default": 2400, "quick": 480}
 MC_LEVEL = 0.99  # every Monte Carlo CI is a 99% normal interval (mc_mean), fixed before any run
 
 
-def stochastic_search(ctx, ratio, space, *, pins=(), key: str | None = None, scale: float = 1.0):
-    """CMA-ES of ``ratio`` over ``space`` from random starts (seeded by ``ctx.seed``) plus ``pins``; jobs=1 inside a
-    claim (groups already run in parallel).  ``scale`` multiplies the budget (a claim whose evaluations are costly
-    uses less, fixed from the time budget).  Cached under ``key`` so claims of the group can share it."""
-    from bmaml_theory import adversary
-
+def plan(ctx, *, pins=(), scale: float = 1.0) -> SearchPlan:
+    """CMA-ES from :data:`CMA_STARTS` random starts (seeded by ``ctx.seed``) plus ``pins``, the engine's default
+    halving and step.  ``scale`` multiplies the budget (a claim whose evaluations are costly uses less, fixed from the
+    time budget).  Run it with :func:`bmaml_theory.claims.runners.run_search`."""
     size = "quick" if ctx.quick else "default"
-
-    def go():
-        return adversary.maximize(
-            ratio,
-            space,
-            starts=CMA_STARTS[size],
-            seed=ctx.seed,
-            budget=int(CMA_BUDGET[size] * scale),
-            pins=list(pins),
-            jobs=1,
-            check_time=ctx.check_time,
-        )
-
-    return ctx.cached(key, go) if key else go()
+    return SearchPlan(starts=CMA_STARTS[size], budget=int(CMA_BUDGET[size] * scale), seed=ctx.seed, pins=tuple(pins))
 
 
 def search_evidence(res, pins: int, extremal: float | None = None, space=None) -> dict:
     """``evidence.search``: the worst from random starts alone beside the pinned start's and the derivation's
     ``extremal`` ratio, ``power = unpinned_worst / extremal`` against ``runners.POWER_TARGET`` (the fields of
-    ``runners.search_space_evidence``, with a description of the stochastic class), and the counts."""
+    ``runners.search_evidence``, with a description of the stochastic class), and the counts."""
     from bmaml_theory.claims.runners import POWER_TARGET
 
     ref = extremal if extremal is not None else res.pinned_worst

@@ -13,7 +13,7 @@ gives by integrating :math:`\|\nabla F(x)-\nabla F(w)\|\le L(w)\|x-w\|` along th
 the note's "alpha in [0, 1]" makes fallah-smoothness-as-printed violated; fallah-smoothness reads it as [0, 1/L], the evident intended range).
 
 **Standing assumptions** (Assumptions 2 and 3): every f_i twice differentiable, L-smooth, with a rho-Lipschitz
-Hessian; the class is :class:`~bmaml_theory.studies.fallah.StochasticSpace` with one mean Hessian per task (any
+Hessian; the class is :class:`~bmaml_theory.search.StochasticSpace` with one mean Hessian per task (any
 sign), M in [1, 8], n in [2, 10], c of either sign (rho = :math:`|c|\cdot4/(3\sqrt3)`, the smallest valid constant),
 :math:`\alpha\in(0,1/L)`, any u (direction and distance :math:`10^{-4}..10^{2}` searched).  F is exact.
 
@@ -35,8 +35,8 @@ import numpy as np
 from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.fallah import _common as cm
-from bmaml_theory.studies.fallah import StochasticSpace
+from bmaml_theory.claims.fallah import _common
+from bmaml_theory.search import StochasticSpace
 
 EPS = float(np.finfo(np.float64).eps)
 ROUNDOFF_MARGIN = 1e6  # the remainder must exceed 1e6 eps (|F(u)| + |F(w)| + |grad F . (u - w)|) to be measured
@@ -80,19 +80,16 @@ def ratio(p) -> float | None:
 
 def pin(n: int = 2) -> np.ndarray:
     """The derivation's extremal instance: one task, A = -I (L = 1), b = 0, c = 0, alpha L = sig(10), w = e1, u = w + 0.1 e1."""
-    U = np.zeros((n, n))
-    U[np.diag_indices(n)] = -1.0
     e1 = np.eye(n)[0]
-    z = np.concatenate([U[np.triu_indices(n)], np.zeros(n), [0.0], [0.0, 0.0], e1, [10.0], e1, [0.0]])
-    return np.concatenate([[1, n, 1, 1], z])
+    return SPACE.encode(np.diag(np.full(n, -1.0)), np.zeros((1, n)), e1, z_alpha=10.0, extra={"u": e1, "d": 0.0})
 
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """CMA-ES of :func:`ratio` over the class from random starts, plus the pinned extremal instance."""
-    res = cm.stochastic_search(ctx, ratio, SPACE, pins=[pin()])
+    res = runners.run_search(ctx, ratio, SPACE, _common.plan(ctx, pins=[pin()]))
     pred = (1 + 1 / (1 + math.exp(-10))) ** 2 / 4  # the derivation's value at pin()
-    ev = {"search": cm.search_evidence(res, 1, pred, SPACE), "pinned_ratio_predicted": pred}
+    ev = {"search": _common.search_evidence(res, 1, pred, SPACE), "pinned_ratio_predicted": pred}
     ms = []
     if res.worst_encoding is not None:
         p = np.asarray(res.worst_encoding).tolist()

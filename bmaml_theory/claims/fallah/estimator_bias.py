@@ -16,7 +16,7 @@ phi > 0" is checked through the infimum over phi of the right-hand side, :math:`
 :math:`a=\|\nabla f_i(u_0)\|`, :math:`b=\alpha L\tilde\sigma/\sqrt{D_{in}}` (attained at :math:`\phi=a/b`).
 
 **Standing assumptions** (Assumptions 2 and 5): f_i L-smooth, per-sample gradient variance <= sigma~^2.  The class:
-:class:`~bmaml_theory.studies.fallah.StochasticSpace` with per-task mean Hessians of any sign, no Hessian noise
+:class:`~bmaml_theory.search.StochasticSpace` with per-task mean Hessians of any sign, no Hessian noise
 (Assumption 5's sigma-tilde is then uniform and exact, :math:`=s_g`), M in [1, 8], n in [2, 10],
 :math:`\alpha\in(0,1/L)`, task i and :math:`D_{in},D_o\in[1,11]` searched.
 
@@ -61,8 +61,8 @@ from scipy import integrate
 from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.fallah import _common as cm
-from bmaml_theory.studies.fallah import StochasticSpace
+from bmaml_theory.claims.fallah import _common
+from bmaml_theory.search import StochasticSpace
 from bmaml_theory.tasks.stochastic import mc_mean
 
 STATEMENT = Statement(
@@ -158,14 +158,15 @@ def pin_bias() -> np.ndarray:
     alpha = 1.0  # sig(0) / L
     sg = BIAS_S * math.sqrt(2) / alpha
     b = -BIAS_A / alpha
-    z = np.concatenate([[-0.5, 0.0, -0.5], [b, b], [0.0], [1.0, sg], np.zeros(2), [0.0], [0.0], [0.0]])
-    return np.concatenate([[1, 2, 1, 1], z])
+    return SPACE_BIAS.encode(
+        np.diag([-0.5, -0.5]), [[b, b]], np.zeros(2), c=1.0, sg=sg, extra={"task": 0.0, "Din": 0.0}
+    )
 
 
 def pin_second() -> np.ndarray:
     """One task, n = 2, A = I (L = 1), b = 0, c = 0, w = 0, sg = 1, alpha = sig(0) = 1/2, D_in = D_o = 1: ratio 1."""
-    z = np.concatenate([[1.0, 0.0, 1.0], np.zeros(2), [0.0], [0.0, 1.0], np.zeros(2), [0.0], [0.0, 0.0, 0.0]])
-    return np.concatenate([[1, 2, 1, 1], z])
+    extra = {name: 0.0 for name in SPACE_SECOND.extras}
+    return SPACE_SECOND.encode(np.eye(2), np.zeros((1, 2)), np.zeros(2), sg=1.0, extra=extra)
 
 
 def _mc_check_bias(p, N: int) -> dict:
@@ -197,8 +198,8 @@ def _mc_check_second(p, N: int) -> dict:
 def check(ctx: Context) -> ClaimResult:
     """One CMA-ES search per bound (each with its pinned extremal), Monte Carlo cross-checks at the worst instances."""
     # budget shares fixed from the time budget: the bias (quadratures, a harder landscape) gets most of it
-    rb = cm.stochastic_search(ctx, bias_ratio, SPACE_BIAS, pins=[pin_bias()], scale=0.8)
-    rs = cm.stochastic_search(ctx, second_moment_ratio, SPACE_SECOND, pins=[pin_second()], scale=0.3)
+    rb = runners.run_search(ctx, bias_ratio, SPACE_BIAS, _common.plan(ctx, pins=[pin_bias()], scale=0.8))
+    rs = runners.run_search(ctx, second_moment_ratio, SPACE_SECOND, _common.plan(ctx, pins=[pin_second()], scale=0.3))
     N = MC_SAMPLES["quick" if ctx.quick else "default"]
     ms, failures, examples = [], rb.failures + rs.failures, rb.failure_examples + rs.failure_examples
     mc = {}
@@ -225,8 +226,8 @@ def check(ctx: Context) -> ClaimResult:
         failures=failures,
         failure_examples=examples,
         evidence={
-            "search": cm.search_evidence(rs, 1, 1.0, SPACE_SECOND) | {"part": "second moment (the binding bound)"},
-            "search_bias": cm.search_evidence(rb, 1, 2 * BIAS_SUP_1D, SPACE_BIAS),
+            "search": _common.search_evidence(rs, 1, 1.0, SPACE_SECOND) | {"part": "second moment (the binding bound)"},
+            "search_bias": _common.search_evidence(rb, 1, 2 * BIAS_SUP_1D, SPACE_BIAS),
             "monte_carlo": mc,
             "bias_family_sup": "0.43855 = 2 x 0.21927 (tanh nonlinearity, Gaussian noise, c/L <= 2); the bound is tight "
             "elsewhere in the class",

@@ -13,7 +13,7 @@ gradient gap the theorem bounds (both of its terms carry alpha), is
 as intended.
 
 **Standing assumptions** (Assumptions 2, 3, 5): f_i L-smooth, Hessian noise with variance <= sigma_H^2 and
-gradient noise with variance <= sigma~^2.  The class: :class:`~bmaml_theory.studies.fallah.StochasticSpace` with
+gradient noise with variance <= sigma~^2.  The class: :class:`~bmaml_theory.search.StochasticSpace` with
 quadratic tasks (c = 0, where :math:`\nabla\hat F` is exact in closed form,
 :meth:`~bmaml_theory.tasks.stochastic.StochasticTasks.grad_F_hat`), per-task mean Hessians of any sign, Hessian
 noise :math:`s_H\ge0` along searched directions :math:`S_i`, M in [1, 8], n in [2, 10], :math:`\alpha\in(0,1/L)`,
@@ -48,7 +48,7 @@ Monte Carlo cross-check.
 
 **Tolerance** 1e-9 (closed forms and quadratures with error <= 1e-10 c).
 
-**Id**: issue 13 names this row ``fallah-F-Fhat``; the ledger schema allows lower-case ids only
+**Id**: the note's ``F``/``Fhat`` in lower case, as the ledger schema allows lower-case ids only
 (``^[a-z0-9][a-z0-9-]*$``), so the id is ``fallah-f-fhat``.
 """
 
@@ -61,9 +61,9 @@ import numpy as np
 from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.fallah import _common as cm
+from bmaml_theory.claims.fallah import _common
 from bmaml_theory.claims.fallah.estimator_bias import BIAS_SUP_1D
-from bmaml_theory.studies.fallah import StochasticSpace
+from bmaml_theory.search import StochasticSpace
 from bmaml_theory.tasks.stochastic import mc_mean
 
 STATEMENT = Statement(
@@ -141,10 +141,16 @@ def ratio_nonlinear(p) -> float | None:
 def pin() -> np.ndarray:
     """One task, n = 2, A = diag(10, 0) x 10^(-4 sig(10)) (L ~ 1e-3, the box's corner), b = 0, S = e1 e1^T, sg = 0,
     sH = 10, w = e1, alpha L = sig(10), D = 1 (module docstring)."""
-    z = np.concatenate(
-        [[10.0, 0.0, 0.0], [0.0, 0.0], [0.0], [1.0, 0.0], [0.0, 0.0, 10.0], [10.0], [1.0, 0.0], [10.0], [-10.0]]
+    return SPACE.encode(
+        np.diag([10.0, 0.0]),
+        np.zeros((1, 2)),
+        np.array([1.0, 0.0]),
+        V=[[1.0, 0.0]],
+        sH=10.0,
+        z_scale=10.0,
+        z_alpha=10.0,
+        extra={"D": -10.0},
     )
-    return np.concatenate([[1, 2, 1, 1], z])
 
 
 def pinned_ratio() -> float:
@@ -177,8 +183,8 @@ def _mc_check(p, N: int, space=SPACE) -> dict:
 def check(ctx: Context) -> ClaimResult:
     """CMA-ES of :func:`ratio` (quadratic tasks with Hessian noise, plus the pinned extremal) and of
     :func:`ratio_nonlinear` (c of either sign, no Hessian noise) from random starts; Monte Carlo cross-checks at both worsts."""
-    res = cm.stochastic_search(ctx, ratio, SPACE, pins=[pin()], scale=0.5)
-    rnl = cm.stochastic_search(ctx, ratio_nonlinear, SPACE_NL, scale=NL_SCALE)
+    res = runners.run_search(ctx, ratio, SPACE, _common.plan(ctx, pins=[pin()], scale=0.5))
+    rnl = runners.run_search(ctx, ratio_nonlinear, SPACE_NL, _common.plan(ctx, scale=NL_SCALE))
     N = MC_SAMPLES["quick" if ctx.quick else "default"]
     ms, failures, examples, mc = [], res.failures + rnl.failures, res.failure_examples + rnl.failure_examples, {}
     for name, r, fn, space in (("quadratic", res, ratio, SPACE), ("nonlinear", rnl, ratio_nonlinear, SPACE_NL)):
@@ -191,7 +197,7 @@ def check(ctx: Context) -> ClaimResult:
         if not mc[name]["contains"]:
             failures += 1
             examples.append(f"{name}: the exact grad F-hat lies outside the Monte Carlo CI of the oracle")
-    nl = cm.search_evidence(rnl, 0, None, SPACE_NL)
+    nl = _common.search_evidence(rnl, 0, None, SPACE_NL)
     nl["family_bound"] = NL_FAMILY_BOUND
     nl["power_vs_family_bound_lower_bound"] = (
         rnl.unpinned_worst / NL_FAMILY_BOUND if rnl.unpinned_worst is not None else None
@@ -203,7 +209,7 @@ def check(ctx: Context) -> ClaimResult:
         failures=failures,
         failure_examples=examples,
         evidence={
-            "search": cm.search_evidence(res, 1, pinned_ratio(), SPACE),
+            "search": _common.search_evidence(res, 1, pinned_ratio(), SPACE),
             "search_nonlinear": nl,
             "monte_carlo": mc,
             "pinned_ratio_predicted": pinned_ratio(),
@@ -211,7 +217,7 @@ def check(ctx: Context) -> ClaimResult:
         },
     )
     pw = nl["power_vs_family_bound_lower_bound"]
-    return cm.note_unmeasured_power(
+    return _common.note_unmeasured_power(
         r,
         [
             "the non-linear sub-search (no derived extremal; its unpinned worst is "

@@ -11,12 +11,11 @@ Read as an upper bound: ||(grad phi(w + delta v) - grad phi(w - delta v)) / (2 d
 measured ratio is predicted to be at most 1/2 (and below it for a smooth Hessian, whose error is O(delta^2)).
 
 **Standing assumptions**: phi twice differentiable with a rho-Lipschitz Hessian (Assumption 3); phi is a task loss
-f_i of HF-MAML.  The searched class (issue 13): :class:`~bmaml_theory.studies.fallah.StochasticSpace`, the
+f_i of HF-MAML.  The searched class: :class:`~bmaml_theory.search.StochasticSpace`, the
 stochastic family's exact task losses :math:`\frac12w^\top A_iw+b_i^\top w+c\sum_k\log\cosh w_k` (M in [1, 8]
 tasks, the task i searched, n in [2, 10], per-task mean Hessians of any sign, c of either sign, rho = :math:`|c|\cdot4/(3\sqrt3)`
 exactly), v of any direction and norm in the box, delta in [1e-3, 1]; CMA-ES from random starts
-(:func:`bmaml_theory.adversary.maximize`) plus the family's extremal instance.  (Until issue 13: one logistic task in
-n = 2 by Nelder-Mead.)
+(:func:`bmaml_theory.search.maximize`) plus the family's extremal instance.
 
 **Measured**: the sup of error / (rho delta ||v||^2).  **Derivation of the family's sup**: the quadratic part's
 difference is exact, so the error is :math:`c\,[(\tanh(w+\delta v)-\tanh(w-\delta v))/(2\delta)-\mathrm{sech}^2(w)v]`
@@ -39,8 +38,8 @@ import numpy as np
 from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.fallah import _common as cm
-from bmaml_theory.studies.fallah import StochasticSpace
+from bmaml_theory.claims.fallah import _common
+from bmaml_theory.search import StochasticSpace
 from bmaml_theory.tasks.stochastic import PSI3_MAX
 
 EPS = float(np.finfo(np.float64).eps)
@@ -104,14 +103,15 @@ T_STAR = 1.6061153221214775  # the maximiser of family_sup (recomputed in the te
 def pin() -> np.ndarray:
     """One task, n = 2, A = 0, b = 0, c = 1, w = 0, v = (T_STAR, 0), delta = 1 (sig(+inf) clipped: z = 10 gives
     delta = 10^(-3 sig(-10)) ~ 0.9999), so t = delta v_1 ~ T_STAR."""
-    z = np.concatenate([np.zeros(3), np.zeros(2), [0.0], [1.0, 0.0], np.zeros(2), [0.0], [0.0], [T_STAR, 0.0], [10.0]])
-    return np.concatenate([[1, 2, 1, 1], z])
+    return SPACE.encode(
+        np.zeros((2, 2)), np.zeros((1, 2)), np.zeros(2), c=1.0, extra={"task": 0.0, "v": [T_STAR, 0.0], "delta": 10.0}
+    )
 
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """CMA-ES of :func:`ratio` over the class from random starts, plus the family's extremal instance."""
-    res = cm.stochastic_search(ctx, ratio, SPACE, pins=[pin()])
+    res = runners.run_search(ctx, ratio, SPACE, _common.plan(ctx, pins=[pin()]))
     ms = []
     if res.worst_encoding is not None:
         p = np.asarray(res.worst_encoding).tolist()
@@ -123,7 +123,7 @@ def check(ctx: Context) -> ClaimResult:
         failures=res.failures,
         failure_examples=res.failure_examples,
         evidence={
-            "search": cm.search_evidence(res, 1, family_sup()[0], SPACE),
+            "search": _common.search_evidence(res, 1, family_sup()[0], SPACE),
             "family_sup": family_sup()[0],
             "tighter": "Taylor's integral form gives rho delta ||v||^2 / 2: the sup over the assumed class is 1/2",
         },

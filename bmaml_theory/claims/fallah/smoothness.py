@@ -13,13 +13,12 @@ a conversion slip for it), with the left side and the second argument of the min
 E_i||grad f_i(u)||)) ||w - u||.
 
 **Standing assumptions** (Assumptions 2 and 3 of the note): every f_i twice differentiable, L-smooth, with a
-rho-Lipschitz Hessian.  The searched class (issue 13): :class:`~bmaml_theory.studies.fallah.StochasticSpace`, the
+rho-Lipschitz Hessian.  The searched class: :class:`~bmaml_theory.search.StochasticSpace`, the
 stochastic family's exact task losses :math:`\frac12w^\top A_iw+b_i^\top w+c\sum_k\log\cosh w_k` with M in [1, 8]
 tasks drawn with probabilities p, n in [2, 10], per-task mean Hessians of any sign, c of either sign (rho =
 :math:`|c|\cdot4/(3\sqrt3)` exactly, L exact), alpha in (0, 1/L), u - w of any direction and length
-:math:`10^{-4}..10^{2}`.  Searched by CMA-ES (the ``cma`` package, :func:`bmaml_theory.adversary.maximize`) from
+:math:`10^{-4}..10^{2}`.  Searched by CMA-ES (the ``cma`` package, :func:`bmaml_theory.search.maximize`) from
 random starts, plus the derivation's extremal instance; the evidence reports the worst from random starts alone.
-(Until issue 13 the class was one logistic task in n = 2 searched by Nelder-Mead.)
 
 **Measured**: the sup over the searched class of ||grad F(w) - grad F(u)|| / (bound * ||w - u||).  The derivation
 ((1 + alpha L)^2 <= 4 for the first term) is tight on a quadratic of curvature -L at alpha = 1/L, so the sup is
@@ -38,8 +37,8 @@ import numpy as np
 from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.fallah import _common as cm
-from bmaml_theory.studies.fallah import StochasticSpace
+from bmaml_theory.claims.fallah import _common
+from bmaml_theory.search import StochasticSpace
 
 EPS = float(np.finfo(np.float64).eps)
 ROUNDOFF_MARGIN = 1e6  # a gradient difference within 1e6 eps (1 + ||grad F||) is round-off, not a measurement
@@ -89,11 +88,8 @@ def ratio(p) -> float | None:
 def pin(n: int = 2) -> np.ndarray:
     """The derivation's extremal instance: one task, A = -I (L = 1), b = 0, c = 0, alpha L = sig(10), w = e1,
     u = w + 0.1 e1: ratio (1 + sig(10))^2 / 4."""
-    U = np.zeros((n, n))
-    U[np.diag_indices(n)] = -1.0
     e1 = np.eye(n)[0]
-    z = np.concatenate([U[np.triu_indices(n)], np.zeros(n), [0.0], [0.0, 0.0], e1, [10.0], e1, [0.0]])
-    return np.concatenate([[1, n, 1, 1], z])
+    return SPACE.encode(np.diag(np.full(n, -1.0)), np.zeros((1, n)), e1, z_alpha=10.0, extra={"u": e1, "d": 0.0})
 
 
 PIN_RATIO = (1 + 1 / (1 + math.exp(-10))) ** 2 / 4  # the derivation's value at pin()
@@ -102,7 +98,7 @@ PIN_RATIO = (1 + 1 / (1 + math.exp(-10))) ** 2 / 4  # the derivation's value at 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """CMA-ES of :func:`ratio` over the class from random starts, plus the pinned extremal instance."""
-    res = cm.stochastic_search(ctx, ratio, SPACE, pins=[pin()])
+    res = runners.run_search(ctx, ratio, SPACE, _common.plan(ctx, pins=[pin()]))
     ms = []
     if res.worst_encoding is not None:
         p = np.asarray(res.worst_encoding).tolist()
@@ -114,7 +110,7 @@ def check(ctx: Context) -> ClaimResult:
         failures=res.failures,
         failure_examples=res.failure_examples,
         evidence={
-            "search": cm.search_evidence(res, 1, PIN_RATIO, SPACE),
+            "search": _common.search_evidence(res, 1, PIN_RATIO, SPACE),
             "pinned_ratio_predicted": PIN_RATIO,
             "origin_of_4L": "(1 + alpha L)^2 <= 4 for alpha <= 1/L; tight at curvature -L, alpha = 1/L",
         },

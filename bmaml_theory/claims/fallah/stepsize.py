@@ -11,7 +11,7 @@ r"""Fallah, Mokhtari & Ozdaglar: the moments of the stochastic step :math:`1/\ti
 with :math:`L(w)=4L+2\rho\alpha\mathbb E_i\|\nabla f_i(w)\|` (the Corollary).  Conversion slip: "B_beta" in the
 second condition is the data-set size :math:`D_\beta` (the sentence before names it so).
 
-**Standing assumptions** (Assumptions 2-5): the class is :class:`~bmaml_theory.studies.fallah.StochasticSpace`
+**Standing assumptions** (Assumptions 2-5): the class is :class:`~bmaml_theory.search.StochasticSpace`
 with one mean Hessian shared by the tasks (so Assumption 4's sigma is uniform and exact) and no Hessian noise (so
 Assumption 5's sigma-tilde is uniform, :math:`=s_g`); M in [1, 8] tasks drawn with probabilities p, n in [2, 10],
 c of either sign, :math:`\alpha\in(0,1/L)`.  rho is the declared Lipschitz constant of the Hessians:
@@ -51,9 +51,10 @@ import numpy as np
 from scipy import integrate, stats
 
 from bmaml_theory._replay import replayable
+from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Replay, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.fallah import _common as cm
-from bmaml_theory.studies.fallah import StochasticSpace
+from bmaml_theory.claims.fallah import _common
+from bmaml_theory.search import StochasticSpace
 from bmaml_theory.tasks.stochastic import FallahConstants, batch_sizes
 
 STATEMENT = Statement(
@@ -102,7 +103,7 @@ def moment_ratios(p, samples: int, seed: int) -> tuple | None:
         return None
     t, w, alpha, rho, Bp, Db = s
     m1, m2 = t.inv_L_tilde_moments(
-        w, alpha, B_prime=Bp, D_beta=Db, samples=samples, rng=seed, rho=rho, level=cm.MC_LEVEL
+        w, alpha, B_prime=Bp, D_beta=Db, samples=samples, rng=seed, rho=rho, level=_common.MC_LEVEL
     )
     return m1, m2, t.L_of_w(w, alpha, rho=rho)
 
@@ -153,15 +154,12 @@ def pinned_first_moment_ratio(n: int) -> float:
 def pin(n: int = 10) -> np.ndarray:
     """The derivation's extremal instance: one task, A = I, b = 0, c = 0, w = 0, sg = 1, alpha = sig(10)/L,
     rho = (1 - 1e-9)/(2 alpha) so that D_beta = 1 (and B' = 1: sigma = 0)."""
-    tri = n * (n + 1) // 2
-    U = np.zeros((n, n))
-    U[np.diag_indices(n)] = 1.0
     za = 10.0
     alpha = 1 / (1 + math.exp(-za))
     rho = (1 - 1e-9) / (2 * alpha)
-    z = np.concatenate([U[np.triu_indices(n)], np.zeros(n), [0.0], [0.0, 1.0], np.zeros(n), [za], [rho, 0, 0]])
-    assert z.size == tri + n + 1 + 2 + n + 1 + 3
-    return np.concatenate([[1, n, 1, 1], z])
+    return SPACE.encode(
+        np.eye(n), np.zeros((1, n)), np.zeros(n), c=0.0, sg=1.0, z_alpha=za, extra={"rho": rho, "Bp": 0.0, "Db": 0.0}
+    )
 
 
 @claim(STATEMENT)
@@ -169,11 +167,11 @@ def check(ctx: Context) -> ClaimResult:
     """One CMA-ES search per moment over the class (the first with the pinned extremal), then each worst instance's
     ratio with a fresh 99% CI (``_common.mc_decide``)."""
     N = SAMPLES_FINAL["quick" if ctx.quick else "default"]
-    r1 = cm.stochastic_search(ctx, search_ratio1, SPACE, pins=[pin()], scale=SEARCH_SCALE)
-    r2 = cm.stochastic_search(ctx, search_ratio2, SPACE, scale=SEARCH_SCALE)
+    r1 = runners.run_search(ctx, search_ratio1, SPACE, _common.plan(ctx, pins=[pin()], scale=SEARCH_SCALE))
+    r2 = runners.run_search(ctx, search_ratio2, SPACE, _common.plan(ctx, scale=SEARCH_SCALE))
     ev = {
-        "search": cm.search_evidence(r1, 1, pinned_first_moment_ratio(10), SPACE),
-        "search_second_moment": cm.search_evidence(r2, 0, None, SPACE),
+        "search": _common.search_evidence(r1, 1, pinned_first_moment_ratio(10), SPACE),
+        "search_second_moment": _common.search_evidence(r2, 0, None, SPACE),
         "pinned_first_moment_ratio_exact": pinned_first_moment_ratio(10),
         "first_moment_sup_on_assumed_class": "exactly 1 (zero gradients, fixed-norm noise, B' = D_beta = 1, "
         "2 rho alpha sigma~ = L: L~ = 5L, L(w) = 4L); 0.99313 is the Gaussian family's value",
@@ -186,9 +184,9 @@ def check(ctx: Context) -> ClaimResult:
         lo, mid, hi = ratio_ci(p, moment, N, FINAL_MC_SEED)
         kw = {"p": p, "moment": moment, "samples": N, "seed": FINAL_MC_SEED}
         inst = {"moment": moment, "decoded": SPACE.instance_dict(p)}
-        rows.append(cm.mc_row(lo, mid, hi, inst, Replay(f"{__name__}:ratio_low", kw)))
+        rows.append(_common.mc_row(lo, mid, hi, inst, Replay(f"{__name__}:ratio_low", kw)))
     ev["closest"] = "each moment's worst searched instance (evidence.monte_carlo: moment 1 then moment 2)"
-    r = cm.mc_decide(
+    r = _common.mc_decide(
         ctx,
         STATEMENT,
         rows,
@@ -196,4 +194,4 @@ def check(ctx: Context) -> ClaimResult:
         failure_examples=r1.failure_examples + r2.failure_examples,
         evidence=ev,
     )
-    return cm.note_unmeasured_power(r, ["the second moment's search (no derived extremal)"])
+    return _common.note_unmeasured_power(r, ["the second moment's search (no derived extremal)"])

@@ -1,10 +1,10 @@
 r"""Shared settings of the Section 4.3 algorithm claims (``clipped-normalized``, ``ngd-vs-gd``, ``thm1-inexact``,
 ``thm2-inexact``, ``delta-eps2``, ``overall-complexity``): the CMA-ES search sizes over
-:class:`bmaml_theory.adversary.LogisticSpace`, the search evidence, and Algorithm 1's runs on the instances of
+:class:`bmaml_theory.search.LogisticSpace`, the search evidence, and Algorithm 1's runs on the instances of
 :mod:`bmaml_theory.studies.convergence` (one task, :math:`F^*=\log2`), cached for the group.
 
 Search sizes are fixed by the group's budget (45 s single-core default, 11 s quick), never by an outcome: every
-search is CMA-ES (:func:`bmaml_theory.adversary.maximize`, ``jobs=1``: the groups already run in parallel processes)
+search is CMA-ES (:func:`bmaml_theory.search.maximize`, ``jobs=1``: the groups already run in parallel processes)
 with plain restarts (``rungs=1``) and a small population, because one evaluation of a run-based ratio costs a whole
 outer run (tens of Newton solves).
 """
@@ -16,8 +16,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from bmaml_theory import adversary
+from bmaml_theory import search
 from bmaml_theory.claims._core import Context, Measurement, Replay
+from bmaml_theory.search import SearchPlan
 from bmaml_theory.studies import algorithms
 
 GROUP = "cj-section4-algorithms"
@@ -50,36 +51,20 @@ def search_sizes(ctx: Context, default: dict, quick: dict) -> dict:
     return dict(quick if ctx.quick else default)
 
 
-def run_search(
-    ctx: Context,
-    key: str,
-    ratio: Callable[[np.ndarray], float | None],
-    space: adversary.LogisticSpace,
-    sizes: dict,
-    pins: Sequence[np.ndarray],
-    seed_offset: int = 0,
-) -> adversary.SearchResult:
-    """:func:`bmaml_theory.adversary.maximize` (CMA-ES, plain restarts, jobs=1), cached for the group under ``key``."""
-
-    def go() -> adversary.SearchResult:
-        ctx.progress(f"search {key}")
-        return adversary.maximize(
-            ratio,
-            space,
-            starts=sizes["starts"],
-            seed=ctx.seed + seed_offset,
-            budget=sizes["budget"],
-            pins=list(pins),
-            jobs=1,
-            popsize=sizes["popsize"],
-            rungs=1,
-            check_time=ctx.check_time,
-        )
-
-    return ctx.cached(f"{GROUP}-search-{key}-{ctx.quick}", go)
+def plan(ctx: Context, sizes: dict, pins: Sequence[np.ndarray], seed_offset: int = 0) -> SearchPlan:
+    """A run-based claim's search: CMA-ES with plain restarts (``rungs=1``) and ``sizes``' small population, the pins
+    among the starts, seeded by ``ctx.seed + seed_offset`` (a claim's second search uses its own offset)."""
+    return SearchPlan(
+        starts=sizes["starts"],
+        budget=sizes["budget"],
+        seed=ctx.seed + seed_offset,
+        pins=tuple(pins),
+        popsize=sizes["popsize"],
+        rungs=1,
+    )
 
 
-def search_evidence(res: adversary.SearchResult, sizes: dict, space_note: str) -> dict:
+def search_evidence(res: search.SearchResult, sizes: dict, space_note: str) -> dict:
     """What the evidence says about one search: method, counts, unpinned and pinned worst."""
     return {
         "method": f"CMA-ES (cma) from {sizes['starts']} random starts + {len(res.runs) - sizes['starts']} pinned, "
@@ -95,7 +80,7 @@ def search_evidence(res: adversary.SearchResult, sizes: dict, space_note: str) -
 
 
 def search_measurement(
-    res: adversary.SearchResult, ratio: Callable, space: adversary.LogisticSpace, describe: Callable | None = None
+    res: search.SearchResult, ratio: Callable, space: search.LogisticSpace, describe: Callable | None = None
 ) -> list[Measurement]:
     """The search's worst as a Measurement whose replay is ``ratio(p=...)`` (empty when nothing was measured)."""
     if res.worst is None or not (math.isfinite(res.worst) or res.worst == math.inf):

@@ -1,11 +1,11 @@
 r"""Shared settings of the Section 4 claims: the adversarial search over logistic families, the exact forward bias,
 the convergence runs.
 
-**The search (issue 13).**  The upper-bound claims of Section 4.2 and Assumption 3's remark (``prop2``,
+**The search.**  The upper-bound claims of Section 4.2 and Assumption 3's remark (``prop2``,
 ``prop2-explicit``, ``cor1``, ``cor1-explicit``, ``assumption3-uniqueness``) search
-:class:`bmaml_theory.adversary.LogisticSpace` (M in [1, 8] tasks, n in [2, 10], 1..4 training and test points per
+:class:`bmaml_theory.search.LogisticSpace` (M in [1, 8] tasks, n in [2, 10], 1..4 training and test points per
 task, indefinite Q, theta, lam in :math:`2\hat L_1[1,10]`, the claim's extras) by CMA-ES from random starts
-(:func:`space_search`): the derivation's extremal instance, re-encoded with ``space.encode``, is run as a *separate*
+(:func:`plan`): the derivation's extremal instance, re-encoded with ``space.encode``, is run as a *separate*
 pinned search, so the random starts' budget and the reported ``unpinned_worst`` owe nothing to it.  Sizes are fixed
 from the time budget (:data:`SEARCH`), never from an outcome.
 
@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from bmaml_theory import adversary
+from bmaml_theory import search
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import Context, Measurement, Replay
+from bmaml_theory.search import SearchPlan
 from bmaml_theory.tasks.logistic import LogisticTasks
 
 # An upper bound holds when the worst ratio is <= threshold + BOUND_TOL.  Newton solves eq. (9) to machine precision,
@@ -37,41 +38,30 @@ BOUND_TOL_REASON = (
 EPS = float(np.finfo(np.float64).eps)
 
 
-def sig(v: float) -> float:
-    """The logistic function, overflow-free (maps an unconstrained search variable into (0, 1))."""
-    return 1.0 / (1.0 + math.exp(-float(np.clip(v, -50.0, 50.0))))
-
-
-# --- the search over logistic families of every size (issue 13) ------------------------------------------------------
-# Sizes fixed from the time budget (issue 13: the five claims <= 45 single-core seconds by default, <= 11 quick; one
-# evaluation of a forward-bias ratio costs ~5-7 ms of CPU, CMA-ES's own work included), never from an outcome:
-# about 1000 random-start evaluations per claim and search: prop2's search serves prop2 and prop2-explicit, so it
-# gets 2 x 1000 (``shared=2``); the corrected bounds' searches, cor1-explicit's, cor1's and assumption3's 1000 each
-# (~7000 Newton-based evaluations, ~35 s); quick runs 200 each (two independent restarts).
+# --- the search over logistic families of every size -----------------------------------------------------------------
+# Sizes fixed from the time budget (the five claims <= 45 single-core seconds by default, <= 11 quick; one evaluation
+# of a forward-bias ratio costs ~5-7 ms of CPU, CMA-ES's own work included), never from an outcome: about 1000
+# random-start evaluations per claim and search: prop2's search serves prop2 and prop2-explicit, so it gets 2 x 1000
+# (``shared=2``); the corrected bounds' searches, cor1-explicit's, cor1's and assumption3's 1000 each (~7000
+# Newton-based evaluations, ~35 s); quick runs 200 each (two independent restarts).
 # Default schedule: 8 random starts, successive halving with 3 rungs and eta 4 (each rung keeps the best quarter and
 # gives it 4 x the evaluations: the best start ends with ~2/3 of the budget).  The pinned extremal start runs as its
 # own search with PIN_BUDGET evaluations: it starts at the derivation's extremum and only needs to keep it, and the
-# random starts' budget does not pay for it.
-# How the schedule was chosen (issue 13's "improve the search", on seeds 100-105, never on the reported seeds 0-2):
-# first 4 starts, 2 rungs (prop2's unpinned worst 0.64-0.92 of 4 on seeds 0-2 at 1000 evaluations, below the target:
-# short first rungs let larger structures that plateau lower win the selection); 8 starts over 3 rungs at 2000
-# evaluations reached 3.90-3.92 of 4 on each of seeds 100-104.
+# random starts' budget does not pay for it.  How the schedule and SIGMA0 were chosen (on seeds 100-105, never on the
+# reported seeds): docs/methods.md, "The adversarial search's settings".
 SEARCH = {
     "default": {"starts": 8, "budget": 1000, "rungs": 3, "eta": 4},
     "quick": {"starts": 2, "budget": 200, "rungs": 1, "eta": 4},
 }
 PIN_BUDGET = {"default": 60, "quick": 30}
-# CMA-ES's initial step and the random starts' scale: z ~ N(0, 0.5^2 I).  Chosen on seeds 100-105 as above: from 1.5
-# (the engine's default) single runs on the smallest structure stall in the basin lam/mu ~ 1 about half the time
-# (Q's positive part setting Lhat1); from 0.5 the logistic terms start unsaturated and 6 of 6 runs of 1000
-# evaluations reach >= 3.85 of prop2's sup 4.
+# CMA-ES's initial step and the random starts' scale: z ~ N(0, 0.5^2 I) (docs/methods.md).
 SIGMA0 = 0.5
-CORRECTED_SEED_SHIFT = 1000  # a corrected bound's search draws its own starts (seed + 1000; its pin search + 1001)
+CORRECTED_SEED_OFFSET = 1000  # a corrected bound's search: the main plan reseeded by this (seed + 1000, pins + 1001)
 
 
-def space(extras: dict | None = None) -> adversary.LogisticSpace:
-    """The searched class: :class:`~bmaml_theory.adversary.LogisticSpace`'s full ranges with the claim's extras."""
-    return adversary.LogisticSpace(extras=extras or {})
+def space(extras: dict | None = None) -> search.LogisticSpace:
+    """The searched class: :class:`~bmaml_theory.search.LogisticSpace`'s full ranges with the claim's extras."""
+    return search.LogisticSpace(extras=extras or {})
 
 
 def search_sizes(ctx: Context, shared: int = 1) -> dict:
@@ -84,70 +74,41 @@ def search_sizes(ctx: Context, shared: int = 1) -> dict:
     return s
 
 
-def space_search(
-    ctx: Context,
-    key: str,
-    ratio: Callable[[np.ndarray], float | None],
-    sp: adversary.LogisticSpace,
-    pins: Sequence[np.ndarray],
-    seed: int | None = None,
-    shared: int = 1,
-) -> adversary.SearchResult:
-    r"""Maximise ``ratio`` over ``sp``: CMA-ES (:func:`bmaml_theory.adversary.maximize`) from :data:`SEARCH`'s random
-    starts, and separately from each pin; one merged result, cached for the group under ``key``.
+def plan(ctx: Context, pins: Sequence[np.ndarray], seed: int | None = None, shared: int = 1) -> SearchPlan:
+    r"""The search of an upper-bound claim over :func:`space`: :data:`SEARCH`'s random starts from :data:`SIGMA0`, and
+    each pin as its own search of :data:`PIN_BUDGET` evaluations (seeded by the next seed: its CMA-ES draws are
+    independent of the random starts'), merged, so that ``unpinned_worst`` is the random starts' own worst.
 
-    ``unpinned_worst`` is the random starts' own worst; ``pinned_worst`` the pins'.  ``seed`` defaults to
-    ``ctx.seed`` (the pin search uses the next seed: its CMA-ES draws are independent of the random starts');
-    ``shared`` is the number of claims this search serves (its budget scales with it, :func:`search_sizes`).
+    ``seed`` defaults to ``ctx.seed``; ``shared`` is the number of claims this search serves (its budget scales with
+    it, :func:`search_sizes`).  Run it with :func:`bmaml_theory.claims.runners.run_search`.
     """
     s = search_sizes(ctx, shared)
     seed = ctx.seed if seed is None else int(seed)
-
-    def go() -> adversary.SearchResult:
-        ctx.progress(f"search {key}")
-        rand = adversary.maximize(
-            ratio,
-            sp,
-            starts=s["starts"],
-            seed=seed,
-            budget=s["budget"],
-            rungs=s["rungs"],
-            eta=s["eta"],
-            sigma0=s["sigma0"],
-            jobs=1,
-            check_time=ctx.check_time,
-        )
-        if not pins:
-            return rand
-        pinned = adversary.maximize(
-            ratio,
-            sp,
-            starts=0,
-            pins=list(pins),
-            seed=seed + 1,
-            budget=s["pin_budget"] * len(pins),
-            rungs=1,
-            sigma0=s["sigma0"],
-            jobs=1,
-            check_time=ctx.check_time,
-        )
-        return adversary.merge_searches(rand, pinned)
-
-    return ctx.cached(f"section4-space-search-{key}-{ctx.quick}-{seed}-{s['budget']}", go)
+    return SearchPlan(
+        starts=s["starts"],
+        budget=s["budget"],
+        seed=seed,
+        pins=tuple(pins),
+        pin_budget=s["pin_budget"] * len(pins) or None,
+        pin_seed=seed + 1,
+        sigma0=s["sigma0"],
+        rungs=s["rungs"],
+        eta=s["eta"],
+    )
 
 
 def space_evidence(
     ctx: Context,
-    sp: adversary.LogisticSpace,
-    res: adversary.SearchResult,
+    sp: search.LogisticSpace,
+    res: search.SearchResult,
     extremal: float | None,
     note: str = "",
     shared: int = 1,
 ) -> dict:
-    """``evidence['search']``: :func:`bmaml_theory.claims.runners.search_space_evidence` (unpinned worst beside the
+    """``evidence['search']``: :func:`bmaml_theory.claims.runners.search_evidence` (unpinned worst beside the
     pinned worst and the derivation's ``extremal``, ``power`` = unpinned / extremal) with this run's sizes."""
     s = search_sizes(ctx, shared)
-    ev = runners.search_space_evidence(sp, res, starts=s["starts"], budget=s["budget"], extremal=extremal)
+    ev = runners.search_evidence(sp, res, starts=s["starts"], budget=s["budget"], extremal=extremal)
     ev["method"] += (
         f"; successive halving rungs {s['rungs']}, eta {s['eta']}, sigma0 {s['sigma0']:g}; the pinned start runs "
         f"as its own CMA-ES search of {s['pin_budget']} evaluations"
@@ -162,24 +123,16 @@ def space_evidence(
     return ev
 
 
-def space_measurement(
-    sp: adversary.LogisticSpace, res: adversary.SearchResult, ratio: Callable, describe: Callable | None = None
-) -> list[Measurement]:
-    """The search's worst as a :class:`Measurement` replaying ``ratio(p=encoding)`` (empty if nothing was valid)."""
-    return runners.search_space_measurement(sp, res, ratio, describe)
-
-
 def corrected_space_evidence(
     ctx: Context,
-    key: str,
     ratio: Callable,
-    sp: adversary.LogisticSpace,
+    sp: search.LogisticSpace,
     pins: Sequence[np.ndarray],
     bound: str,
     extremal: float | None = 1.0,
 ) -> dict:
     """The same search (own seed) against a corrected bound (errata): its worst ratio, search power, whether <= 1."""
-    res = space_search(ctx, key + "-corrected", ratio, sp, pins, ctx.seed + CORRECTED_SEED_SHIFT)
+    res = runners.run_search(ctx, ratio, sp, plan(ctx, pins).reseeded(CORRECTED_SEED_OFFSET))
     out = {
         "bound": bound,
         "worst_ratio": res.worst,
@@ -194,7 +147,7 @@ def corrected_space_evidence(
     return out
 
 
-def decode_or_none(sp: adversary.LogisticSpace, p: Any) -> adversary.Instance | None:
+def decode_or_none(sp: search.LogisticSpace, p: Any) -> search.Instance | None:
     """``sp.decode(p)``, or None when the data are degenerate (constants not computable: outside the class).
 
     A malformed encoding (wrong header or length, e.g. a replay written for the old n = 2 encoding of

@@ -23,20 +23,19 @@ is at most :math:`C_7\delta` (the Discussion's :math:`O(\delta)`); :math:`C_7\le
 :math:`2(\sigma(0)-\sigma(-\delta))=C_7\delta(1-\delta^2/12+O(\delta^4))`: the ratio tends to 1 (0.9999999 at
 :math:`\delta=10^{-3}`).  With an iMAML error :math:`\delta'e_1` the two errors add: the same limit 1.
 
-The searched class is :class:`bmaml_theory.adversary.LogisticSpace` (M in [1, 8], n in [2, 10], 1-4 points per
+The searched class is :class:`bmaml_theory.search.LogisticSpace` (M in [1, 8], n in [2, 10], 1-4 points per
 set, non-convex training, :math:`\lambda\in[2,20]\hat L_1`), with extras: :math:`\delta` (and :math:`\delta'`) in
 :math:`(10^{-6},1)` and the error directions (one per error, shared by the tasks: the ratio is the worst task's).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from bmaml_theory.adversary import LogisticSpace, SearchResult, maximize
 from bmaml_theory.claims._core import Context
+from bmaml_theory.search import LogisticSpace, SearchPlan, SearchResult, sig
 
 EPS = float(np.finfo(np.float64).eps)
 # An upper bound holds when the worst ratio is <= 1 + BOUND_TOL: Newton solves (9) to machine precision and eq. (7)
@@ -67,11 +66,6 @@ PIN_DATA = {
     "r": [[0.0, 0.0]],
     "theta": [0.0, 0.0],
 }
-
-
-def sig(v: float) -> float:
-    """The logistic function, overflow-free."""
-    return 1.0 / (1.0 + math.exp(-float(np.clip(v, -50.0, 50.0))))
 
 
 def delta_of(z: Any) -> float:
@@ -149,15 +143,10 @@ def measurable(b: dict, bound: float) -> bool:
     return bound >= ROUNDOFF_MARGIN * EPS * (1.0 + gn)
 
 
-def search(ctx: Context, key: str, ratio: Any, space: LogisticSpace) -> SearchResult:
-    """CMA-ES of ``ratio`` over ``space`` from random starts only (cached for the group)."""
+def plan(ctx: Context) -> SearchPlan:
+    """CMA-ES from :data:`SEARCH`'s random starts only (the engine's default halving and step)."""
     s = SEARCH["quick" if ctx.quick else "default"]
-
-    def go() -> SearchResult:
-        ctx.progress(f"search {key}")
-        return maximize(ratio, space, starts=s["starts"], seed=ctx.seed, budget=s["budget"], check_time=ctx.check_time)
-
-    return ctx.cached(f"discussion-search-{key}-{ctx.quick}", go)
+    return SearchPlan(starts=s["starts"], budget=s["budget"], seed=ctx.seed)
 
 
 def search_evidence(ctx: Context, res: SearchResult, pinned: float | None) -> dict:

@@ -1,6 +1,6 @@
 r"""Shared helpers of Section 4's smoothness rows (``prop3``, ``cor2``, ``cor3``, ``cor3-smoothness``, ``cor3-remark``).
 
-**The searched class** (issue 13): :class:`bmaml_theory.adversary.LogisticSpace`, logistic task families with M tasks,
+**The searched class**: :class:`bmaml_theory.search.LogisticSpace`, logistic task families with M tasks,
 dimension n in [2, 10], 1-4 training and 1-4 test points per task, non-convex training (indefinite :math:`Q_i`),
 :math:`\lambda\in2\hat L_1[1,10]`, train != test, every coordinate in the box [-10, 10].  Proposition 3 speaks of
 each task of any family (M in [1, 8], the worst task counts); Corollaries 2-3 speak of :math:`F=\frac1M\sum_iF_i`
@@ -8,7 +8,7 @@ and are searched over M in [2, 8], where Assumption 4's :math:`\zeta` is positiv
 :math:`(\theta,\theta')` is :math:`\theta'=\theta+d\,u` with :math:`u=v/\|v\|` (extra ``u``, a vector of dimension
 n) and :math:`d=10^{-4+5\sigma(s)}\in(10^{-4},10)` (extra ``d``).
 
-**Assumption 4's zeta.** A printed bound is evaluated with :func:`bmaml_theory.adversary.zeta_bound`, a certified
+**Assumption 4's zeta.** A printed bound is evaluated with :func:`bmaml_theory.search.zeta_bound`, a certified
 valid :math:`\zeta` (:math:`\ge` the smallest one): the printed bounds grow with :math:`\zeta`, so a violation with
 it is a violation for every valid :math:`\zeta` up to it, in particular the smallest.  A corrected bound (expected
 to hold) is evaluated with the *local* dispersion :math:`\max(\zeta_{\rm loc}(\theta),\zeta_{\rm loc}(\theta'))`,
@@ -24,21 +24,12 @@ and :math:`\nabla F_i(\theta')=\lambda H^{-1}\nabla f_i(\phi^*_i(\theta'))` does
 :class:`~bmaml_theory.tasks.logistic.LogisticTasks` (1.3-1.8x faster than two solves; agreement to ~1e-11 relative,
 checked by the tests).
 
-**Search settings** (:data:`SEARCH`), the budget fixed from this group's time budget (50 s single-core default,
+**Search settings** (:data:`SEARCH`): the budget fixed from this group's time budget (50 s single-core default,
 12 s quick, at ~5 ms per pair evaluation) before any power was measured: each main search 1200 evaluations (quick
-300), each corrected-bound search (evidence) 250 (quick 100; 400 until the first timing); the pins get
-:data:`PIN_BUDGET` of them, the random starts the rest.  The search itself was then improved for every claim and seed alike (issue 13's target: unpinned
-worst >= 0.9 x extremal), on seeds 0-2 (unpinned worst over the extremal; docs/errata.md, Issue 13 section):
-
-* ``prop3``, 8 starts, 3 rungs, 1200 evaluations without pins: ``sigma0`` 1.5 (adversary's default) 0.78/0.58/0.70,
-  3.0 0.22/0.21/0.26, 0.7 0.98/0.98/0.97 (held-out seeds 3-5: 0.90/0.82/0.94).
-* ``cor2`` at M >= 2 with ``sigma0`` 0.7: plain encoding 0.75/0.45/0.57; :class:`TiedLogisticSpace` 0.35/0.67/0.87;
-  tied with 2 rungs 0.35/0.78/0.86, 4 starts and 2 rungs 0.74/0.65/0.87, popsize 6 0.26/0.70/0.34, 2 or 3 long runs
-  (1 rung) 0.71/0.67 and 0.58/0.65 (seeds 0-1); tied, 4 starts, 2 rungs, ``sigma0`` 0.4: 0.90/0.95/0.91.
-* The last setting kept for all five claims (``prop3`` 0.990/0.906/0.998, ``cor3-smoothness`` 0.896/0.909/0.946 before
-  the pins got their own budget; unchanged after).  ``adversary.maximize`` gives each pin a random run's share of every rung (38% of
-  the budget at 4 starts and 2 rungs); here the pins run separately with :data:`PIN_BUDGET` evaluations and the two
-  results are merged (:func:`~bmaml_theory.adversary.merge_searches`), so the random starts keep 1140 of the 1200.
+300; the pair searches over :data:`SPACE_MEAN` 2400), each corrected-bound search (evidence) 250 (quick 100); the
+pins get :data:`PIN_BUDGET` of them as their own search, the random starts the rest (4 starts, 2 rungs,
+``sigma0`` 0.4 for all five claims).  How these were chosen, with the search power each alternative reached on seeds
+0-5: docs/methods.md, "The adversarial search's settings".
 
 Steps of 1.5 in a box of half-width 10 overshoot the thin ridge where the extremal alignment lives (the test point
 along the training Hessian's most negative direction, at :math:`\lambda=2\hat L_1`, tiny training points so that
@@ -47,75 +38,21 @@ along the training Hessian's most negative direction, at :math:`\lambda=2\hat L_
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from bmaml_theory import adversary, theory
-from bmaml_theory.adversary import HEADER, Instance, LogisticSpace, Structure
+from bmaml_theory import search, theory
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Statement
+from bmaml_theory.search import Instance, LogisticSpace, SearchPlan, SearchSpace, TiedLogisticSpace, sig
 from bmaml_theory.tasks.logistic import LogisticTasks
 
 EPS = float(np.finfo(np.float64).eps)
 ROUNDOFF_MARGIN = 1e6  # a gradient difference within 1e6 x eps (1 + ||grad||) is round-off, not a measurement
 DIST_LOG10_MIN, DIST_DECADES = -4.0, 5.0  # ||theta' - theta|| = 10^(-4 + 5 sig(d)) in (1e-4, 10)
 PAIR_EXTRAS = {"u": "n", "d": 1}
-
-
-class TiedLogisticSpace(LogisticSpace):
-    r"""The class of :class:`LogisticSpace`, parametrised for statements about the mean :math:`F=\frac1M\sum_iF_i`.
-
-    z holds a base task :math:`b`, a spread :math:`w` and one deviation :math:`e_i` per task (each laid out as one
-    task of :class:`LogisticSpace`), then theta, lam and the extras; task i is :math:`\mathrm{clip}(b+w\,e_i)` to the
-    same box.  Every family of :class:`LogisticSpace` is encoded (:math:`b=0, w=1, e_i=` task i), so the class is the
-    same; what changes is the search's geometry: one coordinate (:math:`w\to0`) makes the tasks alike, and a move
-    of :math:`b` moves every task together.  The worst case of a mean over tasks has every task at its own worst at
-    the same theta (errata E6's extremal task repeated): with independent task coordinates CMA-ES has to align M
-    copies by chance (from random starts it reached 0.45-0.75 of the extremal ratio 16 of ``cor2`` at M >= 2), with
-    this layout it aligns them in one direction.  A plain encoding is :meth:`from_plain`'s input.
-    """
-
-    def __init__(self, **kw: Any) -> None:
-        super().__init__(**kw)
-        self.plain = LogisticSpace(**kw)
-
-    @staticmethod
-    def _task_dim(s: Structure) -> int:
-        return s.mh * s.n + s.n * (s.n + 1) // 2 + s.m * s.n + s.n
-
-    def dim(self, s: Structure) -> int:
-        """Length of z: the plain one plus a base task and the spread."""
-        return self.plain.dim(s) + self._task_dim(s) + 1
-
-    def to_plain(self, p: Any) -> np.ndarray:
-        r"""The :class:`LogisticSpace` encoding of the same instance (tasks :math:`\mathrm{clip}(b+w e_i)`)."""
-        s = self.structure_of(p)
-        z = np.clip(np.asarray(p, dtype=np.float64)[HEADER:], -self.box, self.box)
-        k = self._task_dim(s)
-        base, w = z[:k], z[k]
-        dev = z[k + 1 : k + 1 + s.M * k].reshape(s.M, k)
-        tasks = np.clip(base[None] + w * dev, -self.box, self.box).ravel()
-        return np.concatenate([np.asarray(s, dtype=np.float64), tasks, z[k + 1 + s.M * k :]])
-
-    def from_plain(self, q: Any) -> np.ndarray:
-        """This space's encoding of a plain one: b = the mean task, w = 1, e_i = task i - b."""
-        s = self.plain.structure_of(q)
-        z = np.asarray(q, dtype=np.float64)[HEADER:]
-        k = self._task_dim(s)
-        tasks = z[: s.M * k].reshape(s.M, k)
-        base = tasks.mean(0)
-        return np.concatenate([np.asarray(s, dtype=np.float64), base, [1.0], (tasks - base).ravel(), z[s.M * k :]])
-
-    def decode(self, p: Any) -> Instance:
-        """The instance of :meth:`to_plain`'s encoding."""
-        return self.plain.decode(self.to_plain(p))
-
-    def encode(self, *args: Any, **kw: Any) -> np.ndarray:
-        """:meth:`LogisticSpace.encode`, in this space's layout (:meth:`from_plain`)."""
-        return self.from_plain(self.plain.encode(*args, **kw))
 
 
 # Proposition 3: any family, the worst task; Corollaries 2-3: F over M >= 2 tasks (zeta > 0).
@@ -133,16 +70,9 @@ EXTREMAL_TASK = {
 }
 PIN_DIRECTION = (1.0, 0.0)  # theta' - theta along e1, where grad^2 F_i = 4 L1 at theta = 0 (x^T phi* = 0)
 PIN_D = -3.0  # d = 10^(-4 + 5 sig(-3)) = 1.73e-4: the local smoothness, to 1e-4 relative
-CORRECTED_SEED_OFFSET = 1  # a corrected bound's search uses its own seed
+CORRECTED_SEED_OFFSET = 1  # a corrected bound's search: the main plan reseeded by this (independent draws)
 
-# corrected_budget was 400 until the five claims measured 54 CPU s (> the 50 s budget) on the 2-core machine at load
-# 5-7; the corrected-bound searches are evidence only, so they were cut first (power of the main searches untouched)
-# budget_pair_mean: cor2 and cor3-smoothness search pairs over the tied M >= 2 encoding (SPACE_MEAN), the hardest
-# search of the section.  At 1200 their unpinned worst was 0.904 / 0.896 of the extremal 16 on seed 0 (0.854 for
-# cor3-smoothness on held-out seed 5), at or below issue 13's 0.9 target, so the lead doubled their budget (the
-# same change for both rows and every seed; no other setting touched), then measured seeds 0-5 once: cor2
-# 0.963 / 0.989 / 0.980 / 0.977 / 0.966 / 0.946, cor3-smoothness 0.938 / 0.914 / 0.993 / 0.981 / 0.937 / 0.936.
-# Their verdicts (violated, carried by the pinned extremal) do not depend on it; the run time is +~20 CPU s.
+# Search sizes (module docstring; how they were chosen: docs/methods.md).
 SEARCH = {
     "default": {"starts": 4, "budget": 1200, "budget_pair_mean": 2400, "corrected_budget": 250},
     "quick": {"starts": 2, "budget": 300, "budget_pair_mean": 300, "corrected_budget": 100},
@@ -150,13 +80,8 @@ SEARCH = {
 SIGMA0 = 0.4  # CMA-ES initial step and random-start scale (see the module docstring for how it was chosen)
 RUNGS = 2  # successive halving: 4 starts for b0 evaluations, the best one for 4 b0 more (module docstring)
 # evaluations per pinned start: the pin is evaluated and polished (a few CMA-ES generations), never given the search's
-# budget (adversary.maximize would give it a random run's share in every rung: 38% of the budget at 4 starts, 2 rungs)
+# budget (search.maximize would give it a random run's share in every rung: 38% of the budget at 4 starts, 2 rungs)
 PIN_BUDGET = {"default": 60, "quick": 30}
-
-
-def sig(v: float) -> float:
-    """The logistic function, overflow-free (maps the distance variable into (0, 1))."""
-    return 1.0 / (1.0 + math.exp(-float(np.clip(v, -50.0, 50.0))))
 
 
 def extremal_encoding(
@@ -290,7 +215,7 @@ def describe_pair(space: LogisticSpace, p: Any) -> dict:
         "grad_norm_F": [float(np.linalg.norm(q.G1.mean(0))), float(np.linalg.norm(q.G2.mean(0)))],
         "grad_norms_Fi": np.linalg.norm(q.G1, axis=1).tolist(),
         "zeta_bound": q.zeta,
-        "zeta_lower": adversary.zeta_lower(t, thetas) if t.M > 1 else 0.0,
+        "zeta_lower": search.zeta_lower(t, thetas) if t.M > 1 else 0.0,
         "zeta_local": [zeta_local(q.G1), zeta_local(q.G2)],
         "local_smoothness_F": float(np.linalg.norm(t.meta_hessian(q.theta), 2)),
         "lam_over_mu": t.lam / t.constants().mu,
@@ -302,24 +227,21 @@ def sizes(ctx: Context) -> dict:
     return SEARCH["quick" if ctx.quick else "default"]
 
 
-def _search(
-    ctx: Context, key: str, ratio: Callable, space: LogisticSpace, pins: Sequence, seed: int, budget: int
-) -> adversary.SearchResult:
-    """CMA-ES from random starts with ``budget`` less the pins' share, and from each pin with :data:`PIN_BUDGET`
-    evaluations (:func:`~bmaml_theory.adversary.merge_searches`), cached for the group."""
-    s = sizes(ctx)
-
-    def go() -> adversary.SearchResult:
-        ctx.progress(f"search {key}")
-        pin_budget = PIN_BUDGET["quick" if ctx.quick else "default"] * len(pins)
-        common = {"seed": seed, "jobs": 1, "sigma0": SIGMA0, "check_time": ctx.check_time}
-        rand = adversary.maximize(ratio, space, starts=s["starts"], budget=budget - pin_budget, rungs=RUNGS, **common)
-        if not pins:
-            return rand
-        pinned = adversary.maximize(ratio, space, starts=0, budget=pin_budget, pins=list(pins), rungs=1, **common)
-        return adversary.merge_searches(rand, pinned)
-
-    return ctx.cached(f"smoothness-{key}-{ctx.quick}", go)
+def plan(ctx: Context, pins: Sequence[np.ndarray], budget: int, seed: int | None = None) -> SearchPlan:
+    """A smoothness search: :data:`SEARCH`'s random starts with ``budget`` less the pins' share, in :data:`RUNGS`
+    rungs from :data:`SIGMA0`, and the pins as their own search of :data:`PIN_BUDGET` evaluations each (same seed)."""
+    seed = ctx.seed if seed is None else int(seed)
+    pin_budget = PIN_BUDGET["quick" if ctx.quick else "default"] * len(pins)
+    return SearchPlan(
+        starts=sizes(ctx)["starts"],
+        budget=budget - pin_budget,
+        seed=seed,
+        pins=tuple(pins),
+        pin_budget=pin_budget or None,
+        pin_seed=seed,
+        sigma0=SIGMA0,
+        rungs=RUNGS,
+    )
 
 
 def search_claim(
@@ -327,39 +249,30 @@ def search_claim(
     st: Statement,
     *,
     ratio: Callable,
-    space: LogisticSpace,
+    space: SearchSpace,
     pins: Sequence[np.ndarray],
     extremal: float,
     describe: Callable | None = None,
     evidence: dict | None = None,
     data: dict | None = None,
 ) -> ClaimResult:
-    """Decide ``st`` with :func:`runners.adversarial_upper_bound`, the search run with :data:`SIGMA0`.
-
-    ``adversarial_upper_bound`` passes no CMA-ES options to ``adversary.maximize``; the same search (same ratio,
-    space, starts, seed, budget and pins) is run here with ``sigma0=SIGMA0`` under the runner's ``cache_key``, so the
-    runner decides on it and reports its evidence (the options are added to ``evidence.search``).
-    """
+    """Decide ``st`` with :func:`runners.adversarial_upper_bound` on this group's :func:`plan`; the evidence adds the
+    plan's options and the closest instance from random starts alone."""
     s = sizes(ctx)
     budget = s["budget_pair_mean"] if space is SPACE_MEAN else s["budget"]
-    key = f"smoothness-{st.id}-{ctx.quick}"
-    _search(ctx, st.id, ratio, space, pins, ctx.seed, budget)
+    pl = plan(ctx, pins, budget)
     r = runners.adversarial_upper_bound(
         ctx,
         st,
         ratio=ratio,
         space=space,
-        starts=s["starts"],
-        budget=budget,
-        pins=pins,
+        plan=pl,
         extremal=extremal,
-        seed=ctx.seed,
         describe=describe,
         evidence=evidence,
         data=data,
-        cache_key=key,
     )
-    res = ctx.cache[key]
+    res = runners.run_search(ctx, ratio, space, pl)  # the search just run (shared through the run's cache)
     if res.unpinned_encoding is not None:  # the closest instance from random starts alone (its zeta included)
         enc = np.asarray(res.unpinned_encoding)
         r.evidence["search"]["unpinned_instance"] = {
@@ -368,28 +281,34 @@ def search_claim(
             **(describe(enc) if describe is not None else {}),
         }
     r.evidence["search"]["options"] = {
-        "sigma0": SIGMA0,
-        "rungs": RUNGS,
-        "eta": 4,
+        "sigma0": pl.sigma0,
+        "rungs": pl.rungs,
+        "eta": pl.eta,
         "prior": space.prior,
-        "random_budget": budget - PIN_BUDGET["quick" if ctx.quick else "default"] * len(pins),
-        "pin_budget": PIN_BUDGET["quick" if ctx.quick else "default"] * len(pins),
+        "random_budget": pl.budget,
+        "pin_budget": pl.pin_budget or 0,
         "space": type(space).__name__,
     }
     return r
 
 
+def corrected_plan(ctx: Context, pins: Sequence[np.ndarray]) -> SearchPlan:
+    """The search of a corrected bound: :func:`plan` at ``corrected_budget``, reseeded by :data:`CORRECTED_SEED_OFFSET`."""
+    return plan(ctx, pins, sizes(ctx)["corrected_budget"]).reseeded(CORRECTED_SEED_OFFSET)
+
+
 def corrected_evidence(
-    ctx: Context, key: str, ratio: Callable, space: LogisticSpace, pins: Sequence[np.ndarray], bound: str
+    ctx: Context, ratio: Callable, space: SearchSpace, pins: Sequence[np.ndarray], bound: str
 ) -> dict:
     """The same search against a corrected bound (errata): worst ratio, unpinned worst, failures, holds."""
     s = sizes(ctx)
-    res = _search(ctx, key + "-corrected", ratio, space, pins, ctx.seed + CORRECTED_SEED_OFFSET, s["corrected_budget"])
+    pl = corrected_plan(ctx, pins)
+    res = runners.run_search(ctx, ratio, space, pl)
     worst_ok = res.worst is not None and res.worst <= 1 + theory_tol()
     return {
         "bound": bound,
         "search": f"CMA-ES from {s['starts']} random starts + {len(pins)} pinned, {s['corrected_budget']} "
-        f"evaluations, sigma0 {SIGMA0}, seed {ctx.seed + CORRECTED_SEED_OFFSET}",
+        f"evaluations, sigma0 {pl.sigma0}, seed {pl.seed}",
         "evaluations": res.evaluations,
         "worst_ratio": res.worst,
         "unpinned_worst": res.unpinned_worst,

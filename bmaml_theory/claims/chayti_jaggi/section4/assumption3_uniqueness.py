@@ -9,7 +9,7 @@ r"""Assumption 3's remark: :math:`\lambda>\hat L_1` gives :math:`\mu=\lambda-\ha
 **Standing assumptions.** Assumptions 1-3 (Section 4.1).  Two classes: quadratic tasks
 (:class:`~bmaml_theory.tasks.QuadraticTasks`), for which both the strong-convexity constant :math:`\mu` and the exact
 interval of :math:`\nu` on which (9) is strongly convex (:math:`1+\nu\gamma_{ij}>0`) are known in closed form; and
-(issue 13) the logistic families of :class:`bmaml_theory.adversary.LogisticSpace` (M in [1, 8] tasks, n in [2, 10],
+the logistic families of :class:`bmaml_theory.search.LogisticSpace` (M in [1, 8] tasks, n in [2, 10],
 1..4 training and test points per task, indefinite Q, :math:`\lambda\in2\hat L_1[1,10]`), searched by CMA-ES from
 random starts over the data and the point :math:`\phi` (the encoding's theta) where the Hessians are taken.
 
@@ -40,7 +40,7 @@ from bmaml_theory import theory
 from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
+from bmaml_theory.claims.chayti_jaggi.section4 import _common
 from bmaml_theory.claims.chayti_jaggi.section4._common import BOUND_TOL
 from bmaml_theory.tasks.generate import KINDS, random_family
 from bmaml_theory.tasks.quadratic import QuadraticTasks
@@ -98,7 +98,7 @@ def edge_eigenvalue(n: int) -> float:
     return float(np.linalg.eigvalsh(S)[0])
 
 
-SPACE = cm.space()  # no extras: phi is the encoding's theta
+SPACE = _common.space()  # no extras: phi is the encoding's theta
 EXTREMAL = 1.0  # both ratios equal 1 on the extremal instance (the remark is tight)
 
 
@@ -115,7 +115,7 @@ def extremal_encoding() -> np.ndarray:
 def logistic_ratio(p) -> float | None:
     r"""max over tasks of max((i), (ii)) at the encoding's theta (see the module docstring); None for degenerate data
     (outside the class)."""
-    inst = cm.decode_or_none(SPACE, p)
+    inst = _common.decode_or_none(SPACE, p)
     if inst is None:
         return None
     t, phi = inst.tasks, inst.theta
@@ -137,7 +137,7 @@ def logistic_ratio(p) -> float | None:
 
 def describe(p) -> dict:
     """The constants' two ratios' ingredients at encoding ``p`` (mu, L1, lam, Lhat1), for the evidence."""
-    inst = cm.decode_or_none(SPACE, p)
+    inst = _common.decode_or_none(SPACE, p)
     if inst is None:
         return {}
     c = inst.tasks.constants()
@@ -155,8 +155,8 @@ def check(ctx: Context) -> ClaimResult:
         kw = {"kind": kind, "n": n, "seed": seed}
         ms.append(Measurement(interval_ratio(**kw), kw, Replay(f"{__name__}:interval_ratio", kw)))
     per_family = [{**m.instance, "ratio": m.value} for m in ms]
-    res = cm.space_search(ctx, "assumption3", logistic_ratio, SPACE, [extremal_encoding()])
-    ms += cm.space_measurement(SPACE, res, logistic_ratio, describe)
+    res = runners.run_search(ctx, logistic_ratio, SPACE, _common.plan(ctx, [extremal_encoding()]))
+    ms += runners.search_measurement(SPACE, res, logistic_ratio, describe)
     return runners.decide(
         ctx,
         STATEMENT,
@@ -164,7 +164,7 @@ def check(ctx: Context) -> ClaimResult:
         failures=res.failures,
         failure_examples=res.failure_examples,
         evidence={
-            "search": cm.space_evidence(ctx, SPACE, res, EXTREMAL, "both ratios are 1 on extremal_encoding()"),
+            "search": _common.space_evidence(ctx, SPACE, res, EXTREMAL, "both ratios are 1 on extremal_encoding()"),
             "families": len(cases),
             "per_family": per_family,
             "tight": f"the extremal family has ratio {interval_ratio('extremal', 3):.12g}; at nu = -mu/L1 the Hessian "

@@ -32,8 +32,7 @@ from __future__ import annotations
 from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.chayti_jaggi.section4 import _algorithms as al
-from bmaml_theory.claims.chayti_jaggi.section4 import clipped_normalized_exact as ex
+from bmaml_theory.claims.chayti_jaggi.section4 import _algorithms, clipped_normalized_exact
 
 STATEMENT = Statement(
     id="clipped-normalized",
@@ -42,15 +41,15 @@ STATEMENT = Statement(
     "shown in [17].",
     form="the sense of [17]: with a changed rate (eta' = c eta, beta = c) NormalizedGD's steps are within a universal "
     "constant factor (derived: 2) of ClippedGD's at every iterate (the literal reading is clipped-normalized-exact)",
-    assumptions=ex.STATEMENT.assumptions,
+    assumptions=clipped_normalized_exact.STATEMENT.assumptions,
     kind="upper_bound",
     measure="sup over searched ClippedGD runs of max_t/min_t of min(1, c/||g_t||)(c + ||g_t||): the factor within "
     "which NormalizedGD (beta = c, eta' = c eta) matches every step; dimensionless; a sanity check: h(g) = "
     "min(1, c/g)(c + g) lies in (c, 2c] for every g > 0, so the factor is <= 2 on every run by algebra (measured "
     "near 2 shows the factor is attained)",
     threshold=Threshold(2.0, "<="),
-    tolerance=Tolerance(al.EXACT_TOL, al.EXACT_TOL_REASON),
-    group=al.GROUP,
+    tolerance=Tolerance(_algorithms.EXACT_TOL, _algorithms.EXACT_TOL_REASON),
+    group=_algorithms.GROUP,
 )
 
 FACTOR_SUP = 2.0  # the derivation's supremum (not attained): the extremal value the search's power is measured against
@@ -61,16 +60,21 @@ SEED_OFFSET = 1  # its own search (seed + 1): it maximises the factor, not rho*
 def factor(p) -> float | None:
     r"""The factor :math:`\max_t/\min_t\min(1,c/x_t)(c+x_t)` of the ClippedGD run encoded by ``p`` (None outside the
     measurable class); at most 2 by the derivation."""
-    return ex.zhang_factor(p)
+    return clipped_normalized_exact.zhang_factor(p)
 
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """CMA-ES over ClippedGD runs for the largest step factor, decided by runners.decide against the derived 2."""
-    sizes = al.search_sizes(ctx, ex.SEARCH, ex.SEARCH_QUICK)
-    res = al.run_search(ctx, "clipped-factor", factor, ex.SPACE, sizes, [ex.pin()], seed_offset=SEED_OFFSET)
-    ms = al.search_measurement(res, factor, ex.SPACE, ex.describe)
-    ev = al.search_evidence(res, sizes, "LogisticSpace ClippedGD runs (25 steps)")
+    sizes = _algorithms.search_sizes(ctx, clipped_normalized_exact.SEARCH, clipped_normalized_exact.SEARCH_QUICK)
+    res = runners.run_search(
+        ctx,
+        factor,
+        clipped_normalized_exact.SPACE,
+        _algorithms.plan(ctx, sizes, [clipped_normalized_exact.pin()], seed_offset=SEED_OFFSET),
+    )
+    ms = _algorithms.search_measurement(res, factor, clipped_normalized_exact.SPACE, clipped_normalized_exact.describe)
+    ev = _algorithms.search_evidence(res, sizes, "LogisticSpace ClippedGD runs (25 steps)")
     power = None if res.unpinned_worst is None else res.unpinned_worst / FACTOR_SUP
     ev.update(
         extremal=FACTOR_SUP,

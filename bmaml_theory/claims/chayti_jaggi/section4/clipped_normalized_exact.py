@@ -27,7 +27,7 @@ c/(c+x)\le\min(1,c/x)`, so :math:`\rho^*\le2` always: the correct statement (err
 and one times ClippedGD's.
 
 **Standing assumptions.** Section 4.3's setting (the rules act on any gradient sequence); instances: the class of
-:class:`bmaml_theory.adversary.LogisticSpace` (M in [1, 8], n in [2, 10], multi-point data, non-convex training,
+:class:`bmaml_theory.search.LogisticSpace` (M in [1, 8], n in [2, 10], multi-point data, non-convex training,
 :math:`\lambda\ge2\hat L_1`) with the test linear term r set to 0 (:math:`F\ge0`, as Section 4.3 assumes
 :math:`F` bounded below), ClippedGD with exact :math:`\nabla F` from the encoded :math:`\theta`, clipping level
 :math:`c=\|\nabla F(\theta_0)\|\sigma(z_c)` (clipping active at the start) and
@@ -39,15 +39,14 @@ either side of the descent step).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from bmaml_theory import adversary, theory
+from bmaml_theory import search, theory
 from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.chayti_jaggi.section4 import _algorithms as al
+from bmaml_theory.claims.chayti_jaggi.section4 import _algorithms
+from bmaml_theory.search import sig
 from bmaml_theory.studies import algorithms
 
 STATEMENT = Statement(
@@ -64,13 +63,13 @@ STATEMENT = Statement(
     measure="sup over searched ClippedGD runs of rho* = inf_{beta >= 0} max_t/min_t of min(1, c/||g_t||)(beta + "
     "||g_t||): the smallest factor within which a constant NormalizedGD reproduces the run's steps; dimensionless",
     threshold=Threshold(1.0, "<="),
-    tolerance=Tolerance(al.EXACT_TOL, al.EXACT_TOL_REASON),
-    group=al.GROUP,
+    tolerance=Tolerance(_algorithms.EXACT_TOL, _algorithms.EXACT_TOL_REASON),
+    group=_algorithms.GROUP,
     category="slip",
     intended="clipped-normalized",
 )
 
-SPACE = adversary.LogisticSpace(extras={"c": 1, "eta": 1})
+SPACE = search.LogisticSpace(extras={"c": 1, "eta": 1})
 ETA_DECADES = 4.0  # eta = 2 * 10^(4 sig(z) - 2)/calL: two decades either side of the descent step 2/calL
 CLIP_STEPS = 25  # steps per ClippedGD run: the pinned run falls from 8c to 0.02c; set by the budget
 # Search sizes (budget: ~0.1 s per evaluation): 6 random starts + the pin, popsize 4, 63 evaluations (9 per start: the
@@ -80,11 +79,6 @@ SEARCH_QUICK = {"starts": 0, "popsize": 4, "budget": 1}
 # The pinned instance: the convergence instance of E8 (studies.convergence, convex training, test set {(x,+1),
 # (x,-1)}, x = (1, 0)) at theta0 = (3, 1); c = ||grad F(theta0)|| sig(-2); eta = 2/calL (z_eta = 0).
 PIN_EXTRA = {"c": [-2.0], "eta": [0.0]}
-
-
-def sig(v: float) -> float:
-    """The logistic function, overflow-free."""
-    return 1.0 / (1.0 + math.exp(-float(np.clip(v, -50.0, 50.0))))
 
 
 def pin() -> np.ndarray:
@@ -104,7 +98,7 @@ def run_norms(p) -> tuple[list[float], float] | None:
     r"""The gradient norms of the ClippedGD run encoded by ``p`` and its clipping level c (None: :math:`\nabla F=0`)."""
     try:
         inst = SPACE.decode(p)
-        t = al.bounded_below(inst.tasks)
+        t = _algorithms.bounded_below(inst.tasks)
     except ValueError:
         return None  # degenerate constants: outside the measurable class
 
@@ -155,9 +149,9 @@ def describe(p) -> dict:
 def check(ctx: Context) -> ClaimResult:
     """CMA-ES over ClippedGD runs for the largest rho*, decided by runners.decide on the runs alone (the derivation's
     norm sequences, which no instance is shown to produce, are evidence)."""
-    sizes = al.search_sizes(ctx, SEARCH, SEARCH_QUICK)
-    res = al.run_search(ctx, "clipped-exact", ratio, SPACE, sizes, [pin()])
-    ms = al.search_measurement(res, ratio, SPACE, describe)
+    sizes = _algorithms.search_sizes(ctx, SEARCH, SEARCH_QUICK)
+    res = runners.run_search(ctx, ratio, SPACE, _algorithms.plan(ctx, sizes, [pin()]))
+    ms = _algorithms.search_measurement(res, ratio, SPACE, describe)
     derived = []
     for eps_ in (0.5, 0.1, 0.01):  # the derivation's sequences eps c, c, c/eps: rho* = 2/(1 + eps) (4/3 at 1/2)
         kw = {"norms": [eps_, 1.0, 1.0 / eps_], "c": 1.0}
@@ -171,13 +165,13 @@ def check(ctx: Context) -> ClaimResult:
         failures=res.failures,
         failure_examples=res.failure_examples,
         evidence={
-            "search": al.search_evidence(res, sizes, "LogisticSpace ClippedGD runs (25 steps)"),
+            "search": _algorithms.search_evidence(res, sizes, "LogisticSpace ClippedGD runs (25 steps)"),
             "derivation": derived,
             "corrected": {
                 "statement": "NormalizedGD with beta = c, eta' = c eta takes steps between 1/2 and 1 times ClippedGD's "
                 "(equivalence within a factor 2; errata E10.c1)",
                 "factor_on_worst_run": zf,
-                "holds": bool(zf is not None and zf <= 2 + al.EXACT_TOL and res.failures == 0),
+                "holds": bool(zf is not None and zf <= 2 + _algorithms.EXACT_TOL and res.failures == 0),
             },
             "why": "NormalizedGD's multiplier 1/(beta + x) and ClippedGD's min(1, c/x) differ as functions of the "
             "gradient norm x, so no constant rate change matches them on a run that visits norms on both sides of c",

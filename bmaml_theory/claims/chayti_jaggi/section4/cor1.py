@@ -14,7 +14,7 @@ of :math:`[2\hat L_1,\infty)`: the corollary holds "for :math:`\lambda\ge2\hat L
 :math:`O(\cdot)` is refuted only if no universal constant works.  The paper's own derivation gives the constant 3
 (eq. (23) at this :math:`\nu` is :math:`3\sqrt{A\delta}`), which is the threshold; but the inexact term is
 :math:`2\lambda\delta/\nu` (errata E1), so the ratio is about :math:`(\lambda/\mu)^2\cdot\mathrm{const}+2\lambda`: it grows
-linearly in :math:`\lambda`.  The check runs the search (issue 13: :class:`bmaml_theory.adversary.LogisticSpace`, M
+linearly in :math:`\lambda`.  The check runs the search (:class:`bmaml_theory.search.LogisticSpace`, M
 in [1, 8], n in [2, 10], multi-point data, :math:`\lambda\le20\hat L_1`, CMA-ES from random starts) and the family
 :math:`\lambda/(2\hat L_1)\in\{1,10,10^2,10^3\}` on the extremal instance (:func:`ratio_at_lam`); the decision is
 :func:`bmaml_theory.claims.runners.big_o`'s (unbounded growth: measured null, ``unbounded`` true).  The search's
@@ -32,7 +32,7 @@ from bmaml_theory import theory
 from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
+from bmaml_theory.claims.chayti_jaggi.section4 import _common
 from bmaml_theory.claims.chayti_jaggi.section4.cor1_explicit import (
     SPACE,
     decoded,
@@ -62,7 +62,7 @@ STATEMENT = Statement(
     measure="sup over the class of the worst-case delta-inexact bias / sqrt(L0(L1/lam + Lhat2 L0/lam^2) delta); "
     "dimensionless (null with unbounded=true when it grows without bound in lam)",
     threshold=Threshold(PAPER_CONSTANT, "<="),
-    tolerance=Tolerance(cm.BOUND_TOL, cm.BOUND_TOL_REASON),
+    tolerance=Tolerance(_common.BOUND_TOL, _common.BOUND_TOL_REASON),
     group="cj-section4-search",
 )
 
@@ -91,7 +91,7 @@ def ratio(p) -> float | None:
 def check(ctx: Context) -> ClaimResult:
     """Search the worst-case ratio, run the lam family on the extremal instance, decide the O(.) (runners.big_o)."""
     p_pin = extremal_encoding()
-    res = cm.space_search(ctx, "cor1", ratio, SPACE, [p_pin])
+    res = runners.run_search(ctx, ratio, SPACE, _common.plan(ctx, [p_pin]))
     growth = []
     for m in LAM_FAMILY:
         ctx.check_time()
@@ -103,13 +103,13 @@ def check(ctx: Context) -> ClaimResult:
     return runners.big_o(
         ctx,
         STATEMENT,
-        cm.space_measurement(SPACE, res, ratio),
+        runners.search_measurement(SPACE, res, ratio),
         growth=growth,
         growth_parameter="lam/(2 Lhat1)",
         failures=res.failures,
         failure_examples=res.failure_examples,
         evidence={
-            "search": cm.space_evidence(
+            "search": _common.space_evidence(
                 ctx,
                 SPACE,
                 res,

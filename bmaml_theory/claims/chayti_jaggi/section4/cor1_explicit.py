@@ -13,8 +13,8 @@ using approximations of :math:`\phi^*_{i,\nu}(\theta)` instead of their exact va
 (:math:`\|\tilde\phi-\phi^*\|\le\delta`) in the worst case: the sup over such errors of
 :math:`\|\nabla F_i-\tilde g_{i,\nu}\|` is exactly :math:`\|b_i\|+2\lambda\delta/\nu` (triangle inequality, attained by
 errors aligned with the exact bias :math:`b_i`: :class:`bmaml_theory.inexact.Adversarial`, which the tests compare);
-:math:`\nu\in(0,\mu/L_1)` (else the point is outside the class and skipped).  Searched (issue 13): the class of
-``prop2-explicit`` (:class:`bmaml_theory.adversary.LogisticSpace`, M in [1, 8], n in [2, 10], multi-point data),
+:math:`\nu\in(0,\mu/L_1)` (else the point is outside the class and skipped).  Searched : the class of
+``prop2-explicit`` (:class:`bmaml_theory.search.LogisticSpace`, M in [1, 8], n in [2, 10], multi-point data),
 :math:`\delta\in[10^{-10},10^{-2}]` (the extra ``delta``); the worst task counts.
 
 **Measured.** The sup over the searched class of the worst-case bias over (23) at the appendix's nu (:func:`ratio`).
@@ -33,7 +33,8 @@ from bmaml_theory import theory
 from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
+from bmaml_theory.claims.chayti_jaggi.section4 import _common
+from bmaml_theory.search import sig
 from bmaml_theory.tasks.logistic import LogisticTasks
 
 STATEMENT = Statement(
@@ -50,7 +51,7 @@ STATEMENT = Statement(
     measure="sup over the searched class of the worst-case delta-inexact bias / (A nu + 2 delta/nu) at the "
     "appendix's nu; dimensionless",
     threshold=Threshold(1.0, "<="),
-    tolerance=Tolerance(cm.BOUND_TOL, cm.BOUND_TOL_REASON),
+    tolerance=Tolerance(_common.BOUND_TOL, _common.BOUND_TOL_REASON),
     group="cj-section4-search",
 )
 
@@ -58,7 +59,7 @@ DELTA_LOG10_MAX, DELTA_DECADES = -2.0, 8.0  # delta = 10^(-2 - 8 sig(z_delta)) i
 PIN_DELTA = 0.0  # delta = 1e-6 on the extremal instance
 STENCIL_L1 = 2.0  # ||w||_1 of the forward stencil (10): the inexact term is ||w||_1 lam delta/nu (errata E1)
 
-SPACE = cm.space({"delta": 1})
+SPACE = _common.space({"delta": 1})
 
 
 def extremal_encoding() -> np.ndarray:
@@ -77,13 +78,13 @@ def extremal_encoding() -> np.ndarray:
 def delta_of(p) -> float:
     """The training precision delta encoded by the extra ``delta`` (the last entry of ``p``)."""
     z = float(np.clip(np.asarray(p, dtype=np.float64)[-1], -SPACE.box, SPACE.box))
-    return 10 ** (DELTA_LOG10_MAX - DELTA_DECADES * cm.sig(z))
+    return 10 ** (DELTA_LOG10_MAX - DELTA_DECADES * sig(z))
 
 
 def decoded(p, lam_mult: float | None = None) -> tuple[LogisticTasks, np.ndarray] | None:
     """(tasks, theta) of encoding ``p``, with lam = 2 Lhat1 * ``lam_mult`` (None: the encoding's own lam); None when
     the data are degenerate (outside the class)."""
-    inst = cm.decode_or_none(SPACE, p)
+    inst = _common.decode_or_none(SPACE, p)
     if inst is None:
         return None
     t = inst.tasks
@@ -106,7 +107,7 @@ def worst_bias(t: LogisticTasks, theta, delta: float, nu: float) -> float | None
     c = t.constants()
     if not (nu > 0 and nu * c.L1 < c.mu):
         return None
-    b, _ = cm.exact_bias(t, theta, nu)
+    b, _ = _common.exact_bias(t, theta, nu)
     return float(np.linalg.norm(b, axis=-1).max()) + STENCIL_L1 * t.lam * delta / nu
 
 
@@ -141,7 +142,7 @@ def describe(p) -> dict:
 
 def extremal_at_lam_max(fn) -> float | None:
     """``fn(p, lam_mult)`` on the extremal instance at the top of the space's lam range (lam = 2 Lhat1 lam_mult_max):
-    the search power's yardstick for the lam-growing ratios of Corollary 1 (see the errata, issue 13)."""
+    the search power's yardstick for the lam-growing ratios of Corollary 1 (see the errata)."""
     return fn(extremal_encoding().tolist(), SPACE.lam_mult_max)
 
 
@@ -162,15 +163,15 @@ def ratio_at_lam(p, lam_mult: float | None = None) -> float | None:
 def check(ctx: Context) -> ClaimResult:
     """Search the worst-case bias over (23) at the appendix's nu, the corrected bound in the evidence."""
     pins = [extremal_encoding()]
-    res = cm.space_search(ctx, "cor1-explicit", ratio, SPACE, pins)
+    res = runners.run_search(ctx, ratio, SPACE, _common.plan(ctx, pins))
     return runners.decide(
         ctx,
         STATEMENT,
-        cm.space_measurement(SPACE, res, ratio, describe),
+        runners.search_measurement(SPACE, res, ratio, describe),
         failures=res.failures,
         failure_examples=res.failure_examples,
         evidence={
-            "search": cm.space_evidence(
+            "search": _common.space_evidence(
                 ctx,
                 SPACE,
                 res,
@@ -180,9 +181,8 @@ def check(ctx: Context) -> ClaimResult:
                 "extremal instance (Lhat1 = 1) at the top of the lam range, lam = 2 Lhat1 lam_mult_max (power > 1 "
                 "means larger data, hence larger lam, not a worse structure)",
             ),
-            "corrected": cm.corrected_space_evidence(
+            "corrected": _common.corrected_space_evidence(
                 ctx,
-                "cor1-explicit",
                 ratio_corrected,
                 SPACE,
                 pins,

@@ -10,10 +10,10 @@ It is introduced by "Combining Proposition 3 and Assumption 4, we get": it speak
 :math:`\frac1M\sum_i\|\nabla F_i(\theta)-\nabla F(\theta)\|^2\le\zeta^2` for all :math:`\theta` and enters only
 :math:`\mathcal L_0`.
 
-**Standing assumptions.** Assumptions 1, 2, 4 and :math:`\lambda\ge2\hat L_1`.  Searched (issue 13): logistic
+**Standing assumptions.** Assumptions 1, 2, 4 and :math:`\lambda\ge2\hat L_1`.  Searched : logistic
 families with M in [2, 8] tasks (so :math:`\zeta>0` in general), n in [2, 10], 1-4 training and test points per
 task, non-convex training, :math:`\lambda\in2\hat L_1[1,10]`, pairs as ``prop3`` (:mod:`._smoothness`).
-:math:`\zeta` is :func:`bmaml_theory.adversary.zeta_bound`, a certified valid value: the bound grows with
+:math:`\zeta` is :func:`bmaml_theory.search.zeta_bound`, a certified valid value: the bound grows with
 :math:`\zeta`, so a violation with it holds for every valid :math:`\zeta` below it, the smallest included
 (``evidence.worst_instance`` reports it beside ``zeta_lower`` and the local dispersions).
 
@@ -35,8 +35,7 @@ from typing import Any
 
 from bmaml_theory._replay import replayable
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
-from bmaml_theory.claims.chayti_jaggi.section4 import _smoothness as sm
+from bmaml_theory.claims.chayti_jaggi.section4 import _common, _smoothness
 from bmaml_theory.claims.chayti_jaggi.section4.prop3 import smoothness_data
 
 STATEMENT = Statement(
@@ -53,7 +52,7 @@ STATEMENT = Statement(
     measure="sup over searched pairs of ||grad F(theta) - grad F(theta')|| / (min(calL0 + calL1||grad F||) "
     "||theta - theta'||); dimensionless",
     threshold=Threshold(1.0, "<="),
-    tolerance=Tolerance(cm.BOUND_TOL, cm.BOUND_TOL_REASON),
+    tolerance=Tolerance(_common.BOUND_TOL, _common.BOUND_TOL_REASON),
     figure="smoothness_envelope.png",
     group="cj-section4-smoothness",
 )
@@ -64,44 +63,43 @@ EXTREMAL = 16.0  # errata E6: local smoothness 4 L1 against calL0 = L1/4 (Lhat2 
 @replayable
 def ratio(p: Any) -> float | None:
     """The pair ratio of F against Corollary 2's printed calL0 + calL1 ||grad F||, zeta = zeta_bound."""
-    q = sm.pair(sm.SPACE_MEAN, p)
-    return None if q is None else sm.mean_ratio(q, sm.cor2_L(stated=True), "bound")
+    q = _smoothness.pair(_smoothness.SPACE_MEAN, p)
+    return None if q is None else _smoothness.mean_ratio(q, _smoothness.cor2_L(stated=True), "bound")
 
 
 @replayable
 def ratio_corrected(p: Any) -> float | None:
     """The pair ratio of F against the corrected constants (errata E6), zeta = the local dispersion."""
-    q = sm.pair(sm.SPACE_MEAN, p)
-    return None if q is None else sm.mean_ratio(q, sm.cor2_L(stated=False), "local")
+    q = _smoothness.pair(_smoothness.SPACE_MEAN, p)
+    return None if q is None else _smoothness.mean_ratio(q, _smoothness.cor2_L(stated=False), "local")
 
 
 def describe(p: Any) -> dict:
     """The pair at ``p`` for the evidence (zeta_bound beside zeta_lower and the local dispersions)."""
-    return sm.describe_pair(sm.SPACE_MEAN, p)
+    return _smoothness.describe_pair(_smoothness.SPACE_MEAN, p)
 
 
 def pins() -> list:
     """The extremal task twice (M = 2) at theta = 0, direction e1, distance 1.7e-4."""
-    return [sm.extremal_encoding(sm.SPACE_MEAN, 2)]
+    return [_smoothness.extremal_encoding(_smoothness.SPACE_MEAN, 2)]
 
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """Search the pair ratio of F against Corollary 2's printed constants, the corrected ones in the evidence."""
-    return sm.search_claim(
+    return _smoothness.search_claim(
         ctx,
         STATEMENT,
         ratio=ratio,
-        space=sm.SPACE_MEAN,
+        space=_smoothness.SPACE_MEAN,
         pins=pins(),
         extremal=EXTREMAL,
         describe=describe,
         evidence={
-            "corrected": sm.corrected_evidence(
+            "corrected": _smoothness.corrected_evidence(
                 ctx,
-                "cor2",
                 ratio_corrected,
-                sm.SPACE_MEAN,
+                _smoothness.SPACE_MEAN,
                 pins(),
                 "calL0 = (lam/mu)^2 (L1 + Lhat2 zeta/lam), calL1 = (lam/mu)^2 Lhat2/lam (errata E6), zeta = "
                 "max of the local dispersions at theta and theta' (<= every valid zeta)",

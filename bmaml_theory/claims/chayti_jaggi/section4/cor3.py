@@ -5,8 +5,8 @@ r"""Corollary 3, first part: the meta-gradient is bounded, :math:`\|\nabla F(\th
 It bounds the gradient of :math:`F=\frac1M\sum_iF_i`; each :math:`\|\nabla F_i\|\le G` gives it by the triangle
 inequality, and :math:`\zeta` does not enter.
 
-**Standing assumptions.** Assumptions 1-4 and :math:`\lambda\ge2\hat L_1`.  Searched (issue 13): logistic families
-of :class:`bmaml_theory.adversary.LogisticSpace` with M in [2, 8] (:math:`\zeta>0`), n in [2, 10], 1-4 training and
+**Standing assumptions.** Assumptions 1-4 and :math:`\lambda\ge2\hat L_1`.  Searched : logistic families
+of :class:`bmaml_theory.search.LogisticSpace` with M in [2, 8] (:math:`\zeta>0`), n in [2, 10], 1-4 training and
 test points, non-convex training, :math:`\lambda\in2\hat L_1[1,10]`.
 
 **Measured.** The sup over the searched class of :math:`\|\nabla F(\theta)\|/G` (:func:`ratio`) by CMA-ES from random
@@ -27,8 +27,7 @@ import numpy as np
 from bmaml_theory import theory
 from bmaml_theory._replay import replayable
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
-from bmaml_theory.claims.chayti_jaggi.section4 import _smoothness as sm
+from bmaml_theory.claims.chayti_jaggi.section4 import _common, _smoothness
 
 STATEMENT = Statement(
     id="cor3",
@@ -41,7 +40,7 @@ STATEMENT = Statement(
     kind="upper_bound",
     measure="sup over the searched class of ||grad F(theta)|| / (lam L0/mu); dimensionless",
     threshold=Threshold(1.0, "<="),
-    tolerance=Tolerance(cm.BOUND_TOL, cm.BOUND_TOL_REASON),
+    tolerance=Tolerance(_common.BOUND_TOL, _common.BOUND_TOL_REASON),
     group="cj-section4-smoothness-bounds",
 )
 
@@ -52,7 +51,7 @@ PIN_THETA = (-10.0, 0.0)  # x^T phi*_0 = -40 on the extremal task: ||grad f|| = 
 @replayable
 def ratio(p: Any) -> float | None:
     """||grad F(theta)|| / G at encoding ``p`` of ``_smoothness.SPACE_MEAN_POINT``."""
-    inst = sm.decode(sm.SPACE_MEAN_POINT, p)
+    inst = _smoothness.decode(_smoothness.SPACE_MEAN_POINT, p)
     if inst is None:
         return None
     t = inst.tasks
@@ -61,24 +60,24 @@ def ratio(p: Any) -> float | None:
 
 def describe(p: Any) -> dict:
     """G, lam/mu and the certified zeta at ``p``."""
-    inst = sm.SPACE_MEAN_POINT.decode(p)
+    inst = _smoothness.SPACE_MEAN_POINT.decode(p)
     c = inst.tasks.constants()
     return {"G": theory.cor3_G(c), "lam_over_mu": c.lam / c.mu, "zeta_bound": inst.zeta}
 
 
 def extremal_encoding() -> np.ndarray:
     """The extremal task twice with theta = PIN_THETA (the ratio is 1 there to machine precision)."""
-    return sm.extremal_encoding(sm.SPACE_MEAN_POINT, 2, PIN_THETA, pair=False)
+    return _smoothness.extremal_encoding(_smoothness.SPACE_MEAN_POINT, 2, PIN_THETA, pair=False)
 
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """Search ||grad F||/G from random starts (the extremal instance pinned), decided against 1."""
-    r = sm.search_claim(
+    r = _smoothness.search_claim(
         ctx,
         STATEMENT,
         ratio=ratio,
-        space=sm.SPACE_MEAN_POINT,
+        space=_smoothness.SPACE_MEAN_POINT,
         pins=[extremal_encoding()],
         extremal=EXTREMAL,
         describe=describe,

@@ -27,8 +27,8 @@ scale-free (:math:`\mathcal L/\mathcal L_1\ge G` has the units of a gradient), s
 
 **Standing assumptions.** Corollary 3's: Assumptions 1-4, :math:`\lambda\ge2\hat L_1`, :math:`\mu` the instance's
 certified strong-convexity constant :math:`\min_i\lambda+\lambda_{\min}(Q_i)` (:class:`~bmaml_theory.tasks.logistic.LogisticTasks`),
-:math:`\zeta` = :func:`bmaml_theory.adversary.zeta_bound` (0 for one task).  Searched: every logistic family of
-:class:`bmaml_theory.adversary.LogisticSpace` (M in [1, 8], n in [2, 10], 1-4 points, non-convex training,
+:math:`\zeta` = :func:`bmaml_theory.search.zeta_bound` (0 for one task).  Searched: every logistic family of
+:class:`bmaml_theory.search.LogisticSpace` (M in [1, 8], n in [2, 10], 1-4 points, non-convex training,
 :math:`\lambda\in2\hat L_1[1,10]`).
 
 **Measured.** The sup over the searched class of :math:`\Phi` (:func:`ratio`), by CMA-ES from random starts
@@ -50,9 +50,9 @@ import numpy as np
 
 from bmaml_theory import theory
 from bmaml_theory._replay import replayable
-from bmaml_theory.adversary import LogisticSpace
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.chayti_jaggi.section4 import _smoothness as sm
+from bmaml_theory.claims.chayti_jaggi.section4 import _smoothness
+from bmaml_theory.search import LogisticSpace
 from bmaml_theory.tasks.logistic import LogisticTasks
 
 STATEMENT = Statement(
@@ -111,7 +111,7 @@ def constants_ratios(tasks: LogisticTasks, zeta: float) -> dict:
 @replayable
 def ratio(p: Any) -> float | None:
     r""":math:`\Phi=\mathcal L/(\mathcal L_0+L_0\mathcal L_1)` at encoding ``p`` of :data:`SPACE` (None outside the class)."""
-    inst = sm.decode(SPACE, p)
+    inst = _smoothness.decode(SPACE, p)
     if inst is None:
         return None
     return constants_ratios(inst.tasks, inst.zeta)["Phi"]
@@ -151,7 +151,7 @@ def scaled_family_calL_over_max(s: float) -> float:
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """Search sup Phi from random starts (the pinned instance as a start only), decided against 10."""
-    r = sm.search_claim(
+    r = _smoothness.search_claim(
         ctx,
         STATEMENT,
         ratio=ratio,

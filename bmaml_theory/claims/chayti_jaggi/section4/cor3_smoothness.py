@@ -7,7 +7,7 @@ for :math:`\mathcal L_0,\mathcal L_1` defined in Corollary 2."  It is about :mat
 :math:`\zeta` enters through :math:`\mathcal L_0`.
 
 **Standing assumptions.** Assumptions 1-4 and :math:`\lambda\ge2\hat L_1`.  Searched as ``cor2``: M in [2, 8],
-certified :math:`\zeta` = :func:`bmaml_theory.adversary.zeta_bound` (a violation with it holds for every smaller
+certified :math:`\zeta` = :func:`bmaml_theory.search.zeta_bound` (a violation with it holds for every smaller
 valid :math:`\zeta`), pairs as ``prop3``.
 
 **Measured.** The sup over searched pairs of :math:`\|\nabla F(\theta)-\nabla F(\theta')\|/(\mathcal L\|\theta-\theta'\|)`
@@ -24,8 +24,7 @@ from typing import Any
 
 from bmaml_theory._replay import replayable
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
-from bmaml_theory.claims.chayti_jaggi.section4 import _smoothness as sm
+from bmaml_theory.claims.chayti_jaggi.section4 import _common, _smoothness
 from bmaml_theory.claims.chayti_jaggi.section4.cor2 import describe, pins
 
 STATEMENT = Statement(
@@ -39,7 +38,7 @@ STATEMENT = Statement(
     measure="sup over searched pairs of ||grad F(theta) - grad F(theta')|| / ((calL0 + G calL1) ||theta - theta'||); "
     "dimensionless",
     threshold=Threshold(1.0, "<="),
-    tolerance=Tolerance(cm.BOUND_TOL, cm.BOUND_TOL_REASON),
+    tolerance=Tolerance(_common.BOUND_TOL, _common.BOUND_TOL_REASON),
     group="cj-section4-smoothness",
 )
 
@@ -49,34 +48,33 @@ EXTREMAL = 16.0  # errata E7: the extremal task's 4 L1 against calL0 + G calL1 ~
 @replayable
 def ratio(p: Any) -> float | None:
     """The pair ratio of F against calL0 + G calL1 with Corollary 2's printed constants, zeta = zeta_bound."""
-    q = sm.pair(sm.SPACE_MEAN, p)
-    return None if q is None else sm.mean_ratio(q, sm.cor3_L(stated=True), "bound")
+    q = _smoothness.pair(_smoothness.SPACE_MEAN, p)
+    return None if q is None else _smoothness.mean_ratio(q, _smoothness.cor3_L(stated=True), "bound")
 
 
 @replayable
 def ratio_corrected(p: Any) -> float | None:
     """The pair ratio of F against calL0 + G calL1 with the corrected constants (errata E6), local zeta."""
-    q = sm.pair(sm.SPACE_MEAN, p)
-    return None if q is None else sm.mean_ratio(q, sm.cor3_L(stated=False), "local")
+    q = _smoothness.pair(_smoothness.SPACE_MEAN, p)
+    return None if q is None else _smoothness.mean_ratio(q, _smoothness.cor3_L(stated=False), "local")
 
 
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """Search the pair ratio against calL0 + G calL1 (printed), the corrected one in the evidence."""
-    return sm.search_claim(
+    return _smoothness.search_claim(
         ctx,
         STATEMENT,
         ratio=ratio,
-        space=sm.SPACE_MEAN,
+        space=_smoothness.SPACE_MEAN,
         pins=pins(),
         extremal=EXTREMAL,
         describe=describe,
         evidence={
-            "corrected": sm.corrected_evidence(
+            "corrected": _smoothness.corrected_evidence(
                 ctx,
-                "cor3-smoothness",
                 ratio_corrected,
-                sm.SPACE_MEAN,
+                _smoothness.SPACE_MEAN,
                 pins(),
                 "calL0 + G calL1 with the corrected constants of Corollary 2 (errata E6), zeta = max of the local "
                 "dispersions at theta and theta'",

@@ -19,7 +19,7 @@ errata E1, E2, E4), so that the bias is at most :math:`\varepsilon`.
 detected fixed point, so its future is known), for :math:`\varepsilon\in\{10^{-1},\dots,10^{-4}\}`, NormalizedGD
 (Theorem 1) and GD (Theorem 2), on the convergence instances of E8 (convex and non-convex training; one task) and a
 two-task instance with certified :math:`\zeta=0.604>0` (``_algorithms.named_instance``), all with
-:math:`F^*=\log2` attained.  Random instances of :class:`bmaml_theory.adversary.LogisticSpace` (with r = 0) were tried
+:math:`F^*=\log2` attained.  Random instances of :class:`bmaml_theory.search.LogisticSpace` (with r = 0) were tried
 and do not settle within 150 outer steps of the theorems' step sizes (their certified :math:`\zeta` makes the steps
 tiny), so they give no measurement: the class is covered only through these three instances.  Derivation: at a fixed point the estimate vanishes, so :math:`\|\nabla F\|` equals the bias,
 at most :math:`\beta_1\sqrt\delta=\varepsilon`: the derived constant is 1 (threshold).  Decided by
@@ -36,8 +36,7 @@ import math
 from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.chayti_jaggi.section4 import _algorithms as al
-from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
+from bmaml_theory.claims.chayti_jaggi.section4 import _algorithms, _common
 
 STATEMENT = Statement(
     id="delta-eps2",
@@ -56,24 +55,24 @@ STATEMENT = Statement(
     measure="sup over eps in 1e-1..1e-4, both outer methods and the instances of (min over the run of ||grad "
     "F(theta_k)||) / eps with delta = eps^2/beta1^2; dimensionless",
     threshold=Threshold(1.0, "<="),
-    tolerance=Tolerance(cm.BOUND_TOL, "the ratio is exact to round-off; 1e-6 fixed before the run"),
-    group=al.GROUP,
+    tolerance=Tolerance(_common.BOUND_TOL, "the ratio is exact to round-off; 1e-6 fixed before the run"),
+    group=_algorithms.GROUP,
 )
 
 EPS_FAMILY = (1e-1, 1e-2, 1e-3, 1e-4)  # four decades: the fewest points runners.big_o fits a growth to
-SETTLE_EPS = al.SETTLE_EPS
+SETTLE_EPS = _algorithms.SETTLE_EPS
 METHODS = ("NormalizedGD", "GD")
 
 
 def instances(quick: bool) -> tuple[str, ...]:
     """The instances run (``_algorithms.INSTANCES``): the non-convex one in quick, all three in default (budget)."""
-    return ("nonconvex",) if quick else al.INSTANCES
+    return ("nonconvex",) if quick else _algorithms.INSTANCES
 
 
 def delta_of(instance: str, eps: float, power: float = 2.0) -> float:
     r""":math:`\delta=\varepsilon^{p}/\beta_1^2` (:math:`p=2`: the statement's :math:`\delta\sim\varepsilon^2`),
     :math:`\beta_1=` Corollary 1's corrected bias per :math:`\sqrt\delta` (``_algorithms.delta_for_eps``)."""
-    return al.delta_for_eps(instance, eps ** (power / 2.0))
+    return _algorithms.delta_for_eps(instance, eps ** (power / 2.0))
 
 
 @replayable
@@ -81,7 +80,7 @@ def ratio(instance: str, method: str, eps: float, power: float = 2.0) -> float:
     r""":math:`\min_k\|\nabla F(\theta_k)\|/\varepsilon` of Algorithm 1's run with :math:`\delta=` :func:`delta_of`;
     NaN when the run does not settle within the cap (no measurement).  ``power`` < 2 (a coarser precision than the
     statement's) is the tests' can-fail family."""
-    run = al.alg1(instance, method, "corrected", delta_of(instance, eps, power), SETTLE_EPS)
+    run = _algorithms.alg1(instance, method, "corrected", delta_of(instance, eps, power), SETTLE_EPS)
     return run["min_grad_norm"] / eps if (run["cycled"] or run["reached"]) else math.nan
 
 
@@ -95,7 +94,7 @@ def check(ctx: Context) -> ClaimResult:
             for e in EPS_FAMILY:
                 ctx.check_time()
                 d = delta_of(name, e)
-                run = al.cached_run(ctx, name, method, "corrected", d, SETTLE_EPS)
+                run = _algorithms.cached_run(ctx, name, method, "corrected", d, SETTLE_EPS)
                 kw = {"instance": name, "method": method, "eps": e}
                 ok = run["cycled"] or run["reached"]
                 v = run["min_grad_norm"] / e

@@ -9,7 +9,7 @@ leads to a bias of :math:`\mathcal O(\delta)`."  (The next sentence, iMAML's :ma
 **Standing assumptions** (the paragraphs before it: Corollary 1's): Assumptions 1 and 2, :math:`\lambda\ge2\hat L_1`
 (so the inner problem is strongly convex with :math:`\mu\ge\lambda/2` and (7) is defined everywhere), a precision
 :math:`\delta` as in (13): :math:`\|\tilde\phi_i-\phi^*_i\|\le\delta`, in any direction.  Searched over the whole class
-:class:`bmaml_theory.adversary.LogisticSpace` admits (M in [1, 8], n in [2, 10], multi-point data sets, non-convex
+:class:`bmaml_theory.search.LogisticSpace` admits (M in [1, 8], n in [2, 10], multi-point data sets, non-convex
 training, :math:`\lambda\in[2,20]\hat L_1`), with :math:`\delta\in(10^{-6},1)` and the error direction searched too.
 
 **Measured.** :math:`O(\delta)` hides a constant that may depend on the constants of the assumptions, not on
@@ -34,7 +34,7 @@ import numpy as np
 from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Measurement, Replay, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.chayti_jaggi.section4 import _discussion as dc
+from bmaml_theory.claims.chayti_jaggi.section4 import _discussion
 
 GROUP = "cj-memory-bias"
 
@@ -51,7 +51,7 @@ STATEMENT = Statement(
     kind="upper_bound",
     measure="sup over the searched class of max_i ||eq. (7) at phi~_i - grad F_i(theta)|| / (C7 delta); dimensionless",
     threshold=Threshold(1.0, "<="),
-    tolerance=Tolerance(dc.BOUND_TOL, dc.BOUND_TOL_REASON),
+    tolerance=Tolerance(_discussion.BOUND_TOL, _discussion.BOUND_TOL_REASON),
     group=GROUP,
 )
 
@@ -60,11 +60,11 @@ STATEMENT = Statement(
 def ratio_at_delta(p: Any, delta: float | None = None) -> float | None:
     r""":math:`\max_i\|g_i(\phi^*_i+\delta u)-\nabla F_i\|/(C_7\delta)` for encoding ``p`` of ``SPACE_EQ7`` (``delta``
     overrides the encoded one); None outside the class or below the round-off margin."""
-    b = dc.biases(dc.SPACE_EQ7, p, delta=delta)
+    b = _discussion.biases(_discussion.SPACE_EQ7, p, delta=delta)
     if b is None:
         return None
     bound = b["C7"] * b["delta"]
-    if not dc.measurable(b, bound):
+    if not _discussion.measurable(b, bound):
         return None
     return float(np.max(b["eq7"])) / bound
 
@@ -78,7 +78,7 @@ def ratio(p: Any) -> float | None:
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """Search the ratio over the class (CMA-ES), run the delta family at the worst instance, decide the O(.)."""
-    return discussion_check(ctx, STATEMENT, dc.SPACE_EQ7, dc.pin_eq7(), "eq7", ratio, ratio_at_delta)
+    return discussion_check(ctx, STATEMENT, _discussion.SPACE_EQ7, _discussion.pin_eq7(), ratio, ratio_at_delta)
 
 
 def discussion_check(
@@ -86,7 +86,6 @@ def discussion_check(
     st: Statement,
     space: Any,
     pin: np.ndarray,
-    key: str,
     ratio_fn: Callable[[Any], float | None],
     ratio_at_delta_fn: Callable[[Any, float | None], float | None],
 ) -> ClaimResult:
@@ -95,7 +94,7 @@ def discussion_check(
     :func:`runners.big_o`.  Both functions are public module-level functions: they are the replays."""
     target = f"{ratio_fn.__module__}:{ratio_fn.__name__}"
     target_d = f"{ratio_at_delta_fn.__module__}:{ratio_at_delta_fn.__name__}"
-    res = dc.search(ctx, key, ratio_fn, space)
+    res = runners.run_search(ctx, ratio_fn, space, _discussion.plan(ctx))
     ms, growth = [], []
     pin_list = np.asarray(pin).tolist()
     pinned = ratio_fn(pin_list)
@@ -109,7 +108,7 @@ def discussion_check(
     if ms:
         worst = max(ms, key=lambda m: m.value)
         p = worst.replay.kwargs["p"]
-        for d in dc.GROWTH_DELTAS:
+        for d in _discussion.GROWTH_DELTAS:
             ctx.check_time()
             v = ratio_at_delta_fn(p, d)
             if v is not None:
@@ -125,7 +124,7 @@ def discussion_check(
         failures=res.failures,
         failure_examples=res.failure_examples,
         evidence={
-            "search": dc.search_evidence(ctx, res, pinned),
+            "search": _discussion.search_evidence(ctx, res, pinned),
             "derived_constant": "C7 = lam L1/mu + lam Lhat2 L0/mu^2 (Lipschitz constant of eq. (7) in phi on the "
             "whole class; <= 2 L1 + 4 Lhat2 L0/lam under lam >= 2 Lhat1); the pinned instance attains it as delta -> 0",
             "closest_unpinned_instance": closest,

@@ -10,7 +10,7 @@ the distance would be at most :math:`(\lambda/\mu)\delta'\le2\delta'`: the same 
 
 **Standing assumptions.** As ``discussion-bias``: Assumptions 1-2, :math:`\lambda\ge2\hat L_1`, (13); the errors of
 :math:`\tilde\phi_i` (norm :math:`\delta`) and of the solve (norm :math:`\delta'`) in any directions, both searched, with
-:math:`\delta,\delta'\in(10^{-6},1)` independently, over :class:`bmaml_theory.adversary.LogisticSpace`.
+:math:`\delta,\delta'\in(10^{-6},1)` independently, over :class:`bmaml_theory.search.LogisticSpace`.
 
 **Measured.** The solution of (8) at :math:`\tilde\phi_i` is eq. (7) at :math:`\tilde\phi_i`, so the bias is at most
 :math:`C_7\delta+\delta'` (:mod:`._discussion`), i.e. :math:`O(\delta+\delta')` with the constant :math:`\max(C_7,1)`.
@@ -30,7 +30,7 @@ import numpy as np
 
 from bmaml_theory._replay import replayable
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.chayti_jaggi.section4 import _discussion as dc
+from bmaml_theory.claims.chayti_jaggi.section4 import _discussion
 from bmaml_theory.claims.chayti_jaggi.section4.discussion_bias import GROUP, discussion_check
 
 STATEMENT = Statement(
@@ -46,7 +46,7 @@ STATEMENT = Statement(
     kind="upper_bound",
     measure="sup over the searched class of max_i ||v~_i - grad F_i(theta)|| / (C7 delta + delta'); dimensionless",
     threshold=Threshold(1.0, "<="),
-    tolerance=Tolerance(dc.BOUND_TOL, dc.BOUND_TOL_REASON),
+    tolerance=Tolerance(_discussion.BOUND_TOL, _discussion.BOUND_TOL_REASON),
     group=GROUP,
 )
 
@@ -56,11 +56,11 @@ def ratio_at_delta(p: Any, delta: float | None = None) -> float | None:
     r""":math:`\max_i\|\tilde v_i-\nabla F_i\|/(C_7\delta+\delta')` for encoding ``p`` of ``SPACE_IMAML``; a given
     ``delta`` sets both :math:`\delta` and :math:`\delta'` (the growth family).  None outside the class or below the
     round-off margin."""
-    b = dc.biases(dc.SPACE_IMAML, p, delta=delta, delta2=delta)
+    b = _discussion.biases(_discussion.SPACE_IMAML, p, delta=delta, delta2=delta)
     if b is None:
         return None
     bound = b["C7"] * b["delta"] + b["delta2"]
-    if not dc.measurable(b, bound):
+    if not _discussion.measurable(b, bound):
         return None
     return float(np.max(b["imaml"])) / bound
 
@@ -74,4 +74,4 @@ def ratio(p: Any) -> float | None:
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """Search the ratio over the class (CMA-ES), the pinned instance beside it, the joint delta family, big_o."""
-    return discussion_check(ctx, STATEMENT, dc.SPACE_IMAML, dc.pin_imaml(), "imaml", ratio, ratio_at_delta)
+    return discussion_check(ctx, STATEMENT, _discussion.SPACE_IMAML, _discussion.pin_imaml(), ratio, ratio_at_delta)

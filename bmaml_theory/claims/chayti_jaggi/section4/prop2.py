@@ -21,8 +21,7 @@ from __future__ import annotations
 
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
-from bmaml_theory.claims.chayti_jaggi.section4 import prop2_explicit as px
+from bmaml_theory.claims.chayti_jaggi.section4 import _common, prop2_explicit
 
 DERIVED_CONSTANT = 4.0  # errata E4: B_nu <= (lam/mu)^2 A nu <= 4 A nu under lam >= 2 Lhat1, attained in the limit
 
@@ -32,11 +31,11 @@ STATEMENT = Statement(
     statement="Under Assumptions 1 and 2, for lam >= 2 Lhat1, for any training task T_i we have: "
     "||grad F_i(theta) - g^For_{i,nu}(theta)|| = O((L0/lam)(L1 + Lhat2 L0/lam) nu).",
     form="the O(.) statement of Section 4.2 (threshold: the corrected derivation's constant 4, errata E4)",
-    assumptions=px.STATEMENT.assumptions,
+    assumptions=prop2_explicit.STATEMENT.assumptions,
     kind="upper_bound",
     measure="sup over the searched class of B_nu / ((L0/lam)(L1 + Lhat2 L0/lam) nu); dimensionless",
     threshold=Threshold(DERIVED_CONSTANT, "<="),
-    tolerance=Tolerance(cm.BOUND_TOL, cm.BOUND_TOL_REASON),
+    tolerance=Tolerance(_common.BOUND_TOL, _common.BOUND_TOL_REASON),
     figure="prop2_bias.png",
     group="cj-section4-search",
 )
@@ -45,15 +44,15 @@ STATEMENT = Statement(
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """The shared search of prop2-explicit, decided as an O(.) with the derivation's constant 4 (runners.big_o)."""
-    res = px.search_result(ctx)
+    res = prop2_explicit.search_result(ctx)
     return runners.big_o(
         ctx,
         STATEMENT,
-        cm.space_measurement(px.SPACE, res, px.ratio, px.describe),
+        runners.search_measurement(prop2_explicit.SPACE, res, prop2_explicit.ratio, prop2_explicit.describe),
         failures=res.failures,
         failure_examples=res.failure_examples,
         evidence={
-            "search": px.search_evidence(ctx, res),
+            "search": prop2_explicit.search_evidence(ctx, res),
             "derived_constant": "4 = sup (lam/mu)^2 under lam >= 2 Lhat1 (errata E4); attained as nu -> 0, a -> inf on "
             "prop2_explicit.extremal_ratio's family",
         },

@@ -7,7 +7,7 @@ exact inner solutions.
 
 **Standing assumptions.** Assumptions 1-2, :math:`\lambda\ge2\hat L_1` (Proposition 2's hypothesis), and
 :math:`\nu\in\mathcal V_0=(0,\mu/L_1)` where (9) is uniquely solvable (Assumption 3's remark, which
-:math:`\lambda\ge2\hat L_1` implies).  Searched class (issue 13): :class:`bmaml_theory.adversary.LogisticSpace`,
+:math:`\lambda\ge2\hat L_1` implies).  Searched class: :class:`bmaml_theory.search.LogisticSpace`,
 M in [1, 8] logistic tasks (finite :math:`L_0,L_1,\hat L_2`; the constants are uniform over tasks, so the bias
 of every task is measured against them and the worst task counts), n in [2, 10], 1..4 training and test points per
 task, non-convex training allowed, train != test, :math:`\lambda\in[2\hat L_1,20\hat L_1]`, data in the box
@@ -32,7 +32,8 @@ from bmaml_theory import estimators, theory
 from bmaml_theory._replay import replayable
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
+from bmaml_theory.claims.chayti_jaggi.section4 import _common
+from bmaml_theory.search import sig
 from bmaml_theory.studies import extremal
 from bmaml_theory.tasks.logistic import LogisticTasks
 
@@ -47,7 +48,7 @@ STATEMENT = Statement(
     kind="upper_bound",
     measure="sup over the searched class of B_nu / ((L0/lam)(L1 + Lhat2 L0/lam) nu); dimensionless",
     threshold=Threshold(1.0, "<="),
-    tolerance=Tolerance(cm.BOUND_TOL, cm.BOUND_TOL_REASON),
+    tolerance=Tolerance(_common.BOUND_TOL, _common.BOUND_TOL_REASON),
     figure="prop2_bias.png",
     group="cj-section4-search",
 )
@@ -62,13 +63,13 @@ EXTREMAL = (
 )
 EXTREMAL_CORRECTED = 1.0  # the corrected bound is attained in the same limit (errata E4)
 
-SPACE = cm.space({"nu": 1})
+SPACE = _common.space({"nu": 1})
 SHARED = 2  # the search of ratio serves prop2 and prop2-explicit: twice one claim's budget (_common.SEARCH)
 
 
 def nu_of(c, z: float) -> float:
     """nu = 0.999 (mu/L1) 10^(-3 sig(z)) inside V0 for the constants ``c``."""
-    return NU_EDGE * c.mu / c.L1 * 10 ** (-NU_DECADES * cm.sig(z))
+    return NU_EDGE * c.mu / c.L1 * 10 ** (-NU_DECADES * sig(z))
 
 
 def extremal_encoding() -> np.ndarray:
@@ -90,7 +91,7 @@ def bias_at(p) -> tuple[float, object, float] | None:
     """(worst task's exact-solution bias of the forward estimator, constants, nu) at encoding ``p``; None where the
     instance is outside the class (degenerate constants) or every task's bias is within ``ROUNDOFF_MARGIN`` of
     round-off."""
-    inst = cm.decode_or_none(SPACE, p)
+    inst = _common.decode_or_none(SPACE, p)
     if inst is None:
         return None  # degenerate data (constants not computable): outside the class
     t, theta = inst.tasks, inst.theta
@@ -98,9 +99,9 @@ def bias_at(p) -> tuple[float, object, float] | None:
     if not c.L1 > 0:
         return None  # f linear: V0 is unbounded and the bias is 0; no nu range to measure on
     nu = nu_of(c, inst.extra["nu"][0])
-    b, phi0 = cm.exact_bias(t, theta, nu)
+    b, phi0 = _common.exact_bias(t, theta, nu)
     bias = np.linalg.norm(b, axis=-1)
-    floor = ROUNDOFF_MARGIN * t.lam * cm.EPS * (1 + np.linalg.norm(phi0, axis=-1)) / nu
+    floor = ROUNDOFF_MARGIN * t.lam * _common.EPS * (1 + np.linalg.norm(phi0, axis=-1)) / nu
     ok = bias >= floor
     if not ok.any():
         return None
@@ -141,12 +142,12 @@ def extremal_ratio(a: float, nu: float) -> float:
 
 def search_result(ctx: Context):
     """The search of :func:`ratio` over :data:`SPACE` (shared with ``prop2``, cached for the group)."""
-    return cm.space_search(ctx, "prop2", ratio, SPACE, [extremal_encoding()], shared=SHARED)
+    return runners.run_search(ctx, ratio, SPACE, _common.plan(ctx, [extremal_encoding()], shared=SHARED))
 
 
 def search_evidence(ctx: Context, res) -> dict:
     """``evidence['search']`` of prop2 and prop2-explicit: power against the sup 4 of errata E4."""
-    return cm.space_evidence(
+    return _common.space_evidence(
         ctx,
         SPACE,
         res,
@@ -166,9 +167,8 @@ def describe(p) -> dict:
 
 def corrected(ctx: Context) -> dict:
     """The corrected bound's search (errata E4), as evidence: the same search, its own seed."""
-    return cm.corrected_space_evidence(
+    return _common.corrected_space_evidence(
         ctx,
-        "prop2",
         ratio_corrected,
         SPACE,
         [extremal_encoding()],
@@ -186,7 +186,7 @@ def check(ctx: Context) -> ClaimResult:
     return runners.decide(
         ctx,
         STATEMENT,
-        cm.space_measurement(SPACE, res, ratio, describe),
+        runners.search_measurement(SPACE, res, ratio, describe),
         failures=res.failures,
         failure_examples=res.failure_examples,
         evidence={

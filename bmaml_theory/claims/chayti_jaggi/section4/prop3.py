@@ -8,7 +8,7 @@ for any training task :math:`\mathcal T_i` we have for any :math:`\theta,\theta'
 follow from the line before it; the statement of the main text is checked.)
 
 **Standing assumptions.** Assumptions 1-2 (uniform constants over the tasks of a family) and :math:`\lambda\ge2\hat L_1`.
-Searched (issue 13): every logistic family of :class:`bmaml_theory.adversary.LogisticSpace` with M in [1, 8] tasks
+Searched : every logistic family of :class:`bmaml_theory.search.LogisticSpace` with M in [1, 8] tasks
 (the worst task counts: "for any training task"), n in [2, 10], 1-4 training and test points per task, non-convex
 training, :math:`\lambda\in2\hat L_1[1,10]`, and pairs :math:`\theta'=\theta+d\,u`, :math:`d\in(10^{-4},10)`
 (:mod:`._smoothness`).
@@ -32,8 +32,7 @@ from typing import Any
 from bmaml_theory import theory
 from bmaml_theory._replay import replayable
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
-from bmaml_theory.claims.chayti_jaggi.section4 import _smoothness as sm
+from bmaml_theory.claims.chayti_jaggi.section4 import _common, _smoothness
 from bmaml_theory.studies import extremal
 
 STATEMENT = Statement(
@@ -50,7 +49,7 @@ STATEMENT = Statement(
     measure="sup over searched families, tasks and pairs of ||grad F_i(theta) - grad F_i(theta')|| / (min(L(theta), "
     "L(theta')) ||theta - theta'||); dimensionless",
     threshold=Threshold(1.0, "<="),
-    tolerance=Tolerance(cm.BOUND_TOL, cm.BOUND_TOL_REASON),
+    tolerance=Tolerance(_common.BOUND_TOL, _common.BOUND_TOL_REASON),
     figure="smoothness_envelope.png",
     group="cj-section4-smoothness",
 )
@@ -62,25 +61,25 @@ SAMPLES = {"default": 300, "quick": 60}  # theta per panel of the smoothness-env
 @replayable
 def ratio(p: Any) -> float | None:
     """The pair ratio against Proposition 3's printed function, worst task (encoding of ``_smoothness.SPACE_TASK``)."""
-    q = sm.pair(sm.SPACE_TASK, p)
-    return None if q is None else sm.task_ratio(q, theory.prop3_L_stated)
+    q = _smoothness.pair(_smoothness.SPACE_TASK, p)
+    return None if q is None else _smoothness.task_ratio(q, theory.prop3_L_stated)
 
 
 @replayable
 def ratio_corrected(p: Any) -> float | None:
     """The pair ratio against the corrected function (lam/mu)^2 (L1 + (Lhat2/lam)||grad F_i||) (errata E5)."""
-    q = sm.pair(sm.SPACE_TASK, p)
-    return None if q is None else sm.task_ratio(q, theory.prop3_L_corrected)
+    q = _smoothness.pair(_smoothness.SPACE_TASK, p)
+    return None if q is None else _smoothness.task_ratio(q, theory.prop3_L_corrected)
 
 
 def describe(p: Any) -> dict:
     """The pair at ``p`` (distance, gradient norms, zeta, local smoothness) for the evidence."""
-    return sm.describe_pair(sm.SPACE_TASK, p)
+    return _smoothness.describe_pair(_smoothness.SPACE_TASK, p)
 
 
 def pins() -> list:
     """The extremal task (M = 1) at theta = 0 with the pinned direction e1 and distance 1.7e-4."""
-    return [sm.extremal_encoding(sm.SPACE_TASK, 1)]
+    return [_smoothness.extremal_encoding(_smoothness.SPACE_TASK, 1)]
 
 
 def smoothness_data(ctx: Context) -> list[dict]:
@@ -92,20 +91,19 @@ def smoothness_data(ctx: Context) -> list[dict]:
 @claim(STATEMENT)
 def check(ctx: Context) -> ClaimResult:
     """Search the pair ratio against Proposition 3's printed function, the corrected one in the evidence."""
-    return sm.search_claim(
+    return _smoothness.search_claim(
         ctx,
         STATEMENT,
         ratio=ratio,
-        space=sm.SPACE_TASK,
+        space=_smoothness.SPACE_TASK,
         pins=pins(),
         extremal=EXTREMAL,
         describe=describe,
         evidence={
-            "corrected": sm.corrected_evidence(
+            "corrected": _smoothness.corrected_evidence(
                 ctx,
-                "prop3",
                 ratio_corrected,
-                sm.SPACE_TASK,
+                _smoothness.SPACE_TASK,
                 pins(),
                 "(lam/mu)^2 (L1 + (Lhat2/lam)||grad F_i||) <= 4 (L1 + (Lhat2/lam)||grad F_i||) (errata E5)",
             )

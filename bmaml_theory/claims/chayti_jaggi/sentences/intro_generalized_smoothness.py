@@ -25,8 +25,7 @@ from __future__ import annotations
 
 from bmaml_theory.claims import runners
 from bmaml_theory.claims._core import ClaimResult, Context, Statement, Threshold, Tolerance, claim
-from bmaml_theory.claims.chayti_jaggi.section4 import _common as cm
-from bmaml_theory.claims.chayti_jaggi.section4 import _smoothness as sm
+from bmaml_theory.claims.chayti_jaggi.section4 import _common, _smoothness
 
 STATEMENT = Statement(
     id="intro-generalized-smoothness",
@@ -42,7 +41,7 @@ STATEMENT = Statement(
     measure="sup over searched pairs of ||grad F(theta) - grad F(theta')|| / ((calL0 + calL1 min ||grad F||) "
     "||theta - theta'||) with Corollary 2's corrected constants (dimensionless; reuses cor2's corrected search)",
     threshold=Threshold(1.0, "<="),
-    tolerance=Tolerance(cm.BOUND_TOL, cm.BOUND_TOL_REASON),
+    tolerance=Tolerance(_common.BOUND_TOL, _common.BOUND_TOL_REASON),
     group="cj-section4-smoothness",
 )
 
@@ -52,17 +51,11 @@ def check(ctx: Context) -> ClaimResult:
     """cor2's corrected search (cached in the group), decided by the shared runner."""
     from bmaml_theory.claims.chayti_jaggi.section4 import cor2  # at run time: the registry's order stays the paper's
 
-    s = sm.sizes(ctx)
-    res = sm._search(
-        ctx,
-        "cor2-corrected",
-        cor2.ratio_corrected,
-        sm.SPACE_MEAN,
-        cor2.pins(),
-        ctx.seed + sm.CORRECTED_SEED_OFFSET,
-        s["corrected_budget"],
+    s = _smoothness.sizes(ctx)
+    res = runners.run_search(
+        ctx, cor2.ratio_corrected, _smoothness.SPACE_MEAN, _smoothness.corrected_plan(ctx, cor2.pins())
     )
-    ms = runners.search_space_measurement(sm.SPACE_MEAN, res, cor2.ratio_corrected)
+    ms = runners.search_measurement(_smoothness.SPACE_MEAN, res, cor2.ratio_corrected)
     return runners.decide(
         ctx,
         STATEMENT,
@@ -70,8 +63,8 @@ def check(ctx: Context) -> ClaimResult:
         failures=res.failures,
         failure_examples=res.failure_examples,
         evidence={
-            "search": runners.search_space_evidence(
-                sm.SPACE_MEAN, res, starts=s["starts"], budget=s["corrected_budget"], extremal=1.0
+            "search": runners.search_evidence(
+                _smoothness.SPACE_MEAN, res, starts=s["starts"], budget=s["corrected_budget"], extremal=1.0
             ),
             "reuses": "cor2's evidence.corrected search (same key, seed and budget)",
         },

@@ -1,4 +1,4 @@
-"""adversary: the encoding of LogisticSpace, the certified zeta, and maximize's counts (fail closed)."""
+"""bmaml_theory.search: the spaces' encodings, the certified zeta, maximize's counts (fail closed), and SearchPlan."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_parallel import SPACE, logistic_ratio, toy_ratio
 
-from bmaml_theory import adversary
-from bmaml_theory.adversary import HEADER, LogisticSpace, Structure, maximize, zeta_bound, zeta_lower
+from bmaml_theory import search
+from bmaml_theory.search import HEADER, LogisticSpace, Structure, maximize, zeta_bound, zeta_lower
 
 SMALL = LogisticSpace(M=(1, 1), n=(2, 2), mh=(1, 1), m=(1, 1))
 
@@ -127,14 +127,14 @@ def test_merge_searches_keeps_unpinned_from_the_random_search_and_adds_counts():
 
     rand = maximize(ratio, SMALL, starts=2, seed=0, budget=60)
     pinned = maximize(ratio, SMALL, starts=0, seed=0, budget=30, pins=[pin], rungs=1)
-    both = adversary.merge_searches(rand, pinned)
+    both = search.merge_searches(rand, pinned)
     assert both.worst == 100.0 and np.array_equal(both.worst_encoding, pinned.worst_encoding)
     assert both.unpinned_worst == rand.unpinned_worst <= 0 and both.pinned_worst == 100.0
     assert both.evaluations == rand.evaluations + pinned.evaluations
     assert [r.pinned for r in both.runs] == [False, False, True]  # random runs first
-    assert adversary.merge_searches(rand, None) is rand
+    assert search.merge_searches(rand, None) is rand
     # a tie keeps the random search's instance
-    tie = adversary.merge_searches(rand, rand)
+    tie = search.merge_searches(rand, rand)
     assert np.array_equal(tie.worst_encoding, rand.worst_encoding) and tie.pinned_worst is None
 
 
@@ -172,7 +172,7 @@ def test_space_bad_input():
         SMALL.decode(np.concatenate([[2, 2, 1, 1], np.zeros(12)]))
     with pytest.raises(ValueError, match="integers"):
         SMALL.decode(np.concatenate([[1.5, 2, 1, 1], np.zeros(12)]))
-    assert adversary.Structure(1, 2, 1, 1) in SMALL.structures()
+    assert search.Structure(1, 2, 1, 1) in SMALL.structures()
 
 
 def test_encode_is_the_inverse_of_decode():
@@ -204,3 +204,81 @@ def test_check_time_stops_the_search():
 
     with pytest.raises(TimeoutError):
         maximize(lambda p: -float(np.sum(p[HEADER:] ** 2)), SMALL, starts=2, seed=0, budget=2000, check_time=deadline)
+
+
+def _pin_ratio(p):
+    return 100.0 if np.allclose(p[HEADER:], 3.0) else -float(np.sum(p[HEADER:] ** 2))
+
+
+def test_a_plan_with_a_pin_budget_is_the_merge_of_two_searches():
+    """run(plan) with pin_budget is maximize from the random starts merged with a plain search from the pins (the
+    same calls, so the same numbers: the engine is deterministic given its seeds)."""
+    pin = np.concatenate([[1, 2, 1, 1], np.full(12, 3.0)])
+    plan = search.SearchPlan(starts=2, budget=60, seed=4, pins=(pin,), pin_budget=30, pin_seed=5, sigma0=0.5, rungs=2)
+    got = search.run(_pin_ratio, SMALL, plan)
+    rand = maximize(_pin_ratio, SMALL, starts=2, seed=4, budget=60, sigma0=0.5, rungs=2)
+    pinned = maximize(_pin_ratio, SMALL, starts=0, seed=5, budget=30, pins=[pin], sigma0=0.5, rungs=1)
+    assert got.summary() == search.merge_searches(rand, pinned).summary()
+    together = search.run(_pin_ratio, SMALL, search.SearchPlan(starts=2, budget=90, seed=4, pins=(pin,), rungs=1))
+    assert together.summary() == maximize(_pin_ratio, SMALL, starts=2, seed=4, budget=90, pins=[pin], rungs=1).summary()
+
+
+def test_reseeded_shifts_every_seed_and_keeps_the_rest():
+    plan = search.SearchPlan(starts=3, budget=90, seed=7, pin_seed=8, sigma0=0.4, rungs=2, popsize=6)
+    other = plan.reseeded(1000)
+    assert (other.seed, other.pin_seed) == (1007, 1008)
+    a, b = plan.settings(), other.settings()
+    assert {k: v for k, v in a.items() if "seed" not in k} == {k: v for k, v in b.items() if "seed" not in k}
+    with pytest.raises(ValueError, match="pin_budget"):
+        search.SearchPlan(starts=1, budget=10, seed=0, pin_budget=0)
+    with pytest.raises(TypeError, match="SearchPlan"):
+        search.run(_pin_ratio, SMALL, {"starts": 1})
+
+
+def test_every_space_meets_the_protocol_and_describes_itself():
+    spaces = [SMALL, search.TiedLogisticSpace(M=(2, 3)), search.StochasticSpace()]
+    for sp in spaces:
+        assert isinstance(sp, search.SearchSpace)
+        assert "box [-10, 10]" in sp.describe()
+    assert not isinstance(object(), search.SearchSpace)
+    with pytest.raises(TypeError, match="SearchSpace"):
+        maximize(_pin_ratio, object(), starts=1, seed=0, budget=10)
+
+
+def test_stochastic_encode_is_the_inverse_of_decode():
+    """StochasticSpace.encode: decode(encode(data)) gives the data back (the symmetric A's off-diagonal entries are
+    halved by decode and doubled by encode, both exact in binary floating point)."""
+    rng = np.random.default_rng(3)
+    for per_task_A, noise, decades in ((False, False, 0.0), (True, True, 2.0)):
+        sp = search.StochasticSpace(
+            per_task_A=per_task_A, hessian_noise=noise, scale_decades=decades, extras={"u": "n"}
+        )
+        M, n = 3, 4
+        A = rng.standard_normal((M if per_task_A else 1, n, n))
+        A = (A + A.transpose(0, 2, 1)) / 2
+        b, w, V = rng.standard_normal((M, n)), rng.standard_normal(n), rng.standard_normal((M, n))
+        lg, u = rng.standard_normal(M), rng.standard_normal(n)
+        p = sp.encode(
+            A if per_task_A else A[0],
+            b,
+            w,
+            logits=lg,
+            c=0.3,
+            sg=0.7,
+            sH=0.2 if noise else 0.0,
+            V=V if noise else None,
+            z_scale=0.0,
+            z_alpha=1.5,
+            extra={"u": u},
+        )
+        inst = sp.decode(p)
+        t = inst.tasks
+        scale = 10 ** (-decades * 0.5) if decades else 1.0  # z_scale = 0: sig = 1/2
+        np.testing.assert_allclose(t.A, np.broadcast_to(A, (M, n, n)) * scale, rtol=1e-15, atol=0)
+        assert np.array_equal(t.b, b) and np.array_equal(inst.w, w) and np.array_equal(inst.extra["u"], u)
+        np.testing.assert_allclose(t.p, np.exp(lg - lg.max()) / np.exp(lg - lg.max()).sum(), rtol=1e-15)
+        assert (t.c, t.sg, t.sH) == (0.3, 0.7, 0.2 if noise else 0.0)
+        L = t.constants().L
+        assert inst.alpha == pytest.approx(1 / (1 + math.exp(-1.5)) / L, rel=1e-15)
+    with pytest.raises(ValueError, match="extra"):
+        search.StochasticSpace(extras={"u": "n"}).encode(np.eye(2), np.zeros((1, 2)), np.zeros(2))
