@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -51,6 +52,9 @@ myst_heading_anchors = 3
 
 # API reference: one page per public module, from the docstrings (numpy style).
 autosummary_generate = True
+# The stubs are regenerated on every build: stubs of a module that left the reference (a build before a pull) are
+# removed first, or Sphinx would read them as pages and fail to import what they name.
+shutil.rmtree(Path(__file__).resolve().parent / "reference" / "_autosummary", ignore_errors=True)
 # "ignore-module-all": a module documents what it defines, not what it re-exports through __all__ (so each
 # object has one page and a name like QuadraticTasks one target).
 autodoc_default_options = {"members": True, "show-inheritance": True, "ignore-module-all": True}
