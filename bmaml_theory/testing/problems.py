@@ -334,7 +334,7 @@ class MLPProblem(_Problem):
 
     @property
     def n(self) -> int:
-        """Dimension of theta: h d + 2 h + 1."""
+        """Dimension of theta, h d + 2 h + 1."""
         return int(np.shape(self.theta)[0])
 
     @property
